@@ -1,0 +1,214 @@
+//! Protocol configuration: the seed's `OrchestratorConfig` and
+//! `FallbackConfig` with their defaults, plus the few parameters the deployed
+//! code left implicit (rewards, the reward-only voting window, bounds on what a
+//! node buffers).
+
+use crate::primitives::Date;
+use serde::{Deserialize, Serialize};
+
+/// One coin in base units.
+pub const COIN: u64 = 100_000_000;
+
+/// The seed's `FallbackConfig` (phase 7).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackConfig {
+    /// Leader rotations before the reward-only attempt (default 2).
+    pub max_leader_rotations: u32,
+    /// How long a node waits for the leader's proposal (default 30 s).
+    pub leader_timeout_secs: u64,
+    /// Voting timeout (default 4 s; the deployed code kept it equal to the
+    /// orchestrator's voting window).
+    pub voting_timeout_secs: u64,
+    /// Whether the ladder ends in an emergency block (default true).
+    pub enable_emergency_blocks: bool,
+}
+
+impl Default for FallbackConfig {
+    fn default() -> Self {
+        FallbackConfig {
+            max_leader_rotations: 2,
+            leader_timeout_secs: 30,
+            voting_timeout_secs: 4,
+            enable_emergency_blocks: true,
+        }
+    }
+}
+
+/// Block rewards paid by every coinbase (R3.2).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardConfig {
+    /// Where the treasury reward goes.
+    pub treasury_address: String,
+    /// Treasury reward per block (also the whole emergency block's coinbase).
+    pub treasury_reward: u64,
+    /// Reward shared among all masternodes in proportion to tier weight.
+    pub masternode_reward: u64,
+}
+
+impl Default for RewardConfig {
+    fn default() -> Self {
+        RewardConfig {
+            treasury_address: "treasury".to_string(),
+            treasury_reward: 5 * COIN,
+            masternode_reward: 95 * COIN,
+        }
+    }
+}
+
+/// The seed's `OrchestratorConfig`, extended.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrchestratorConfig {
+    /// Date of block 0. Seed rules: unused by the election. Reference rules:
+    /// the chain date of height `h` is `genesis_date + h` days (R2.3).
+    pub genesis_date: Date,
+    /// Phase 1 deadline (default 30 s).
+    pub heartbeat_timeout_secs: u64,
+    /// Phase 5 voting window (default 4 s).
+    pub voting_window_secs: u64,
+    /// Voting window of the reward-only attempt (default 2 s).
+    pub reward_only_voting_window_secs: u64,
+    /// Phase 7 ladder.
+    pub fallback_config: FallbackConfig,
+    /// Coinbase amounts.
+    pub rewards: RewardConfig,
+    /// Most mempool transactions a block may carry.
+    pub max_block_transactions: u32,
+    /// How many attempts ahead of its own a node buffers messages for.
+    pub max_future_attempts: u32,
+    /// Software version announced in heartbeats.
+    pub version: String,
+}
+
+impl Default for OrchestratorConfig {
+    fn default() -> Self {
+        OrchestratorConfig {
+            genesis_date: Date::from_ymd(2025, 10, 24).expect("valid date"),
+            heartbeat_timeout_secs: 30,
+            voting_window_secs: 4,
+            reward_only_voting_window_secs: 2,
+            fallback_config: FallbackConfig::default(),
+            rewards: RewardConfig::default(),
+            max_block_transactions: 10_000,
+            max_future_attempts: 16,
+            version: "1.0.0".to_string(),
+        }
+    }
+}
+
+/// A configuration that makes no sense.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A timeout of zero would fire before any message could arrive.
+    #[error("{0} must be at least 1 second")]
+    ZeroTimeout(&'static str),
+    /// Absurdly many rotations: attempts would never reach the emergency block.
+    #[error("max_leader_rotations is {0}; at most 1000 is supported")]
+    TooManyRotations(u32),
+    /// Rewards whose sum overflows.
+    #[error("treasury_reward + masternode_reward overflows u64")]
+    RewardOverflow,
+    /// A node that buffers nothing ahead cannot catch up with faster peers.
+    #[error("max_future_attempts must be at least 1")]
+    NoFutureWindow,
+    /// Timeouts so long that logical time in milliseconds would overflow.
+    #[error("{0} is longer than 10^9 seconds")]
+    HugeTimeout(&'static str),
+}
+
+impl OrchestratorConfig {
+    /// Checks the configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let timeouts = [
+            ("heartbeat_timeout_secs", self.heartbeat_timeout_secs),
+            ("voting_window_secs", self.voting_window_secs),
+            ("reward_only_voting_window_secs", self.reward_only_voting_window_secs),
+            ("fallback_config.leader_timeout_secs", self.fallback_config.leader_timeout_secs),
+            ("fallback_config.voting_timeout_secs", self.fallback_config.voting_timeout_secs),
+        ];
+        for (name, v) in timeouts {
+            if v == 0 {
+                return Err(ConfigError::ZeroTimeout(name));
+            }
+            if v > 1_000_000_000 {
+                return Err(ConfigError::HugeTimeout(name));
+            }
+        }
+        if self.fallback_config.max_leader_rotations > 1000 {
+            return Err(ConfigError::TooManyRotations(self.fallback_config.max_leader_rotations));
+        }
+        if self
+            .rewards
+            .treasury_reward
+            .checked_add(self.rewards.masternode_reward)
+            .is_none()
+        {
+            return Err(ConfigError::RewardOverflow);
+        }
+        if self.max_future_attempts == 0 {
+            return Err(ConfigError::NoFutureWindow);
+        }
+        Ok(())
+    }
+
+    /// The chain date of `height` (R2.3), saturating at the calendar's end.
+    pub fn chain_date(&self, height: u64) -> Date {
+        let days = i64::try_from(height).unwrap_or(i64::MAX);
+        self.genesis_date
+            .add_days(days)
+            .unwrap_or_else(|| Date::from_ymd(9999, 12, 31).expect("valid date"))
+    }
+
+    /// The scheduled timestamp of `height`: midnight UTC of its chain date, in
+    /// seconds since 1970 (R3.1). Blocks carry it so that the emergency block
+    /// is canonical.
+    pub fn block_timestamp(&self, height: u64) -> u64 {
+        let days = self.chain_date(height).days_since_epoch();
+        (i64::from(days) * 86_400).max(0) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Seed test `test_consensus_orchestrator_creation`, re-expressed.
+    #[test]
+    fn defaults_are_the_deployed_ones() {
+        let c = OrchestratorConfig::default();
+        assert_eq!(c.voting_window_secs, 4);
+        assert_eq!(c.heartbeat_timeout_secs, 30);
+        assert_eq!(c.genesis_date.to_string(), "2025-10-24");
+        assert_eq!(c.fallback_config.max_leader_rotations, 2);
+        assert_eq!(c.fallback_config.leader_timeout_secs, 30);
+        assert_eq!(c.fallback_config.voting_timeout_secs, 4);
+        assert!(c.fallback_config.enable_emergency_blocks);
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn nonsense_configurations_are_refused() {
+        let mut c = OrchestratorConfig::default();
+        c.voting_window_secs = 0;
+        assert_eq!(c.validate(), Err(ConfigError::ZeroTimeout("voting_window_secs")));
+        let mut c = OrchestratorConfig::default();
+        c.rewards.treasury_reward = u64::MAX;
+        assert_eq!(c.validate(), Err(ConfigError::RewardOverflow));
+        let mut c = OrchestratorConfig::default();
+        c.fallback_config.max_leader_rotations = 5000;
+        assert!(c.validate().is_err());
+        let mut c = OrchestratorConfig::default();
+        c.max_future_attempts = 0;
+        assert_eq!(c.validate(), Err(ConfigError::NoFutureWindow));
+    }
+
+    #[test]
+    fn chain_dates_follow_heights() {
+        let c = OrchestratorConfig::default();
+        assert_eq!(c.chain_date(0).to_string(), "2025-10-24");
+        assert_eq!(c.chain_date(8).to_string(), "2025-11-01");
+        assert_eq!(c.block_timestamp(1) - c.block_timestamp(0), 86_400);
+    }
+}

@@ -1,0 +1,397 @@
+//! A deterministic in-process simulator: `n` nodes, a seeded schedule of
+//! message deliveries (random delays), drops and timer expiries, run in
+//! logical time until every live node has decided the height.
+//!
+//! It exercises the real node code with real signatures end to end; the model
+//! checker explores all schedules, this samples one per seed.
+
+use crate::block::Transaction;
+use crate::config::OrchestratorConfig;
+use crate::crypto::{Keypair, SignatureScheme};
+use crate::encoding::sha256;
+use crate::event::{Event, Rejection};
+use crate::message::Message;
+use crate::monitor::{ConsensusMetrics, Monitor};
+use crate::node::{Context, Decision, Input, Node, NodeError, Output, StartHeight, Timer, Tip};
+use crate::primitives::{Date, Hash32, NodeId};
+use crate::registry::{MasternodeInfo, Registry, RegistryError, Tier};
+use crate::rules::Rules;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+
+/// SplitMix64: a tiny, well-known, seedable generator; enough for schedules.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi` (tiny modulo bias is irrelevant for schedules).
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+}
+
+/// What to simulate.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Number of masternodes.
+    pub nodes: usize,
+    /// Tiers, cycled over the nodes.
+    pub tiers: Vec<Tier>,
+    /// Rules every node runs.
+    pub rules: Rules,
+    /// Signature scheme (ed25519 unless a test wants speed).
+    pub scheme: SignatureScheme,
+    /// Schedule seed.
+    pub seed: u64,
+    /// Message delay bounds, ms.
+    pub delay_ms: (u64, u64),
+    /// Chance a message to one peer is lost, per mille.
+    pub drop_permille: u32,
+    /// Nodes that never send a proposal (silent as leaders, honest otherwise).
+    pub silent_leaders: Vec<usize>,
+    /// Nodes that never run at all.
+    pub crashed: Vec<usize>,
+    /// Protocol configuration.
+    pub config: OrchestratorConfig,
+    /// Mempool transactions each node holds.
+    pub mempool: usize,
+    /// Skip phase 1.
+    pub presynchronized: bool,
+    /// Local date of every node.
+    pub date: Date,
+    /// Give up after this much logical time.
+    pub max_time_ms: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            nodes: 4,
+            tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free],
+            rules: Rules::Reference,
+            scheme: SignatureScheme::Ed25519,
+            seed: 1,
+            delay_ms: (10, 200),
+            drop_permille: 0,
+            silent_leaders: Vec::new(),
+            crashed: Vec::new(),
+            config: OrchestratorConfig::default(),
+            mempool: 3,
+            presynchronized: false,
+            date: Date::from_ymd(2025, 11, 1).expect("valid date"),
+            max_time_ms: 3_600_000,
+        }
+    }
+}
+
+/// Why a simulation could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Bad registry.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Bad node configuration.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// Nonsense parameters.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+pub struct SimReport {
+    /// Each node's decision (none if it did not decide or was crashed).
+    pub decisions: Vec<Option<Decision>>,
+    /// Each node's metrics.
+    pub metrics: Vec<Option<ConsensusMetrics>>,
+    /// Messages handed to the network (one per recipient).
+    pub sent: u64,
+    /// Of those, lost.
+    pub dropped: u64,
+    /// Inputs refused by nodes, by reason name.
+    pub rejections: BTreeMap<String, u64>,
+    /// Logical time when the run ended, ms.
+    pub end_ms: u64,
+    /// Node ids.
+    pub ids: Vec<NodeId>,
+}
+
+impl SimReport {
+    /// The block every deciding node finalized, if they agree and at least
+    /// one decided.
+    pub fn agreed(&self) -> Option<Hash32> {
+        let mut hashes = self.decisions.iter().flatten().map(|d| d.hash);
+        let first = hashes.next()?;
+        hashes.all(|h| h == first).then_some(first)
+    }
+
+    /// Number of nodes that decided.
+    pub fn decided(&self) -> usize {
+        self.decisions.iter().flatten().count()
+    }
+}
+
+/// The registry and keys a simulation (or a test) uses: node `i` is
+/// `mn{i:03}` with key `from_label(scheme, "mn{i:03}")`.
+pub fn test_network(
+    n: usize,
+    tiers: &[Tier],
+    scheme: SignatureScheme,
+    registered_at: Date,
+) -> Result<(Arc<Registry>, Vec<Keypair>), RegistryError> {
+    let keys: Vec<Keypair> = (0..n)
+        .map(|i| Keypair::from_label(scheme, &format!("mn{i:03}")))
+        .collect();
+    let members = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| MasternodeInfo {
+            node_id: NodeId::new(&format!("mn{i:03}")).expect("valid id"),
+            public_key: k.public(),
+            tier: tiers[i % tiers.len().max(1)],
+            registered_at,
+            reputation_milli: 1000,
+        })
+        .collect();
+    Ok((Arc::new(Registry::new(scheme, members)?), keys))
+}
+
+/// The genesis tip simulations start from.
+pub fn genesis_tip() -> Tip {
+    Tip {
+        height: 0,
+        hash: sha256(b"TIME genesis"),
+    }
+}
+
+enum Pending {
+    Deliver { to: usize, msg: Message },
+    Fire { node: usize, timer: Timer, generation: u64 },
+}
+
+/// Runs one height.
+pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
+    if cfg.nodes == 0 {
+        return Err(SimError::Config("a simulation needs at least one node".into()));
+    }
+    if cfg.tiers.is_empty() {
+        return Err(SimError::Config("no tiers given".into()));
+    }
+    if cfg.delay_ms.0 > cfg.delay_ms.1 {
+        return Err(SimError::Config("minimum delay above maximum delay".into()));
+    }
+    if cfg.drop_permille > 1000 {
+        return Err(SimError::Config("drop rate above 1000 per mille".into()));
+    }
+    let registered = cfg.config.genesis_date.add_days(-100).unwrap_or(cfg.config.genesis_date);
+    let (registry, keys) = test_network(cfg.nodes, &cfg.tiers, cfg.scheme, registered)?;
+    let mut nodes = Vec::with_capacity(cfg.nodes);
+    for k in keys {
+        let ctx = Context::new(k, registry.clone(), cfg.rules, cfg.config.clone())?;
+        nodes.push(Node::new(ctx, genesis_tip()));
+    }
+    let ids: Vec<NodeId> = nodes.iter().map(|n| n.context().id().clone()).collect();
+    let mempool: Vec<Transaction> = (0..cfg.mempool)
+        .map(|i| Transaction::transfer(format!("tx{i}").as_bytes()))
+        .collect();
+    let live: Vec<bool> = (0..cfg.nodes).map(|i| !cfg.crashed.contains(&i)).collect();
+
+    let mut rng = SplitMix64::new(cfg.seed);
+    let mut queue: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
+    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+    let mut generations: BTreeMap<(usize, Timer), u64> = BTreeMap::new();
+    let mut monitors: Vec<Monitor> = (0..cfg.nodes).map(|_| Monitor::new()).collect();
+    let mut report = SimReport {
+        decisions: vec![None; cfg.nodes],
+        metrics: vec![None; cfg.nodes],
+        sent: 0,
+        dropped: 0,
+        rejections: BTreeMap::new(),
+        end_ms: 0,
+        ids,
+    };
+    let mut seq = 0u64;
+    let mut gave_up = vec![false; cfg.nodes];
+
+    let mut apply = |i: usize,
+                     now: u64,
+                     outs: Vec<Output>,
+                     rng: &mut SplitMix64,
+                     queue: &mut BinaryHeap<Reverse<(u64, u64)>>,
+                     pending: &mut BTreeMap<u64, Pending>,
+                     generations: &mut BTreeMap<(usize, Timer), u64>,
+                     monitors: &mut Vec<Monitor>,
+                     report: &mut SimReport,
+                     gave_up: &mut Vec<bool>| {
+        for o in outs {
+            match o {
+                Output::Broadcast(msg) => {
+                    if matches!(msg, Message::Proposal(_)) && cfg.silent_leaders.contains(&i) {
+                        continue;
+                    }
+                    for to in 0..cfg.nodes {
+                        if to == i || !live[to] {
+                            continue;
+                        }
+                        report.sent += 1;
+                        if rng.range(1, 1000) <= u64::from(cfg.drop_permille) {
+                            report.dropped += 1;
+                            continue;
+                        }
+                        let at = now + rng.range(cfg.delay_ms.0, cfg.delay_ms.1);
+                        seq += 1;
+                        queue.push(Reverse((at, seq)));
+                        pending.insert(seq, Pending::Deliver { to, msg: msg.clone() });
+                    }
+                }
+                Output::SetTimer { timer, after_ms } => {
+                    seq += 1;
+                    generations.insert((i, timer), seq);
+                    queue.push(Reverse((now + after_ms, seq)));
+                    pending.insert(
+                        seq,
+                        Pending::Fire {
+                            node: i,
+                            timer,
+                            generation: seq,
+                        },
+                    );
+                }
+                Output::CancelTimer(t) => {
+                    generations.remove(&(i, t));
+                }
+                Output::Event(e) => {
+                    monitors[i].record(now, &e);
+                    match &e {
+                        Event::Rejected(r) => *report.rejections.entry(rejection_name(r)).or_default() += 1,
+                        Event::SyncFailed { continuing: false, .. } => gave_up[i] = true,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    };
+
+    for i in 0..cfg.nodes {
+        if !live[i] {
+            continue;
+        }
+        let outs = nodes[i].handle(Input::Start(StartHeight {
+            date: cfg.date,
+            mempool: mempool.clone(),
+            presynchronized: cfg.presynchronized,
+        }));
+        apply(
+            i,
+            0,
+            outs,
+            &mut rng,
+            &mut queue,
+            &mut pending,
+            &mut generations,
+            &mut monitors,
+            &mut report,
+            &mut gave_up,
+        );
+    }
+    let all_done = |nodes: &[Node], gave_up: &[bool]| {
+        (0..cfg.nodes).all(|i| !live[i] || gave_up[i] || nodes[i].state().last_decision().is_some())
+    };
+    let mut now = 0;
+    while let Some(Reverse((at, id))) = queue.pop() {
+        if all_done(&nodes, &gave_up) || at > cfg.max_time_ms {
+            break;
+        }
+        now = at;
+        let Some(p) = pending.remove(&id) else { continue };
+        let (i, input) = match p {
+            Pending::Deliver { to, msg } => (to, Input::Message(msg)),
+            Pending::Fire {
+                node,
+                timer,
+                generation,
+            } => {
+                if generations.get(&(node, timer)) != Some(&generation) {
+                    continue;
+                }
+                generations.remove(&(node, timer));
+                (node, Input::Timer(timer))
+            }
+        };
+        let outs = nodes[i].handle(input);
+        apply(
+            i,
+            now,
+            outs,
+            &mut rng,
+            &mut queue,
+            &mut pending,
+            &mut generations,
+            &mut monitors,
+            &mut report,
+            &mut gave_up,
+        );
+    }
+    report.end_ms = now;
+    for (i, n) in nodes.iter().enumerate() {
+        report.decisions[i] = n.state().last_decision();
+        report.metrics[i] = monitors[i].metrics().cloned();
+    }
+    Ok(report)
+}
+
+/// The variant name of a rejection, for counting.
+pub fn rejection_name(r: &Rejection) -> String {
+    let s = format!("{r:?}");
+    s.split([' ', '(', '{']).next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fallback::BlockKind;
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let zero = SimConfig {
+            nodes: 0,
+            ..Default::default()
+        };
+        assert!(matches!(run(&zero), Err(SimError::Config(_))));
+        let delays = SimConfig {
+            delay_ms: (5, 1),
+            ..Default::default()
+        };
+        assert!(matches!(run(&delays), Err(SimError::Config(_))));
+    }
+
+    #[test]
+    fn four_reference_nodes_finalize_one_normal_block_in_attempt_zero() {
+        let r = run(&SimConfig::default()).unwrap();
+        assert_eq!(r.decided(), 4);
+        let h = r.agreed().expect("agreement");
+        for d in r.decisions.iter().flatten() {
+            assert_eq!((d.hash, d.attempt, d.kind), (h, 0, BlockKind::Normal));
+        }
+        let m = r.metrics[0].as_ref().unwrap();
+        // Gold and Silver already weigh 12 of 15 >= the quorum 10.
+        assert!(m.success && m.heartbeat_count >= 2 && m.vote_count >= 4, "{m:?}");
+        assert!(m.approval_bps >= 6_667, "{m:?}");
+    }
+}
