@@ -190,7 +190,12 @@ impl Block {
 /// to tier weight, in canonical order, each share rounded down and the
 /// remainder paid one unit each to the first members in canonical order.
 /// Members whose share is zero get no output.
-pub fn coinbase(height: u64, registry: &Registry, rewards: &RewardConfig, kind: BlockKind) -> Transaction {
+pub fn coinbase(
+    height: u64,
+    registry: &Registry,
+    rewards: &RewardConfig,
+    kind: BlockKind,
+) -> Transaction {
     let mut outputs = vec![TxOutput {
         address: rewards.treasury_address.clone(),
         amount: rewards.treasury_reward,
@@ -203,7 +208,10 @@ pub fn coinbase(height: u64, registry: &Registry, rewards: &RewardConfig, kind: 
             .collect();
         let sum: u128 = tiers.iter().map(|&t| u128::from(t)).sum();
         let pool = u128::from(rewards.masternode_reward);
-        let mut shares: Vec<u64> = tiers.iter().map(|&t| (pool * u128::from(t) / sum) as u64).collect();
+        let mut shares: Vec<u64> = tiers
+            .iter()
+            .map(|&t| (pool * u128::from(t) / sum) as u64)
+            .collect();
         let paid: u128 = shares.iter().map(|&s| u128::from(s)).sum();
         let remainder = (pool - paid) as usize; // < number of members
         for s in shares.iter_mut().take(remainder) {
@@ -253,7 +261,15 @@ impl BlockContext {
         max_transactions: u32,
     ) -> Self {
         let emergency_tx = coinbase(height, registry, rewards, BlockKind::Emergency);
-        let emergency = assemble(height, previous_hash, timestamp, BlockKind::Emergency, None, emergency_tx, Vec::new());
+        let emergency = assemble(
+            height,
+            previous_hash,
+            timestamp,
+            BlockKind::Emergency,
+            None,
+            emergency_tx,
+            Vec::new(),
+        );
         BlockContext {
             height,
             previous_hash,
@@ -278,7 +294,7 @@ impl BlockContext {
                 .filter(|t| t.kind == TxKind::Transfer)
                 .map(|t| (t.txid(), t))
                 .collect();
-            txs.sort_by(|a, b| a.0.cmp(&b.0));
+            txs.sort_by_key(|t| t.0);
             txs.dedup_by(|a, b| a.0 == b.0);
             txs.truncate(self.max_transactions as usize);
         }
@@ -503,7 +519,11 @@ mod tests {
         let cb = coinbase(7, &registry(), &rewards, BlockKind::Normal);
         // Canonical order a (Free 1), b (Silver 4), c (Gold 8); 100 * w / 13 =
         // 7, 30, 61 = 98; the remainder 2 goes to a and b.
-        let got: Vec<(&str, u64)> = cb.outputs.iter().map(|o| (o.address.as_str(), o.amount)).collect();
+        let got: Vec<(&str, u64)> = cb
+            .outputs
+            .iter()
+            .map(|o| (o.address.as_str(), o.amount))
+            .collect();
         assert_eq!(got, vec![("t", 10), ("a", 8), ("b", 31), ("c", 61)]);
         let em = coinbase(7, &registry(), &rewards, BlockKind::Emergency);
         assert_eq!(em.outputs.len(), 1);
@@ -530,20 +550,39 @@ mod tests {
     fn invalid_blocks_are_rejected_with_the_reason() {
         let c = ctx();
         let leader = NodeId::new("a").unwrap();
-        let good = c.build(BlockKind::Normal, &leader, &[Transaction::transfer(b"x"), Transaction::transfer(b"y")]);
+        let good = c.build(
+            BlockKind::Normal,
+            &leader,
+            &[Transaction::transfer(b"x"), Transaction::transfer(b"y")],
+        );
         let mut b = good.clone();
         b.header.previous_hash = Hash32::ZERO;
-        assert!(matches!(c.validate(&b), Err(BlockError::WrongPreviousHash { .. })));
+        assert!(matches!(
+            c.validate(&b),
+            Err(BlockError::WrongPreviousHash { .. })
+        ));
         let mut b = good.clone();
         b.header.height = 8;
-        assert!(matches!(c.validate(&b), Err(BlockError::WrongHeight { expected: 7, got: 8 })));
+        assert!(matches!(
+            c.validate(&b),
+            Err(BlockError::WrongHeight {
+                expected: 7,
+                got: 8
+            })
+        ));
         let mut b = good.clone();
         b.transactions.pop();
-        assert!(matches!(c.validate(&b), Err(BlockError::WrongMerkleRoot { .. })));
+        assert!(matches!(
+            c.validate(&b),
+            Err(BlockError::WrongMerkleRoot { .. })
+        ));
         let mut b = good.clone();
         b.transactions.swap(1, 2);
         b.header.merkle_root = b.compute_merkle_root();
-        assert_eq!(c.validate(&b), Err(BlockError::UnsortedTransactions { index: 2 }));
+        assert_eq!(
+            c.validate(&b),
+            Err(BlockError::UnsortedTransactions { index: 2 })
+        );
         let mut b = good.clone();
         b.transactions[0].outputs[0].amount += 1;
         b.header.merkle_root = b.compute_merkle_root();
@@ -553,10 +592,16 @@ mod tests {
         assert_eq!(c.validate(&b), Err(BlockError::NotCanonicalEmergency));
         let mut b = good.clone();
         b.header.kind = BlockKind::RewardOnly;
-        assert_eq!(c.validate(&b), Err(BlockError::TransactionsInRewardOnlyBlock(2)));
+        assert_eq!(
+            c.validate(&b),
+            Err(BlockError::TransactionsInRewardOnlyBlock(2))
+        );
         let mut b = good;
         b.header.timestamp += 1;
-        assert!(matches!(c.validate(&b), Err(BlockError::WrongTimestamp { .. })));
+        assert!(matches!(
+            c.validate(&b),
+            Err(BlockError::WrongTimestamp { .. })
+        ));
     }
 
     #[test]
@@ -574,7 +619,10 @@ mod tests {
             sha256(&b)
         };
         assert_eq!(merkle_root(&t[..1]), leaf(&t[0]));
-        assert_eq!(merkle_root(&t), node(node(leaf(&t[0]), leaf(&t[1])), leaf(&t[2])));
+        assert_eq!(
+            merkle_root(&t),
+            node(node(leaf(&t[0]), leaf(&t[1])), leaf(&t[2]))
+        );
         // Duplicating the last leaf changes the root (no CVE-2012-2459).
         let mut dup = t.clone();
         dup.push(t[2]);

@@ -124,9 +124,18 @@ impl OrchestratorConfig {
         let timeouts = [
             ("heartbeat_timeout_secs", self.heartbeat_timeout_secs),
             ("voting_window_secs", self.voting_window_secs),
-            ("reward_only_voting_window_secs", self.reward_only_voting_window_secs),
-            ("fallback_config.leader_timeout_secs", self.fallback_config.leader_timeout_secs),
-            ("fallback_config.voting_timeout_secs", self.fallback_config.voting_timeout_secs),
+            (
+                "reward_only_voting_window_secs",
+                self.reward_only_voting_window_secs,
+            ),
+            (
+                "fallback_config.leader_timeout_secs",
+                self.fallback_config.leader_timeout_secs,
+            ),
+            (
+                "fallback_config.voting_timeout_secs",
+                self.fallback_config.voting_timeout_secs,
+            ),
         ];
         for (name, v) in timeouts {
             if v == 0 {
@@ -137,7 +146,9 @@ impl OrchestratorConfig {
             }
         }
         if self.fallback_config.max_leader_rotations > 1000 {
-            return Err(ConfigError::TooManyRotations(self.fallback_config.max_leader_rotations));
+            return Err(ConfigError::TooManyRotations(
+                self.fallback_config.max_leader_rotations,
+            ));
         }
         if self
             .rewards
@@ -190,17 +201,24 @@ mod tests {
 
     #[test]
     fn nonsense_configurations_are_refused() {
-        let mut c = OrchestratorConfig::default();
-        c.voting_window_secs = 0;
-        assert_eq!(c.validate(), Err(ConfigError::ZeroTimeout("voting_window_secs")));
+        let c = OrchestratorConfig {
+            voting_window_secs: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::ZeroTimeout("voting_window_secs"))
+        );
         let mut c = OrchestratorConfig::default();
         c.rewards.treasury_reward = u64::MAX;
         assert_eq!(c.validate(), Err(ConfigError::RewardOverflow));
         let mut c = OrchestratorConfig::default();
         c.fallback_config.max_leader_rotations = 5000;
         assert!(c.validate().is_err());
-        let mut c = OrchestratorConfig::default();
-        c.max_future_attempts = 0;
+        let c = OrchestratorConfig {
+            max_future_attempts: 0,
+            ..Default::default()
+        };
         assert_eq!(c.validate(), Err(ConfigError::NoFutureWindow));
     }
 

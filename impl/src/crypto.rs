@@ -224,7 +224,10 @@ mod tests {
             assert!(!scheme.verify(&a.public(), b"msg", &bad));
             let items = [(&a.public(), &b"msg"[..], &sig)];
             assert!(scheme.verify_batch(&items));
-            let items = [(&a.public(), &b"msg"[..], &sig), (&b.public(), &b"x"[..], &sig)];
+            let items = [
+                (&a.public(), &b"msg"[..], &sig),
+                (&b.public(), &b"x"[..], &sig),
+            ];
             assert!(!scheme.verify_batch(&items));
         }
     }

@@ -196,7 +196,13 @@ impl LeaderSchedule {
     }
 
     /// The leader of `attempt`, extending the schedule as needed.
-    pub fn leader(&mut self, election: &Election, previous_hash: &Hash32, height: u64, attempt: u32) -> u32 {
+    pub fn leader(
+        &mut self,
+        election: &Election,
+        previous_hash: &Hash32,
+        height: u64,
+        attempt: u32,
+    ) -> u32 {
         while self.leaders.len() <= attempt as usize {
             if self.excluded.len() >= election.len() {
                 self.excluded.clear();
@@ -293,7 +299,10 @@ pub mod seed {
     }
 
     fn select(seed: Vec<u8>, date: Date, candidates: &[&MasternodeInfo]) -> LeaderSelection {
-        let weights: Vec<u64> = candidates.iter().map(|m| seed_member_weight(m, date)).collect();
+        let weights: Vec<u64> = candidates
+            .iter()
+            .map(|m| seed_member_weight(m, date))
+            .collect();
         let (i, weight) = weighted_selection(&seed, &weights);
         let leader = candidates[i].node_id.clone();
         LeaderSelection {
@@ -306,7 +315,11 @@ pub mod seed {
     }
 
     /// `elect_leader` (S2.2-S2.5); `None` for an empty list.
-    pub fn elect_leader(height: u64, date: Date, masternodes: &[MasternodeInfo]) -> Option<LeaderSelection> {
+    pub fn elect_leader(
+        height: u64,
+        date: Date,
+        masternodes: &[MasternodeInfo],
+    ) -> Option<LeaderSelection> {
         if masternodes.is_empty() {
             return None;
         }
@@ -328,7 +341,10 @@ pub mod seed {
         }
         let mut seed = vrf_seed(height, date);
         seed.extend_from_slice(&rotation_count.to_le_bytes());
-        let rest: Vec<&MasternodeInfo> = masternodes.iter().filter(|m| m.node_id != *current_leader).collect();
+        let rest: Vec<&MasternodeInfo> = masternodes
+            .iter()
+            .filter(|m| m.node_id != *current_leader)
+            .collect();
         if rest.is_empty() {
             return None;
         }
@@ -440,7 +456,8 @@ mod tests {
         assert!(differs_by_order);
         let nov2: Date = "2025-11-02".parse().unwrap();
         let differs_by_date = (1..50).any(|h| {
-            seed::elect_leader(h, nov1(), &mns).unwrap().leader != seed::elect_leader(h, nov2, &mns).unwrap().leader
+            seed::elect_leader(h, nov1(), &mns).unwrap().leader
+                != seed::elect_leader(h, nov2, &mns).unwrap().leader
         });
         assert!(differs_by_date);
     }
@@ -452,8 +469,12 @@ mod tests {
         let mns = seed_test_masternodes();
         let repeats = (1..200).any(|h| {
             let orig = seed::elect_leader(h, nov1(), &mns).unwrap().leader;
-            let r1 = seed::rotate_leader(h, nov1(), &mns, &orig, 1).unwrap().leader;
-            let r2 = seed::rotate_leader(h, nov1(), &mns, &orig, 2).unwrap().leader;
+            let r1 = seed::rotate_leader(h, nov1(), &mns, &orig, 1)
+                .unwrap()
+                .leader;
+            let r2 = seed::rotate_leader(h, nov1(), &mns, &orig, 2)
+                .unwrap()
+                .leader;
             r1 == r2
         });
         assert!(repeats);
@@ -497,8 +518,12 @@ mod tests {
             let seed = Hash32([s; 32]);
             for excl in [vec![], vec![0], vec![3, 6], vec![0, 1, 3, 7], vec![6]] {
                 let got = full.pick(&seed, &excl).unwrap();
-                let kept: Vec<usize> = (0..weights.len()).filter(|i| !excl.contains(&(*i as u32))).collect();
-                let sub = Election::new(&HeightWeights::from_weights(kept.iter().map(|&i| weights[i]).collect()));
+                let kept: Vec<usize> = (0..weights.len())
+                    .filter(|i| !excl.contains(&(*i as u32)))
+                    .collect();
+                let sub = Election::new(&HeightWeights::from_weights(
+                    kept.iter().map(|&i| weights[i]).collect(),
+                ));
                 let want = kept[sub.pick(&seed, &[]).unwrap() as usize];
                 assert_eq!(got as usize, want, "seed {s} excluded {excl:?}");
                 assert!(!excl.contains(&got));

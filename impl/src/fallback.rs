@@ -45,7 +45,11 @@ pub fn seed_next_strategy(attempt_count: u32, enable_emergency_blocks: bool) -> 
 }
 
 /// The deployed `needs_emergency_block` (S7.2).
-pub fn seed_needs_emergency_block(attempt_count: u32, max_leader_rotations: u32, enable: bool) -> bool {
+pub fn seed_needs_emergency_block(
+    attempt_count: u32,
+    max_leader_rotations: u32,
+    enable: bool,
+) -> bool {
     u64::from(attempt_count) > u64::from(max_leader_rotations) && enable
 }
 
@@ -253,11 +257,26 @@ mod tests {
     fn seed_strategy_progression() {
         let mut log = FallbackLog::default();
         assert_eq!(log.next_strategy(true), FallbackStrategy::RotateLeader);
-        log.record(FallbackReason::LeaderTimeout, FallbackStrategy::RotateLeader, id("node1"), false);
+        log.record(
+            FallbackReason::LeaderTimeout,
+            FallbackStrategy::RotateLeader,
+            id("node1"),
+            false,
+        );
         assert_eq!(log.next_strategy(true), FallbackStrategy::RotateLeader);
-        log.record(FallbackReason::ConsensusNotReached, FallbackStrategy::RotateLeader, id("node2"), false);
+        log.record(
+            FallbackReason::ConsensusNotReached,
+            FallbackStrategy::RotateLeader,
+            id("node2"),
+            false,
+        );
         assert_eq!(log.next_strategy(true), FallbackStrategy::RewardOnlyBlock);
-        log.record(FallbackReason::ConsensusNotReached, FallbackStrategy::RewardOnlyBlock, id("node3"), false);
+        log.record(
+            FallbackReason::ConsensusNotReached,
+            FallbackStrategy::RewardOnlyBlock,
+            id("node3"),
+            false,
+        );
         assert_eq!(log.next_strategy(true), FallbackStrategy::EmergencyBlock);
         assert_eq!(log.next_strategy(false), FallbackStrategy::RewardOnlyBlock);
     }
@@ -270,7 +289,12 @@ mod tests {
         assert!(!log.needs_emergency_block(&cfg));
         for i in 0..3 {
             assert!(!log.needs_emergency_block(&cfg));
-            log.record(FallbackReason::LeaderTimeout, FallbackStrategy::RotateLeader, id(&format!("node{i}")), false);
+            log.record(
+                FallbackReason::LeaderTimeout,
+                FallbackStrategy::RotateLeader,
+                id(&format!("node{i}")),
+                false,
+            );
         }
         assert!(log.needs_emergency_block(&cfg));
         let disabled = FallbackConfig {
@@ -286,10 +310,20 @@ mod tests {
         let mut log = FallbackLog::default();
         assert!(!log.has_success());
         assert_eq!(log.attempt_count(), 0);
-        log.record(FallbackReason::LeaderTimeout, FallbackStrategy::RotateLeader, id("node1"), false);
+        log.record(
+            FallbackReason::LeaderTimeout,
+            FallbackStrategy::RotateLeader,
+            id("node1"),
+            false,
+        );
         assert!(!log.has_success());
         assert_eq!(log.attempt_count(), 1);
-        log.record(FallbackReason::ConsensusNotReached, FallbackStrategy::RotateLeader, id("node2"), true);
+        log.record(
+            FallbackReason::ConsensusNotReached,
+            FallbackStrategy::RotateLeader,
+            id("node2"),
+            true,
+        );
         assert!(log.has_success());
         assert_eq!(log.attempt_count(), 2);
         assert_eq!(log.attempts()[1].attempt_number, 2);
@@ -303,7 +337,10 @@ mod tests {
         let p: Vec<AttemptPlan> = (0..5).map(|a| plan(Rules::Seed, &cfg, a)).collect();
         assert_eq!(p[0].leader, LeaderRule::Original);
         assert_eq!(p[1].leader, LeaderRule::SeedRotation(1));
-        assert_eq!((p[2].leader, p[2].kind), (LeaderRule::Original, BlockKind::RewardOnly));
+        assert_eq!(
+            (p[2].leader, p[2].kind),
+            (LeaderRule::Original, BlockKind::RewardOnly)
+        );
         assert_eq!(p[2].voting_window_secs, 2);
         assert!(p[3].unilateral_emergency && p[4].unilateral_emergency);
         assert_eq!(p[3].leader, LeaderRule::Leaderless);
@@ -315,7 +352,10 @@ mod tests {
         cfg.fallback_config.max_leader_rotations = 4;
         let p3 = plan(Rules::Seed, &cfg, 3);
         assert_eq!(p3.strategy, FallbackStrategy::EmergencyBlock);
-        assert_eq!((p3.leader, p3.kind), (LeaderRule::Original, BlockKind::RewardOnly));
+        assert_eq!(
+            (p3.leader, p3.kind),
+            (LeaderRule::Original, BlockKind::RewardOnly)
+        );
         assert!(plan(Rules::Seed, &cfg, 5).unilateral_emergency);
         cfg.fallback_config.enable_emergency_blocks = false;
         assert_eq!(plan(Rules::Seed, &cfg, 9).kind, BlockKind::RewardOnly);

@@ -80,11 +80,9 @@ pub struct ChainAgreement {
 impl ChainAgreement {
     /// Agreement in basis points of the heartbeats received (7500 = 75%).
     pub fn agreement_bps(&self) -> u32 {
-        if self.total_nodes == 0 {
-            0
-        } else {
-            (self.agreement_count * 10_000 / self.total_nodes) as u32
-        }
+        (self.agreement_count * 10_000)
+            .checked_div(self.total_nodes)
+            .unwrap_or(0) as u32
     }
 }
 
@@ -153,11 +151,17 @@ mod tests {
     fn seed_chain_agreement() {
         let abc = h(1);
         let a = chain_agreement([(100, &abc), (100, &abc), (100, &abc)]);
-        assert_eq!((a.consensus_height, a.consensus_hash, a.agreement_count), (100, abc, 3));
+        assert_eq!(
+            (a.consensus_height, a.consensus_hash, a.agreement_count),
+            (100, abc, 3)
+        );
         assert_eq!(a.agreement_bps(), 10_000);
         let xyz = h(2);
         let a = chain_agreement([(100, &abc), (100, &abc), (100, &abc), (99, &xyz)]);
-        assert_eq!((a.consensus_height, a.agreement_count, a.total_nodes), (100, 3, 4));
+        assert_eq!(
+            (a.consensus_height, a.agreement_count, a.total_nodes),
+            (100, 3, 4)
+        );
         assert_eq!(a.agreement_bps(), 7_500);
     }
 
@@ -172,7 +176,14 @@ mod tests {
         // expected nodes respond... not enough; 6 of 9 respond with 4 agreeing
         // = 4/9 of the network, yet "synchronized".
         let xyz = h(2);
-        let six = [(100, &abc), (100, &abc), (100, &abc), (100, &abc), (99, &xyz), (98, &xyz)];
+        let six = [
+            (100, &abc),
+            (100, &abc),
+            (100, &abc),
+            (100, &abc),
+            (99, &xyz),
+            (98, &xyz),
+        ];
         assert!(seed_sync_complete(9, &chain_agreement(six)));
     }
 

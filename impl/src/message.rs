@@ -35,7 +35,13 @@ pub struct Proposal {
 impl Proposal {
     /// The bytes the proposer signs (R4.2). The justification signs itself.
     pub fn signing_bytes(&self) -> Vec<u8> {
-        proposal_signing_bytes(self.height, self.attempt, &self.proposer, &self.block.hash(), self.valid_attempt)
+        proposal_signing_bytes(
+            self.height,
+            self.attempt,
+            &self.proposer,
+            &self.block.hash(),
+            self.valid_attempt,
+        )
     }
 }
 
@@ -185,17 +191,23 @@ pub fn verify_certificate(
         {
             return Err(CertificateError::Mismatch { index });
         }
-        let pos = registry.position_of(&v.voter).ok_or_else(|| CertificateError::Stranger {
-            index,
-            voter: v.voter.clone(),
-        })?;
+        let pos = registry
+            .position_of(&v.voter)
+            .ok_or_else(|| CertificateError::Stranger {
+                index,
+                voter: v.voter.clone(),
+            })?;
         if std::mem::replace(&mut seen[pos], true) {
-            return Err(CertificateError::RepeatedVoter { voter: v.voter.clone() });
+            return Err(CertificateError::RepeatedVoter {
+                voter: v.voter.clone(),
+            });
         }
         if !already_verified(pos, sv)
-            && !registry
-                .scheme()
-                .verify(&registry.at_position(pos).public_key, &v.signing_bytes(), &sv.signature)
+            && !registry.scheme().verify(
+                &registry.at_position(pos).public_key,
+                &v.signing_bytes(),
+                &sv.signature,
+            )
         {
             return Err(CertificateError::BadSignature {
                 index,

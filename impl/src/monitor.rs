@@ -124,8 +124,18 @@ mod tests {
     fn records_events_and_counts_heartbeats() {
         let mut m = Monitor::new();
         m.record(0, &Event::ProtocolStarted { block_height: 100 });
-        m.record(1, &Event::HeartbeatReceived { node_id: id("node1") });
-        m.record(2, &Event::HeartbeatReceived { node_id: id("node2") });
+        m.record(
+            1,
+            &Event::HeartbeatReceived {
+                node_id: id("node1"),
+            },
+        );
+        m.record(
+            2,
+            &Event::HeartbeatReceived {
+                node_id: id("node2"),
+            },
+        );
         assert_eq!(m.events().len(), 3);
         assert_eq!(m.metrics().unwrap().heartbeat_count, 2);
     }

@@ -19,8 +19,12 @@ use crate::crypto::{Keypair, Signature};
 use crate::election::{seed as seed_election, Election, HeightWeights, LeaderSchedule};
 use crate::event::{Event, Evidence, Phase, Rejection};
 use crate::fallback::{plan, AttemptPlan, BlockKind, FallbackReason, LeaderRule};
-use crate::heartbeat::{chain_agreement, seed_sync_complete, weighted_sync_complete, Heartbeat, SignedHeartbeat};
-use crate::message::{proposal_signing_bytes, verify_certificate, CertifiedBlock, Message, Proposal, SignedProposal};
+use crate::heartbeat::{
+    chain_agreement, seed_sync_complete, weighted_sync_complete, Heartbeat, SignedHeartbeat,
+};
+use crate::message::{
+    proposal_signing_bytes, verify_certificate, CertifiedBlock, Message, Proposal, SignedProposal,
+};
 use crate::primitives::{Date, Hash32, NodeId};
 use crate::registry::Registry;
 use crate::rules::{Amendment, Rules, RulesError};
@@ -70,9 +74,9 @@ impl Timer {
     pub fn attempt(&self) -> Option<u32> {
         match self {
             Timer::Heartbeat { .. } => None,
-            Timer::Leader { attempt, .. } | Timer::VotingWindow { attempt, .. } | Timer::Attempt { attempt, .. } => {
-                Some(*attempt)
-            }
+            Timer::Leader { attempt, .. }
+            | Timer::VotingWindow { attempt, .. }
+            | Timer::Attempt { attempt, .. } => Some(*attempt),
         }
     }
 }
@@ -234,14 +238,18 @@ impl Context {
 
     fn start(&self, st: &mut NodeState, s: StartHeight, out: &mut Vec<Output>) {
         if let Some(r) = &st.round {
-            out.push(Output::Event(Event::Rejected(Rejection::AlreadyRunning(r.hc.height))));
+            out.push(Output::Event(Event::Rejected(Rejection::AlreadyRunning(
+                r.hc.height,
+            ))));
             return;
         }
         let height = st.tip.height.saturating_add(1);
         let hc = Arc::new(HeightCtx::new(self, height, st.tip.hash, s.date));
         let mut round = Round::new(hc, Arc::from(s.mempool));
         let mut act = Act::new(self, &mut round, out);
-        act.emit(Event::ProtocolStarted { block_height: height });
+        act.emit(Event::ProtocolStarted {
+            block_height: height,
+        });
         if s.presynchronized {
             act.set_phase(Phase::LeaderElection);
             act.start_attempt(0, None);
@@ -249,7 +257,8 @@ impl Context {
             act.set_phase(Phase::Synchronization);
             act.r.sync = Some(vec![None; self.registry.len()]);
             let hb = act.own_heartbeat();
-            act.out.push(Output::Broadcast(Message::Heartbeat(hb.clone())));
+            act.out
+                .push(Output::Broadcast(Message::Heartbeat(hb.clone())));
             act.out.push(Output::SetTimer {
                 timer: Timer::Heartbeat { height },
                 after_ms: self.config.heartbeat_timeout_secs * 1000,
@@ -274,7 +283,10 @@ impl Context {
             return;
         };
         if got != expected {
-            out.push(Output::Event(Event::Rejected(Rejection::WrongHeight { expected, got })));
+            out.push(Output::Event(Event::Rejected(Rejection::WrongHeight {
+                expected,
+                got,
+            })));
             return;
         }
         let mut act = Act::new(self, round, out);
@@ -370,7 +382,9 @@ impl HeightCtx {
         let mut schedule = LeaderSchedule::new();
         hc.leaders = (0..=horizon)
             .map(|a| match (&hc.election, plan(ctx.rules, cfg, a).leader) {
-                (Some(e), LeaderRule::Scheduled) => Some(schedule.leader(e, &previous_hash, height, a)),
+                (Some(e), LeaderRule::Scheduled) => {
+                    Some(schedule.leader(e, &previous_hash, height, a))
+                }
                 _ => hc.compute_leader(ctx, a),
             })
             .collect();
@@ -389,13 +403,20 @@ impl HeightCtx {
                 Some(s.leader(e, &self.previous_hash, self.height, attempt))
             }
             LeaderRule::Original => {
-                seed_election::elect_leader(self.height, self.date, reg.members()).and_then(|s| pos(&s.leader))
+                seed_election::elect_leader(self.height, self.date, reg.members())
+                    .and_then(|s| pos(&s.leader))
             }
             LeaderRule::SeedRotation(k) => {
                 let original = seed_election::elect_leader(self.height, self.date, reg.members())?;
-                seed_election::rotate_leader(self.height, self.date, reg.members(), &original.leader, k)
-                    .or(Some(original))
-                    .and_then(|s| pos(&s.leader))
+                seed_election::rotate_leader(
+                    self.height,
+                    self.date,
+                    reg.members(),
+                    &original.leader,
+                    k,
+                )
+                .or(Some(original))
+                .and_then(|s| pos(&s.leader))
             }
         }
     }
@@ -410,6 +431,16 @@ impl HeightCtx {
     /// The height's weights.
     pub fn weights(&self) -> &HeightWeights {
         &self.weights
+    }
+
+    /// What blocks of this height must be, and its emergency block.
+    pub fn block_context(&self) -> &BlockContext {
+        &self.block
+    }
+
+    /// The local date the height was started with.
+    pub fn date(&self) -> Date {
+        self.date
     }
 }
 
@@ -534,6 +565,18 @@ impl Round {
     /// The height's derived context.
     pub fn height_ctx(&self) -> &HeightCtx {
         &self.hc
+    }
+
+    /// The elected leader of `attempt` (none for an emergency attempt).
+    pub fn leader(&self, ctx: &Context, attempt: u32) -> Option<NodeId> {
+        self.hc
+            .leader(ctx, attempt)
+            .map(|p| ctx.registry.at_position(p as usize).node_id.clone())
+    }
+
+    /// Whether this node has voted (approve step) in the current attempt.
+    pub fn voted(&self) -> bool {
+        self.voted
     }
 
     /// Seed flow without A2: the votes received, pooled over the height.
@@ -673,9 +716,17 @@ impl<'a> Act<'a> {
     }
 
     /// Resolves a signer and checks its signature (R0.5).
-    fn authenticate(&mut self, signer: &NodeId, bytes: &[u8], sig: &Signature, what: &str) -> Option<usize> {
+    fn authenticate(
+        &mut self,
+        signer: &NodeId,
+        bytes: &[u8],
+        sig: &Signature,
+        what: &str,
+    ) -> Option<usize> {
         let Some(pos) = self.ctx.registry.position_of(signer) else {
-            self.reject(Rejection::UnknownSigner { node: signer.clone() });
+            self.reject(Rejection::UnknownSigner {
+                node: signer.clone(),
+            });
             return None;
         };
         let key = self.ctx.registry.at_position(pos).public_key;
@@ -704,7 +755,10 @@ impl<'a> Act<'a> {
             days_active: days_active(self.r.hc.date, me.registered_at),
         };
         let signature = self.ctx.keypair.sign(&hb.signing_bytes());
-        SignedHeartbeat { heartbeat: hb, signature }
+        SignedHeartbeat {
+            heartbeat: hb,
+            signature,
+        }
     }
 
     fn on_heartbeat(&mut self, hb: SignedHeartbeat) {
@@ -713,7 +767,9 @@ impl<'a> Act<'a> {
             return;
         }
         let h = &hb.heartbeat;
-        let Some(pos) = self.authenticate(&h.node_id, &h.signing_bytes(), &hb.signature, "heartbeat") else {
+        let Some(pos) =
+            self.authenticate(&h.node_id, &h.signing_bytes(), &hb.signature, "heartbeat")
+        else {
             return;
         };
         self.heartbeat(hb, pos);
@@ -755,8 +811,12 @@ impl<'a> Act<'a> {
         };
         if complete {
             self.r.sync = None;
-            self.out.push(Output::CancelTimer(Timer::Heartbeat { height: self.height() }));
-            self.emit(Event::Synchronized { heartbeats: received });
+            self.out.push(Output::CancelTimer(Timer::Heartbeat {
+                height: self.height(),
+            }));
+            self.emit(Event::Synchronized {
+                heartbeats: received,
+            });
             self.set_phase(Phase::LeaderElection);
             self.start_attempt(0, None);
         }
@@ -892,14 +952,18 @@ impl<'a> Act<'a> {
             justification,
         };
         let signature = self.ctx.keypair.sign(&proposal.signing_bytes());
-        let sp = SignedProposal { proposal, signature };
+        let sp = SignedProposal {
+            proposal,
+            signature,
+        };
         self.emit(Event::ProposalSent {
             attempt,
             block_hash: sp.proposal.block.hash(),
             valid_attempt,
         });
         self.set_phase(Phase::ProposalDistribution);
-        self.out.push(Output::Broadcast(Message::Proposal(sp.clone())));
+        self.out
+            .push(Output::Broadcast(Message::Proposal(sp.clone())));
         self.accept_proposal(sp, self.ctx.my_pos);
     }
 
@@ -921,7 +985,9 @@ impl<'a> Act<'a> {
         if !self.attempt_acceptable(p.attempt) {
             return;
         }
-        let Some(pos) = self.authenticate(&p.proposer, &p.signing_bytes(), &sp.signature, "proposal") else {
+        let Some(pos) =
+            self.authenticate(&p.proposer, &p.signing_bytes(), &sp.signature, "proposal")
+        else {
             return;
         };
         self.accept_proposal(sp, pos);
@@ -932,12 +998,16 @@ impl<'a> Act<'a> {
     fn attempt_acceptable(&mut self, attempt: u32) -> bool {
         let current = self.r.attempt;
         let ok = if self.ctx.two_step() {
-            u64::from(attempt) <= u64::from(current) + u64::from(self.ctx.config.max_future_attempts)
+            u64::from(attempt)
+                <= u64::from(current) + u64::from(self.ctx.config.max_future_attempts)
         } else {
             attempt == current && self.r.started
         };
         if !ok {
-            self.reject(Rejection::WrongAttempt { current, got: attempt });
+            self.reject(Rejection::WrongAttempt {
+                current,
+                got: attempt,
+            });
         }
         ok
     }
@@ -1025,7 +1095,8 @@ impl<'a> Act<'a> {
                 },
             );
             let height = self.height();
-            self.out.push(Output::CancelTimer(Timer::Leader { height, attempt }));
+            self.out
+                .push(Output::CancelTimer(Timer::Leader { height, attempt }));
             self.cast_vote(attempt, Step::Approve, hash, valid);
             let secs = self.plan(attempt).voting_window_secs;
             self.out.push(Output::SetTimer {
@@ -1040,7 +1111,11 @@ impl<'a> Act<'a> {
     /// the attempt's kind; a re-proposal carries an approve certificate of an
     /// earlier attempt for exactly this block.
     fn check_proposed_block(&self, p: &Proposal) -> Result<(), Rejection> {
-        self.r.hc.block.validate(&p.block).map_err(Rejection::InvalidBlock)?;
+        self.r
+            .hc
+            .block
+            .validate(&p.block)
+            .map_err(Rejection::InvalidBlock)?;
         match (p.valid_attempt, &p.justification) {
             (None, None) => {
                 let expected = self.plan(p.attempt).kind;
@@ -1053,17 +1128,26 @@ impl<'a> Act<'a> {
                 }
                 Ok(())
             }
-            (Some(vr), Some(cert)) if self.ctx.two_step() && vr < p.attempt && cert.attempt == vr => {
+            (Some(vr), Some(cert))
+                if self.ctx.two_step() && vr < p.attempt && cert.attempt == vr =>
+            {
                 self.check_certificate(cert, Step::Approve, &p.block.hash())
             }
             _ => Err(Rejection::BadJustification { attempt: p.attempt }),
         }
     }
 
-    fn check_certificate(&self, cert: &Certificate, step: Step, block: &Hash32) -> Result<(), Rejection> {
+    fn check_certificate(
+        &self,
+        cert: &Certificate,
+        step: Step,
+        block: &Hash32,
+    ) -> Result<(), Rejection> {
         use crate::message::CertificateError as E;
         if cert.step != step {
-            return Err(Rejection::InvalidCertificate(E::WrongStep { expected: step }));
+            return Err(Rejection::InvalidCertificate(E::WrongStep {
+                expected: step,
+            }));
         }
         if cert.block_hash != *block {
             return Err(Rejection::InvalidCertificate(E::WrongBlock {
@@ -1092,7 +1176,12 @@ impl<'a> Act<'a> {
 
     /// R6.3: keep the highest approve certificate seen.
     fn learn_justification(&mut self, cert: &Certificate) -> bool {
-        if self.r.valid.as_ref().is_some_and(|j| j.attempt >= cert.attempt) {
+        if self
+            .r
+            .valid
+            .as_ref()
+            .is_some_and(|j| j.attempt >= cert.attempt)
+        {
             return false;
         }
         self.r.valid = Some(Justified {
@@ -1112,7 +1201,7 @@ impl<'a> Act<'a> {
             return;
         }
         if let Some((la, lh)) = self.r.locked {
-            if lh != hash && !valid_attempt.is_some_and(|v| v >= la) {
+            if lh != hash && valid_attempt.is_none_or(|v| v < la) {
                 self.emit(Event::NotApproved {
                     attempt,
                     block_hash: hash,
@@ -1155,7 +1244,9 @@ impl<'a> Act<'a> {
         let v = &sv.vote;
         if self.ctx.two_step() {
             if !v.approve {
-                self.reject(Rejection::NotAVote("a vote against (approve = false)".into()));
+                self.reject(Rejection::NotAVote(
+                    "a vote against (approve = false)".into(),
+                ));
                 return;
             }
             if !self.attempt_acceptable(v.attempt) {
@@ -1165,7 +1256,8 @@ impl<'a> Act<'a> {
             self.reject(Rejection::NotInRules("a commit vote".into()));
             return;
         }
-        let Some(pos) = self.authenticate(&v.voter, &v.signing_bytes(), &sv.signature, "vote") else {
+        let Some(pos) = self.authenticate(&v.voter, &v.signing_bytes(), &sv.signature, "vote")
+        else {
             return;
         };
         self.record_vote(sv, pos);
@@ -1200,7 +1292,11 @@ impl<'a> Act<'a> {
             declared: v.weight,
             signature: sv.signature,
         };
-        let tally = self.r.tallies.entry((v.attempt, v.step)).or_insert_with(|| Tally::new(n));
+        let tally = self
+            .r
+            .tallies
+            .entry((v.attempt, v.step))
+            .or_insert_with(|| Tally::new(n));
         match tally.insert(pos, v.block_hash, weight, rec) {
             Insert::Counted { .. } => {}
             Insert::Duplicate => {
@@ -1273,17 +1369,22 @@ impl<'a> Act<'a> {
     /// R6.1-R6.4: an approve quorum for a known block raises the valid block
     /// (and is relayed); in the current attempt it also locks and commits.
     fn check_approve_quorum(&mut self, attempt: u32, hash: Hash32) {
-        let w = self.r.tallies.get(&(attempt, Step::Approve)).map_or(0, |t| t.weight_of(&hash));
+        let w = self
+            .r
+            .tallies
+            .get(&(attempt, Step::Approve))
+            .map_or(0, |t| t.weight_of(&hash));
         if w < self.r.hc.weights.quorum() || !self.r.blocks.contains_key(&hash) {
             return;
         }
         if self.r.valid.as_ref().is_none_or(|j| j.attempt < attempt) {
             let cert = self.certificate(attempt, Step::Approve, hash);
             self.learn_justification(&cert);
-            self.out.push(Output::Broadcast(Message::Certificate(CertifiedBlock {
-                block: self.r.blocks[&hash].clone(),
-                certificate: cert,
-            })));
+            self.out
+                .push(Output::Broadcast(Message::Certificate(CertifiedBlock {
+                    block: self.r.blocks[&hash].clone(),
+                    certificate: cert,
+                })));
         }
         if attempt == self.r.attempt && self.r.started && !self.r.committed {
             self.r.locked = Some((attempt, hash));
@@ -1298,7 +1399,11 @@ impl<'a> Act<'a> {
 
     /// R7.4: a commit quorum for a known block, in any attempt, finalizes it.
     fn check_commit_quorum(&mut self, attempt: u32, hash: Hash32) {
-        let w = self.r.tallies.get(&(attempt, Step::Commit)).map_or(0, |t| t.weight_of(&hash));
+        let w = self
+            .r
+            .tallies
+            .get(&(attempt, Step::Commit))
+            .map_or(0, |t| t.weight_of(&hash));
         if self.done() || w < self.r.hc.weights.quorum() || !self.r.blocks.contains_key(&hash) {
             return;
         }
@@ -1308,10 +1413,11 @@ impl<'a> Act<'a> {
             total_weight: self.r.hc.weights.total(),
         });
         let proof = self.certificate(attempt, Step::Commit, hash);
-        self.out.push(Output::Broadcast(Message::Certificate(CertifiedBlock {
-            block: self.r.blocks[&hash].clone(),
-            certificate: proof,
-        })));
+        self.out
+            .push(Output::Broadcast(Message::Certificate(CertifiedBlock {
+                block: self.r.blocks[&hash].clone(),
+                certificate: proof,
+            })));
         self.finalize(hash, attempt, false);
     }
 
@@ -1357,12 +1463,23 @@ impl<'a> Act<'a> {
             self.reject(r);
             return;
         }
-        self.r.blocks.entry(hash).or_insert_with(|| cb.block.clone());
+        self.r
+            .blocks
+            .entry(hash)
+            .or_insert_with(|| cb.block.clone());
         let n = self.ctx.registry.len();
         let mut fresh = false;
         for sv in &cb.certificate.votes {
-            let pos = self.ctx.registry.position_of(&sv.vote.voter).expect("verified");
-            let t = self.r.tallies.entry((cert.attempt, cert.step)).or_insert_with(|| Tally::new(n));
+            let pos = self
+                .ctx
+                .registry
+                .position_of(&sv.vote.voter)
+                .expect("verified");
+            let t = self
+                .r
+                .tallies
+                .entry((cert.attempt, cert.step))
+                .or_insert_with(|| Tally::new(n));
             if t.get(pos).is_none() {
                 fresh = true;
                 self.record_vote(sv.clone(), pos);
@@ -1381,9 +1498,16 @@ impl<'a> Act<'a> {
     fn on_timer(&mut self, t: Timer) {
         if let Timer::Heartbeat { height } = t {
             if height == self.height() && self.r.sync.is_some() {
-                let heartbeats = self.r.sync.as_ref().map_or(0, |s| s.iter().flatten().count());
+                let heartbeats = self
+                    .r
+                    .sync
+                    .as_ref()
+                    .map_or(0, |s| s.iter().flatten().count());
                 let continuing = self.ctx.rules.has(Amendment::WeightedSync);
-                self.emit(Event::SyncFailed { heartbeats, continuing });
+                self.emit(Event::SyncFailed {
+                    heartbeats,
+                    continuing,
+                });
                 self.r.sync = None;
                 if continuing {
                     // R1.4: take part anyway.
@@ -1428,7 +1552,9 @@ impl<'a> Act<'a> {
 
     fn emit_failure(&mut self, attempt: u32) {
         let t = self.r.tallies.get(&(attempt, Step::Commit));
-        let best = t.and_then(|t| t.sums().iter().map(|(_, w)| *w).max()).unwrap_or(0);
+        let best = t
+            .and_then(|t| t.sums().iter().map(|(_, w)| *w).max())
+            .unwrap_or(0);
         self.emit(Event::ConsensusFailed {
             attempt,
             approval_weight: best,
@@ -1508,6 +1634,17 @@ impl<'a> Act<'a> {
 }
 
 /// The signing bytes of a remembered proposal (for evidence checks).
-pub fn record_signing_bytes(height: u64, attempt: u32, proposer: &NodeId, rec: &ProposalRecord) -> Vec<u8> {
-    proposal_signing_bytes(height, attempt, proposer, &rec.block_hash, rec.valid_attempt)
+pub fn record_signing_bytes(
+    height: u64,
+    attempt: u32,
+    proposer: &NodeId,
+    rec: &ProposalRecord,
+) -> Vec<u8> {
+    proposal_signing_bytes(
+        height,
+        attempt,
+        proposer,
+        &rec.block_hash,
+        rec.valid_attempt,
+    )
 }

@@ -39,9 +39,8 @@ impl NodeId {
 
     /// Builds an id, checking it is 1 to 64 printable ASCII characters.
     pub fn new(id: &str) -> Result<Self, ParseError> {
-        let ok = !id.is_empty()
-            && id.len() <= Self::MAX_LEN
-            && id.bytes().all(|b| b.is_ascii_graphic());
+        let ok =
+            !id.is_empty() && id.len() <= Self::MAX_LEN && id.bytes().all(|b| b.is_ascii_graphic());
         if ok {
             Ok(NodeId(Arc::from(id)))
         } else {
@@ -324,9 +323,18 @@ mod tests {
         let r: Date = "2025-01-01".parse().unwrap();
         assert_eq!(d.days_since(r), 304);
         assert_eq!("1970-01-01".parse::<Date>().unwrap().days_since_epoch(), 0);
-        assert_eq!("2024-02-29".parse::<Date>().unwrap().to_string(), "2024-02-29");
+        assert_eq!(
+            "2024-02-29".parse::<Date>().unwrap().to_string(),
+            "2024-02-29"
+        );
         assert_eq!(r.add_days(59).unwrap().to_string(), "2025-03-01");
-        for bad in ["2025-02-29", "2025-13-01", "2025-1-01", "0000-01-01", "+025-01-01"] {
+        for bad in [
+            "2025-02-29",
+            "2025-13-01",
+            "2025-1-01",
+            "0000-01-01",
+            "+025-01-01",
+        ] {
             assert!(bad.parse::<Date>().is_err(), "{bad}");
         }
     }

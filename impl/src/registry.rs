@@ -133,7 +133,10 @@ impl Registry {
     pub const MAX_REPUTATION_MILLI: u32 = 10_000;
 
     /// Validates and indexes `members`.
-    pub fn new(scheme: SignatureScheme, members: Vec<MasternodeInfo>) -> Result<Self, RegistryError> {
+    pub fn new(
+        scheme: SignatureScheme,
+        members: Vec<MasternodeInfo>,
+    ) -> Result<Self, RegistryError> {
         if members.is_empty() {
             return Err(RegistryError::Empty);
         }
@@ -167,7 +170,11 @@ impl Registry {
             }
         }
         let mut canonical: Vec<u32> = (0..members.len() as u32).collect();
-        canonical.sort_unstable_by(|&a, &b| members[a as usize].node_id.cmp(&members[b as usize].node_id));
+        canonical.sort_unstable_by(|&a, &b| {
+            members[a as usize]
+                .node_id
+                .cmp(&members[b as usize].node_id)
+        });
         let mut position = vec![0u32; members.len()];
         for (pos, &i) in canonical.iter().enumerate() {
             position[i as usize] = pos as u32;
@@ -219,7 +226,9 @@ impl Registry {
     /// The canonical position of `id`, if it is a member. Votes, tallies and
     /// the reference election address members by this position.
     pub fn position_of(&self, id: &NodeId) -> Option<usize> {
-        self.by_id.get(id).map(|&i| self.position[i as usize] as usize)
+        self.by_id
+            .get(id)
+            .map(|&i| self.position[i as usize] as usize)
     }
 
     /// The member at canonical position `pos`.

@@ -47,7 +47,9 @@ impl Amendment {
     /// Amendments this one only makes sense on top of.
     pub fn requires(self) -> &'static [Amendment] {
         match self {
-            Amendment::TwoStepLocking => &[Amendment::QuorumOverRegistry, Amendment::RegistryWeights],
+            Amendment::TwoStepLocking => {
+                &[Amendment::QuorumOverRegistry, Amendment::RegistryWeights]
+            }
             Amendment::EmergencyQuorum => &[Amendment::TwoStepLocking],
             _ => &[],
         }
@@ -96,12 +98,16 @@ impl Rules {
 
     /// These rules with `a` applied.
     pub fn with(self, a: Amendment) -> Rules {
-        Rules { bits: self.bits | a.bit() }
+        Rules {
+            bits: self.bits | a.bit(),
+        }
     }
 
     /// These rules with `a` removed.
     pub fn without(self, a: Amendment) -> Rules {
-        Rules { bits: self.bits & !a.bit() }
+        Rules {
+            bits: self.bits & !a.bit(),
+        }
     }
 
     /// True for exactly the seed rules.
@@ -155,7 +161,9 @@ impl Rules {
         }
         rules.validate().map_err(|e| match e {
             RulesError::Incoherent {
-                amendment, requires, ..
+                amendment,
+                requires,
+                ..
             } => RulesError::Incoherent {
                 rules: s.to_string(),
                 amendment,
@@ -226,9 +234,18 @@ mod tests {
 
     #[test]
     fn unknown_and_incoherent_rule_sets_are_refused() {
-        assert!(matches!(Rules::parse("tendermint"), Err(RulesError::Unknown(_))));
-        assert!(matches!(Rules::parse("seed+A9"), Err(RulesError::Unknown(_))));
-        assert!(matches!(Rules::parse("seed*A1"), Err(RulesError::Unknown(_))));
+        assert!(matches!(
+            Rules::parse("tendermint"),
+            Err(RulesError::Unknown(_))
+        ));
+        assert!(matches!(
+            Rules::parse("seed+A9"),
+            Err(RulesError::Unknown(_))
+        ));
+        assert!(matches!(
+            Rules::parse("seed*A1"),
+            Err(RulesError::Unknown(_))
+        ));
         let e = Rules::parse("seed+A3").unwrap_err();
         assert_eq!(
             e,

@@ -181,14 +181,23 @@ pub fn genesis_tip() -> Tip {
 }
 
 enum Pending {
-    Deliver { to: usize, msg: Message },
-    Fire { node: usize, timer: Timer, generation: u64 },
+    Deliver {
+        to: usize,
+        msg: Message,
+    },
+    Fire {
+        node: usize,
+        timer: Timer,
+        generation: u64,
+    },
 }
 
 /// Runs one height.
 pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
     if cfg.nodes == 0 {
-        return Err(SimError::Config("a simulation needs at least one node".into()));
+        return Err(SimError::Config(
+            "a simulation needs at least one node".into(),
+        ));
     }
     if cfg.tiers.is_empty() {
         return Err(SimError::Config("no tiers given".into()));
@@ -199,7 +208,11 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
     if cfg.drop_permille > 1000 {
         return Err(SimError::Config("drop rate above 1000 per mille".into()));
     }
-    let registered = cfg.config.genesis_date.add_days(-100).unwrap_or(cfg.config.genesis_date);
+    let registered = cfg
+        .config
+        .genesis_date
+        .add_days(-100)
+        .unwrap_or(cfg.config.genesis_date);
     let (registry, keys) = test_network(cfg.nodes, &cfg.tiers, cfg.scheme, registered)?;
     let mut nodes = Vec::with_capacity(cfg.nodes);
     for k in keys {
@@ -245,10 +258,7 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                     if matches!(msg, Message::Proposal(_)) && cfg.silent_leaders.contains(&i) {
                         continue;
                     }
-                    for to in 0..cfg.nodes {
-                        if to == i || !live[to] {
-                            continue;
-                        }
+                    for (to, _) in live.iter().enumerate().filter(|(to, l)| **l && *to != i) {
                         report.sent += 1;
                         if rng.range(1, 1000) <= u64::from(cfg.drop_permille) {
                             report.dropped += 1;
@@ -257,7 +267,13 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                         let at = now + rng.range(cfg.delay_ms.0, cfg.delay_ms.1);
                         seq += 1;
                         queue.push(Reverse((at, seq)));
-                        pending.insert(seq, Pending::Deliver { to, msg: msg.clone() });
+                        pending.insert(
+                            seq,
+                            Pending::Deliver {
+                                to,
+                                msg: msg.clone(),
+                            },
+                        );
                     }
                 }
                 Output::SetTimer { timer, after_ms } => {
@@ -279,8 +295,12 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                 Output::Event(e) => {
                     monitors[i].record(now, &e);
                     match &e {
-                        Event::Rejected(r) => *report.rejections.entry(rejection_name(r)).or_default() += 1,
-                        Event::SyncFailed { continuing: false, .. } => gave_up[i] = true,
+                        Event::Rejected(r) => {
+                            *report.rejections.entry(rejection_name(r)).or_default() += 1
+                        }
+                        Event::SyncFailed {
+                            continuing: false, ..
+                        } => gave_up[i] = true,
                         _ => {}
                     }
                 }
@@ -319,7 +339,9 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
             break;
         }
         now = at;
-        let Some(p) = pending.remove(&id) else { continue };
+        let Some(p) = pending.remove(&id) else {
+            continue;
+        };
         let (i, input) = match p {
             Pending::Deliver { to, msg } => (to, Input::Message(msg)),
             Pending::Fire {
@@ -359,7 +381,10 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
 /// The variant name of a rejection, for counting.
 pub fn rejection_name(r: &Rejection) -> String {
     let s = format!("{r:?}");
-    s.split([' ', '(', '{']).next().unwrap_or_default().to_string()
+    s.split([' ', '(', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -391,7 +416,10 @@ mod tests {
         }
         let m = r.metrics[0].as_ref().unwrap();
         // Gold and Silver already weigh 12 of 15 >= the quorum 10.
-        assert!(m.success && m.heartbeat_count >= 2 && m.vote_count >= 4, "{m:?}");
+        assert!(
+            m.success && m.heartbeat_count >= 2 && m.vote_count >= 4,
+            "{m:?}"
+        );
         assert!(m.approval_bps >= 6_667, "{m:?}");
     }
 }

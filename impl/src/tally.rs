@@ -112,7 +112,10 @@ impl<P> Tally<P> {
 
     /// Weight counted for `block`.
     pub fn weight_of(&self, block: &Hash32) -> u64 {
-        self.sums.iter().find(|(h, _)| h == block).map_or(0, |(_, w)| *w)
+        self.sums
+            .iter()
+            .find(|(h, _)| h == block)
+            .map_or(0, |(_, w)| *w)
     }
 
     /// Weight counted for any block.
@@ -124,7 +127,10 @@ impl<P> Tally<P> {
     /// threshold and honest voters holding more than a third of the weight
     /// there is at most one (R5.3).
     pub fn quorum_block(&self, threshold: u64) -> Option<Hash32> {
-        self.sums.iter().find(|(_, w)| *w >= threshold).map(|(h, _)| *h)
+        self.sums
+            .iter()
+            .find(|(_, w)| *w >= threshold)
+            .map(|(h, _)| *h)
     }
 
     /// Blocks with their weights, in first-vote order.
@@ -135,10 +141,13 @@ impl<P> Tally<P> {
     /// Canonical positions and payloads of the votes for `block`, in
     /// canonical order.
     pub fn votes_for<'a>(&'a self, block: &'a Hash32) -> impl Iterator<Item = (usize, &'a P)> + 'a {
-        self.slots.iter().enumerate().filter_map(move |(i, s)| match s {
-            Some((h, p)) if h == block => Some((i, p)),
-            _ => None,
-        })
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, s)| match s {
+                Some((h, p)) if h == block => Some((i, p)),
+                _ => None,
+            })
     }
 
     /// Number of voters counted.
@@ -193,7 +202,9 @@ pub fn tally_signed(
     for sv in votes {
         let v = &sv.vote;
         match registry.position_of(&v.voter) {
-            Some(pos) if v.height == height && v.attempt == attempt && v.step == step && v.approve => {
+            Some(pos)
+                if v.height == height && v.attempt == attempt && v.step == step && v.approve =>
+            {
                 let bytes = if verification == Verification::Trusted {
                     Vec::new()
                 } else {
@@ -220,7 +231,10 @@ pub fn tally_signed(
             if scheme.verify_batch(&items) {
                 vec![true; candidates.len()]
             } else {
-                items.iter().map(|(k, b, s)| scheme.verify(k, b, s)).collect()
+                items
+                    .iter()
+                    .map(|(k, b, s)| scheme.verify(k, b, s))
+                    .collect()
             }
         }
     };
@@ -267,7 +281,11 @@ mod tests {
     // Seed test `test_consensus_calculation`.
     #[test]
     fn seed_consensus_calculation() {
-        let votes = [vote("node1", true, 8, 1), vote("node2", true, 4, 1), vote("node3", false, 2, 1)];
+        let votes = [
+            vote("node1", true, 8, 1),
+            vote("node2", true, 4, 1),
+            vote("node3", false, 2, 1),
+        ];
         let c = seed_check_consensus(&votes);
         assert_eq!(c.total_weight, 14);
         assert_eq!(c.approval_weight, 12);
@@ -306,7 +324,10 @@ mod tests {
         assert_eq!(t.total_weight(), 12);
         assert_eq!(t.quorum_block(8), Some(a));
         assert_eq!(t.quorum_block(10), None);
-        assert_eq!(t.votes_for(&a).map(|(i, p)| (i, *p)).collect::<Vec<_>>(), vec![(0, 0), (2, 2)]);
+        assert_eq!(
+            t.votes_for(&a).map(|(i, p)| (i, *p)).collect::<Vec<_>>(),
+            vec![(0, 0), (2, 2)]
+        );
         assert_eq!(t.get(0), Some(&(a, 0)));
         assert_eq!(t.count(), 3);
     }

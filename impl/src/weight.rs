@@ -21,7 +21,11 @@ pub fn seed_weight(tier: Tier, days_active: u64, reputation_score: f32) -> u64 {
 
 /// The seed weight of a registered masternode on a node's local `date`.
 pub fn seed_member_weight(m: &MasternodeInfo, date: Date) -> u64 {
-    seed_weight(m.tier, days_active(date, m.registered_at), m.reputation_score())
+    seed_weight(
+        m.tier,
+        days_active(date, m.registered_at),
+        m.reputation_score(),
+    )
 }
 
 /// The reference weight (R2.2): the seed formula scaled by 100 000 so that it
@@ -36,7 +40,11 @@ pub fn reference_weight(tier: Tier, days_active: u64, reputation_milli: u32) -> 
 /// The reference weight of a registered masternode on the chain date of the
 /// height being decided (R2.3).
 pub fn reference_member_weight(m: &MasternodeInfo, chain_date: Date) -> u64 {
-    reference_weight(m.tier, days_active(chain_date, m.registered_at), m.reputation_milli)
+    reference_weight(
+        m.tier,
+        days_active(chain_date, m.registered_at),
+        m.reputation_milli,
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,467 @@
+//! The reference rules on the node: the two-step flow, locking, the emergency
+//! block with quorums, and a typed rejection (leaving the state untouched)
+//! for every kind of bad input.
+
+mod common;
+use common::*;
+use std::sync::Arc;
+use time_consensus::block::BlockError;
+use time_consensus::crypto::Keypair;
+use time_consensus::event::{Event, Evidence, Rejection};
+use time_consensus::fallback::BlockKind;
+use time_consensus::message::{CertificateError, CertifiedBlock, Message, Proposal};
+use time_consensus::node::Timer;
+use time_consensus::primitives::{Hash32, NodeId};
+use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
+use time_consensus::{Amendment, Rules, SignatureScheme, Tier};
+
+const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+const EQUAL: [Tier; 4] = [Tier::Silver; 4];
+
+fn started(tiers: &[Tier], rules: Rules) -> (Net, Vec<(usize, Vec<time_consensus::Output>)>) {
+    let mut net = Net::new(tiers, rules);
+    let starts = (0..tiers.len()).map(|i| (i, net.start(i, true))).collect();
+    (net, starts)
+}
+
+fn attempt0_proposal(starts: &[(usize, Vec<time_consensus::Output>)]) -> (usize, Message) {
+    starts
+        .iter()
+        .find_map(|(i, o)| proposal_of(o).map(|p| (*i, Message::Proposal(p))))
+        .unwrap()
+}
+
+#[test]
+fn honest_nodes_finalize_the_leaders_block_in_attempt_zero_with_proofs() {
+    let (mut net, starts) = started(&TIERS, Rules::Reference);
+    let (_, Message::Proposal(p)) = attempt0_proposal(&starts) else {
+        unreachable!()
+    };
+    let all = pump(&mut net, starts, |_, _, _| true);
+    for (i, outs) in all.iter().enumerate() {
+        let d = net.nodes[i].state().last_decision().expect("decided");
+        assert_eq!(
+            (d.hash, d.attempt, d.kind, d.unilateral),
+            (p.proposal.block.hash(), 0, BlockKind::Normal, false)
+        );
+        assert!(events(outs)
+            .iter()
+            .any(|e| matches!(e, Event::Locked { attempt: 0, .. })));
+        // Each finalizing node broadcasts its commit certificate.
+        assert!(broadcasts(outs)
+            .iter()
+            .any(|m| matches!(m, Message::Certificate(c) if c.certificate.step == Step::Commit)));
+    }
+}
+
+#[test]
+fn one_approving_vote_does_not_finalize_and_declared_weight_is_ignored() {
+    let (mut net, starts) = started(&TIERS, Rules::Reference);
+    let (leader, Message::Proposal(p)) = attempt0_proposal(&starts) else {
+        unreachable!()
+    };
+    let x = (leader + 1) % 4;
+    net.deliver(x, Message::Proposal(p.clone()));
+    let h = p.proposal.block.hash();
+    // Free (mn003) approves, declaring a huge weight: it counts its registry weight.
+    let y = if x == 3 { 2 } else { 3 };
+    let outs = net.deliver(x, net.vote(y, 0, Step::Approve, h, true, 1_000_000_000));
+    let w = net.nodes[x]
+        .state()
+        .round()
+        .unwrap()
+        .height_ctx()
+        .weights()
+        .weight(y);
+    assert!(events(&outs)
+        .iter()
+        .any(|e| matches!(e, Event::VoteReceived { weight, .. } if *weight == w)));
+    assert!(!events(&outs)
+        .iter()
+        .any(|e| matches!(e, Event::Locked { .. })));
+    let outs = net.fire(
+        x,
+        Timer::Attempt {
+            height: 1,
+            attempt: 0,
+        },
+    );
+    assert!(finalized(&outs).is_none());
+    assert_eq!(net.nodes[x].state().round().unwrap().attempt(), 1);
+}
+
+/// Checks that `m` is refused with a rejection `is` accepts, changing nothing.
+macro_rules! refused {
+    ($net:expr, $x:expr, $m:expr, $is:expr) => {{
+        let m = $m;
+        refused_fn(&mut $net, $x, m, $is)
+    }};
+}
+
+fn refused_fn(net: &mut Net, x: usize, m: Message, is: impl Fn(&Rejection) -> bool) {
+    let before = net.nodes[x].state().clone();
+    let outs = net.deliver(x, m);
+    let r = rejections(&outs);
+    assert_eq!(r.len(), 1, "{outs:?}");
+    assert!(is(&r[0]), "{:?}", r[0]);
+    assert_eq!(
+        *net.nodes[x].state(),
+        before,
+        "a refused input changed the state"
+    );
+    assert!(broadcasts(&outs).is_empty() && timers(&outs).is_empty());
+}
+
+#[test]
+fn every_bad_input_is_refused_with_its_reason_and_changes_nothing() {
+    let (mut net, starts) = started(&TIERS, Rules::Reference);
+    let (leader, Message::Proposal(p)) = attempt0_proposal(&starts) else {
+        unreachable!()
+    };
+    let x = (leader + 1) % 4;
+    let y = (leader + 2) % 4;
+    net.deliver(x, Message::Proposal(p.clone()));
+    let h = p.proposal.block.hash();
+    let good = net.vote(y, 0, Step::Approve, h, true, 1);
+    net.deliver(x, good.clone());
+
+    // Wrong height.
+    let mut v = net.vote(y, 0, Step::Approve, h, true, 1);
+    if let Message::Vote(sv) = &mut v {
+        sv.vote.height = 2;
+    }
+    refused!(net, x, v, |r| matches!(
+        r,
+        Rejection::WrongHeight {
+            expected: 1,
+            got: 2
+        }
+    ));
+    // An attempt too far ahead.
+    let far = net.nodes[x].context().config().max_future_attempts + 1;
+    refused!(net, x, net.vote(y, far, Step::Approve, h, true, 1), |r| {
+        matches!(r, Rejection::WrongAttempt { current: 0, .. })
+    });
+    // A vote from a stranger.
+    let stranger = Keypair::from_label(SignatureScheme::Ed25519, "stranger");
+    let vote = Vote {
+        height: 1,
+        attempt: 0,
+        step: Step::Approve,
+        voter: NodeId::new("stranger").unwrap(),
+        block_hash: h,
+        approve: true,
+        weight: 1,
+    };
+    let sv = SignedVote {
+        signature: stranger.sign(&vote.signing_bytes()),
+        vote,
+    };
+    refused!(net, x, Message::Vote(sv), |r| matches!(
+        r,
+        Rejection::UnknownSigner { .. }
+    ));
+    // A forged signature: a member's vote signed by someone else.
+    let mut forged = net.vote((leader + 3) % 4, 0, Step::Approve, h, true, 1);
+    if let Message::Vote(sv) = &mut forged {
+        sv.signature = stranger.sign(&sv.vote.signing_bytes());
+    }
+    refused!(net, x, forged, |r| matches!(
+        r,
+        Rejection::BadSignature { .. }
+    ));
+    // The same vote again.
+    refused!(net, x, good.clone(), |r| matches!(
+        r,
+        Rejection::Duplicate { .. }
+    ));
+    // A second vote for another block: equivocation, with both votes as evidence.
+    let other = Hash32([7; 32]);
+    let second = net.vote(y, 0, Step::Approve, other, true, 1);
+    refused!(net, x, second.clone(), |r| match r {
+        Rejection::Equivocation(Evidence::DoubleVote { first, second: s }) => {
+            Message::Vote((**first).clone()) == good && Message::Vote((**s).clone()) == second
+        }
+        _ => false,
+    });
+    // A vote against.
+    refused!(
+        net,
+        x,
+        net.vote(y, 0, Step::Commit, h, false, 1),
+        |r| matches!(r, Rejection::NotAVote(_))
+    );
+    // A proposal from someone who is not the elected leader.
+    let mut fake = p.proposal.clone();
+    fake.proposer = net.ids[y].clone();
+    refused!(net, x, net.sign_proposal(y, fake), |r| matches!(
+        r,
+        Rejection::NotLeader { attempt: 0, .. }
+    ));
+    // The leader equivocating with a second block.
+    let mut b2 = (*p.proposal.block).clone();
+    b2.header.timestamp += 1;
+    let mut alt = p.proposal.clone();
+    alt.block = Arc::new(b2);
+    refused!(net, x, net.sign_proposal(leader, alt), |r| {
+        matches!(r, Rejection::Equivocation(Evidence::DoubleProposal { .. }))
+    });
+}
+
+#[test]
+fn invalid_blocks_and_justifications_are_refused() {
+    let (mut net, starts) = started(&TIERS, Rules::Reference);
+    let (leader, Message::Proposal(p)) = attempt0_proposal(&starts) else {
+        unreachable!()
+    };
+    let x = (leader + 1) % 4;
+    let with_block = |f: &dyn Fn(&mut time_consensus::block::Block)| {
+        let mut b = (*p.proposal.block).clone();
+        f(&mut b);
+        Proposal {
+            block: Arc::new(b),
+            ..p.proposal.clone()
+        }
+    };
+    let wrong_prev = with_block(&|b| b.header.previous_hash = Hash32([1; 32]));
+    refused!(net, x, net.sign_proposal(leader, wrong_prev), |r| {
+        matches!(
+            r,
+            Rejection::InvalidBlock(BlockError::WrongPreviousHash { .. })
+        )
+    });
+    let wrong_root = with_block(&|b| b.header.merkle_root = Hash32([2; 32]));
+    refused!(net, x, net.sign_proposal(leader, wrong_root), |r| {
+        matches!(
+            r,
+            Rejection::InvalidBlock(BlockError::WrongMerkleRoot { .. })
+        )
+    });
+    let reward_only = with_block(&|b| {
+        b.transactions.truncate(1);
+        b.header.kind = BlockKind::RewardOnly;
+        b.header.merkle_root = b.compute_merkle_root();
+    });
+    refused!(net, x, net.sign_proposal(leader, reward_only), |r| {
+        matches!(
+            r,
+            Rejection::WrongBlockKind {
+                expected: BlockKind::Normal,
+                ..
+            }
+        )
+    });
+    let unjustified = Proposal {
+        valid_attempt: Some(0),
+        ..p.proposal.clone()
+    };
+    refused!(net, x, net.sign_proposal(leader, unjustified), |r| {
+        matches!(r, Rejection::BadJustification { attempt: 0 })
+    });
+    // A certificate one vote short of the quorum (8 + 4 of 15 < 10? no: 12 >= 10;
+    // use the two light members: 2 + 1 = 3 < 10).
+    let h = p.proposal.block.hash();
+    let votes = [2usize, 3]
+        .iter()
+        .map(|&i| match net.vote(i, 0, Step::Approve, h, true, 1) {
+            Message::Vote(sv) => sv,
+            _ => unreachable!(),
+        })
+        .collect();
+    let cert = Certificate {
+        height: 1,
+        attempt: 0,
+        step: Step::Approve,
+        block_hash: h,
+        votes,
+    };
+    let cb = Message::Certificate(CertifiedBlock {
+        block: p.proposal.block.clone(),
+        certificate: cert,
+    });
+    refused!(net, x, cb, |r| {
+        matches!(
+            r,
+            Rejection::InvalidCertificate(CertificateError::BelowQuorum { .. })
+        )
+    });
+    // Nothing above was accepted, and the real proposal still is.
+    let outs = net.deliver(x, Message::Proposal(p.clone()));
+    assert!(rejections(&outs).is_empty());
+    assert!(events(&outs).iter().any(|e| matches!(
+        e,
+        Event::VoteSent {
+            attempt: 0,
+            step: Step::Approve,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_locked_node_refuses_a_fresh_block_but_follows_a_later_justification() {
+    // Equal weights: quorum is 3 of 4.
+    let (mut net, starts) = started(&EQUAL, Rules::Reference);
+    let (l0, Message::Proposal(p0)) = attempt0_proposal(&starts) else {
+        unreachable!()
+    };
+    let b = p0.proposal.block.hash();
+    let leaders: Vec<usize> = (0..3).map(|a| net.leader(0, a).unwrap()).collect();
+    assert_eq!(leaders[0], l0);
+    let x = (0..4)
+        .find(|i| !leaders.contains(i))
+        .expect("leaders 0-2 are distinct");
+    net.deliver(x, Message::Proposal(p0.clone()));
+    // x sees an approve quorum for B and locks.
+    let others: Vec<usize> = (0..4).filter(|&i| i != x).take(2).collect();
+    let mut outs = Vec::new();
+    for &i in &others {
+        outs.extend(net.deliver(x, net.vote(i, 0, Step::Approve, b, true, 1)));
+    }
+    assert!(events(&outs).contains(&Event::Locked {
+        attempt: 0,
+        block_hash: b
+    }));
+    let approve_cert = broadcasts(&outs)
+        .into_iter()
+        .find_map(|m| match m {
+            Message::Certificate(c) if c.certificate.step == Step::Approve => Some(c.certificate),
+            _ => None,
+        })
+        .expect("the new approve certificate is relayed");
+    // Attempt 1: its leader proposes a fresh block C; x stays locked on B.
+    net.fire(
+        x,
+        Timer::Attempt {
+            height: 1,
+            attempt: 0,
+        },
+    );
+    let l1 = net.leader(x, 1).unwrap();
+    let ctx = net.nodes[x]
+        .state()
+        .round()
+        .unwrap()
+        .height_ctx()
+        .block_context()
+        .clone();
+    let c = Arc::new(ctx.build(
+        BlockKind::Normal,
+        &net.ids[l1],
+        &[time_consensus::block::Transaction::transfer(b"c")],
+    ));
+    let fresh = Proposal {
+        height: 1,
+        attempt: 1,
+        proposer: net.ids[l1].clone(),
+        block: c.clone(),
+        valid_attempt: None,
+        justification: None,
+    };
+    let outs = net.deliver(x, net.sign_proposal(l1, fresh));
+    assert!(events(&outs).contains(&Event::NotApproved {
+        attempt: 1,
+        block_hash: c.hash(),
+        locked: (0, b)
+    }));
+    // Attempt 2: its leader re-proposes B with the attempt-0 certificate.
+    net.fire(
+        x,
+        Timer::Attempt {
+            height: 1,
+            attempt: 1,
+        },
+    );
+    let l2 = net.leader(x, 2).unwrap();
+    let again = Proposal {
+        height: 1,
+        attempt: 2,
+        proposer: net.ids[l2].clone(),
+        block: p0.proposal.block.clone(),
+        valid_attempt: Some(0),
+        justification: Some(approve_cert),
+    };
+    let outs = net.deliver(x, net.sign_proposal(l2, again));
+    assert!(events(&outs).contains(&Event::VoteSent {
+        attempt: 2,
+        step: Step::Approve,
+        block_hash: b,
+        approve: true
+    }));
+}
+
+#[test]
+fn with_every_leader_silent_the_emergency_block_needs_and_gets_both_quorums() {
+    let (mut net, _) = started(&TIERS, Rules::Reference);
+    // Every node's attempts 0 to 3 time out with no proposal delivered.
+    let mut at_emergency = Vec::new();
+    for i in 0..4 {
+        let mut outs = Vec::new();
+        for a in 0..4 {
+            outs = net.fire(
+                i,
+                Timer::Attempt {
+                    height: 1,
+                    attempt: a,
+                },
+            );
+        }
+        assert!(events(&outs).contains(&Event::EmergencyBlock {
+            attempt: 4,
+            unilateral: false
+        }));
+        assert!(
+            net.nodes[i].state().last_decision().is_none(),
+            "no decision without votes"
+        );
+        at_emergency.push((i, outs));
+    }
+    pump(&mut net, at_emergency, |_, _, m| {
+        !matches!(m, Message::Proposal(_))
+    });
+    let e = net.nodes[0].state().last_decision().unwrap();
+    assert_eq!(
+        (e.kind, e.attempt, e.unilateral),
+        (BlockKind::Emergency, 4, false)
+    );
+    assert!(net
+        .nodes
+        .iter()
+        .all(|n| n.state().last_decision() == Some(e)));
+}
+
+#[test]
+fn without_amendment_a4_the_emergency_block_is_taken_unilaterally() {
+    let rules = Rules::Reference.without(Amendment::EmergencyQuorum);
+    let (mut net, _) = started(&TIERS, rules);
+    let mut outs = Vec::new();
+    for a in 0..4 {
+        outs = net.fire(
+            0,
+            Timer::Attempt {
+                height: 1,
+                attempt: a,
+            },
+        );
+    }
+    assert!(events(&outs).contains(&Event::EmergencyBlock {
+        attempt: 4,
+        unilateral: true
+    }));
+    assert!(net.nodes[0].state().last_decision().unwrap().unilateral);
+}
+
+#[test]
+fn a_finality_proof_finalizes_a_node_that_saw_no_votes() {
+    let (mut net, starts) = started(&TIERS, Rules::Reference);
+    let all = pump(&mut net.clone_without(3), starts.clone(), |_, to, _| {
+        to != 3
+    });
+    let proof = all
+        .iter()
+        .flat_map(|o| broadcasts(o))
+        .find(|m| matches!(m, Message::Certificate(c) if c.certificate.step == Step::Commit))
+        .expect("a finality proof");
+    let outs = net.deliver(3, proof);
+    assert!(finalized(&outs).is_some());
+}

@@ -1,0 +1,217 @@
+//! The seed rules on the node itself: the deployed flow, and flaws 1, 2 and 4
+//! of SEED-RULES.md reproduced through `Node::handle`.
+
+mod common;
+use common::*;
+use time_consensus::event::{Event, Rejection};
+use time_consensus::fallback::BlockKind;
+use time_consensus::message::Message;
+use time_consensus::node::Timer;
+use time_consensus::vote::Step;
+use time_consensus::weight::seed_member_weight;
+use time_consensus::{Rules, Tier};
+
+const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+
+fn seed_weight(net: &Net, i: usize) -> u64 {
+    seed_member_weight(&net.registry.members()[i], net.date)
+}
+
+/// Starts every node presynchronized; returns the attempt-0 proposal.
+fn start_all(net: &mut Net) -> (usize, Message) {
+    let mut proposal = None;
+    for i in 0..4 {
+        let outs = net.start(i, true);
+        if let Some(p) = proposal_of(&outs) {
+            proposal = Some((i, Message::Proposal(p)));
+        }
+    }
+    proposal.expect("the attempt-0 leader proposed")
+}
+
+#[test]
+fn flaw_1_one_approving_vote_finalizes() {
+    let mut net = Net::new(&TIERS, Rules::Seed);
+    let (leader, proposal) = start_all(&mut net);
+    let x = (leader + 1) % 4;
+    let outs = net.deliver(x, proposal.clone());
+    assert!(timers(&outs).contains(&Timer::VotingWindow {
+        height: 1,
+        attempt: 0
+    }));
+    // The window closes with nothing but x's own vote.
+    let outs = net.fire(
+        x,
+        Timer::VotingWindow {
+            height: 1,
+            attempt: 0,
+        },
+    );
+    let w = seed_weight(&net, x);
+    assert!(events(&outs).contains(&Event::ConsensusReached {
+        attempt: 0,
+        approval_weight: w,
+        total_weight: w,
+    }));
+    let Message::Proposal(p) = proposal else {
+        unreachable!()
+    };
+    assert_eq!(finalized(&outs), Some(p.proposal.block.hash()));
+    assert_eq!(net.nodes[x].state().tip().height, 1);
+}
+
+#[test]
+fn flaw_2_a_self_declared_weight_counts() {
+    // x (Free) approves; Gold and Silver vote against with their real
+    // weights; Bronze approves declaring weight 1000.
+    let run = |declared: u64| {
+        let mut net = Net::new(&TIERS, Rules::Seed);
+        let (leader, proposal) = start_all(&mut net);
+        let x = 3;
+        if leader != x {
+            net.deliver(x, proposal.clone());
+        }
+        let Message::Proposal(p) = &proposal else {
+            unreachable!()
+        };
+        let h = p.proposal.block.hash();
+        for (i, approve, weight) in [
+            (0, false, seed_weight(&net, 0)),
+            (1, false, seed_weight(&net, 1)),
+            (2, true, declared),
+        ] {
+            let v = net.vote(i, 0, Step::Approve, h, approve, weight);
+            let outs = net.deliver(x, v);
+            assert!(events(&outs)
+                .iter()
+                .any(|e| matches!(e, Event::VoteReceived { weight: w, .. } if *w == weight)));
+        }
+        let outs = net.fire(
+            x,
+            Timer::VotingWindow {
+                height: 1,
+                attempt: 0,
+            },
+        );
+        finalized(&outs)
+    };
+    let honest = Net::new(&TIERS, Rules::Seed);
+    assert!(
+        run(seed_weight(&honest, 2)).is_none(),
+        "with its true weight the vote cannot carry it"
+    );
+    assert!(run(1000).is_some(), "declaring 1000 carries it");
+}
+
+#[test]
+fn flaw_4_the_emergency_block_is_accepted_without_a_vote() {
+    let mut net = Net::new(&TIERS, Rules::Seed);
+    start_all(&mut net);
+    let leaders: Vec<usize> = (0..3).map(|a| net.leader(0, a).unwrap()).collect();
+    let x = (0..4)
+        .find(|i| !leaders.contains(i))
+        .expect("a node that leads none of attempts 0-2");
+    let mut all = Vec::new();
+    for a in 0..3 {
+        let outs = net.fire(
+            x,
+            Timer::Leader {
+                height: 1,
+                attempt: a,
+            },
+        );
+        all.extend(outs);
+    }
+    assert!(events(&all).contains(&Event::EmergencyBlock {
+        attempt: 3,
+        unilateral: true
+    }));
+    assert!(!events(&all)
+        .iter()
+        .any(|e| matches!(e, Event::VoteReceived { .. } | Event::VoteSent { .. })));
+    let d = net.nodes[x].state().last_decision().unwrap();
+    assert_eq!(
+        (d.kind, d.attempt, d.unilateral),
+        (BlockKind::Emergency, 3, true)
+    );
+}
+
+#[test]
+fn seed_ladder_reward_only_attempt_is_led_by_the_original_leader() {
+    let net = {
+        let mut n = Net::new(&TIERS, Rules::Seed);
+        start_all(&mut n);
+        n
+    };
+    assert_eq!(net.leader(0, 2), net.leader(0, 0));
+    assert_ne!(net.leader(0, 1), net.leader(0, 0));
+    assert_eq!(net.leader(0, 3), None);
+}
+
+#[test]
+fn seed_votes_are_pooled_per_height_so_a_second_attempt_vote_is_a_duplicate() {
+    let mut net = Net::new(&TIERS, Rules::Seed);
+    let (leader, proposal) = start_all(&mut net);
+    let x = (leader + 1) % 4;
+    net.deliver(x, proposal.clone());
+    let Message::Proposal(p) = &proposal else {
+        unreachable!()
+    };
+    let h = p.proposal.block.hash();
+    let y = (leader + 2) % 4;
+    net.deliver(x, net.vote(y, 0, Step::Approve, h, true, 1));
+    let before = net.nodes[x].state().clone();
+    let outs = net.deliver(x, net.vote(y, 1, Step::Approve, h, true, 1));
+    assert!(matches!(
+        rejections(&outs)[..],
+        [Rejection::Duplicate { .. }]
+    ));
+    assert_eq!(*net.nodes[x].state(), before);
+    // A commit vote is not part of the seed rules.
+    let outs = net.deliver(x, net.vote(y, 0, Step::Commit, h, true, 1));
+    assert!(matches!(rejections(&outs)[..], [Rejection::NotInRules(_)]));
+}
+
+#[test]
+fn seed_nodes_synchronize_on_heartbeats_and_give_up_the_height_on_timeout() {
+    let mut net = Net::new(&TIERS, Rules::Seed);
+    let beats: Vec<Message> = (0..4)
+        .map(|i| broadcasts(&net.start(i, false))[0].clone())
+        .collect();
+    // Node 0 hears from 1 and 2: 3 of 4 expected >= ceil(8/3) = 3, all agree.
+    net.deliver(0, beats[1].clone());
+    let outs = net.deliver(0, beats[2].clone());
+    assert!(events(&outs).contains(&Event::Synchronized { heartbeats: 3 }));
+    // Node 3 hears nobody before its timer fires: the deployed orchestrator
+    // gives up the height.
+    let outs = net.fire(3, Timer::Heartbeat { height: 1 });
+    assert!(events(&outs).contains(&Event::SyncFailed {
+        heartbeats: 1,
+        continuing: false
+    }));
+    assert!(net.nodes[3].state().round().is_none());
+    let outs = net.deliver(3, beats[0].clone());
+    assert!(matches!(
+        rejections(&outs)[..],
+        [Rejection::NotRunning { height: 1 }]
+    ));
+}
+
+#[test]
+fn seed_network_with_all_messages_finalizes_one_block() {
+    let mut net = Net::new(&TIERS, Rules::Seed);
+    let starts: Vec<_> = (0..4).map(|i| (i, net.start(i, true))).collect();
+    pump(&mut net, starts, |_, _, _| true);
+    for i in 0..4 {
+        let outs = net.fire(
+            i,
+            Timer::VotingWindow {
+                height: 1,
+                attempt: 0,
+            },
+        );
+        assert!(finalized(&outs).is_some());
+    }
+    let tips: Vec<_> = net.nodes.iter().map(|n| n.state().tip()).collect();
+    assert!(tips.iter().all(|t| *t == tips[0] && t.height == 1));
+}
