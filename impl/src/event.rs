@@ -243,6 +243,16 @@ pub enum Event {
         /// Weight counted for it.
         weight: u64,
     },
+    /// Reference rules: a valid vote not counted because its step of its
+    /// attempt already has a quorum (R5.8).
+    VoteIgnored {
+        /// Voter.
+        voter: NodeId,
+        /// Attempt.
+        attempt: u32,
+        /// Step.
+        step: Step,
+    },
     /// Reference rules: a valid proposal not approved because of a lock.
     NotApproved {
         /// Attempt.

@@ -618,6 +618,31 @@ impl NodeState {
         self.last_decision
     }
 
+    /// A measure that strictly increases, in lexicographic order, with every
+    /// change of the state: `[tip height, stage, attempt, facts held]`, where
+    /// the stage is 1 in phase 1, 2 once attempts run, 3 after giving the
+    /// height up, and the facts are heartbeats, proposals, blocks, votes,
+    /// flags, lock and valid block. The model checker checks it on every
+    /// transition to show its state graphs are acyclic.
+    pub fn progress(&self) -> [u64; 4] {
+        let h = self.tip.height;
+        match &self.round {
+            None if self.last_decision.is_some_and(|d| d.height == h) => [h, 0, 0, 0],
+            None => [h, 3, 0, 0],
+            Some(r) => {
+                let facts = r.sync.as_ref().map_or(0, |s| s.iter().flatten().count())
+                    + r.proposals.len()
+                    + r.blocks.len()
+                    + r.tallies.values().map(Tally::count).sum::<usize>()
+                    + r.pooled.len()
+                    + usize::from(r.voted)
+                    + usize::from(r.committed);
+                let marks = r.locked.map_or(0, |(a, _)| u64::from(a) + 1) + r.valid.as_ref().map_or(0, |j| u64::from(j.attempt) + 1);
+                [h, if r.started { 2 } else { 1 }, u64::from(r.attempt), facts as u64 + marks]
+            }
+        }
+    }
+
     fn settle(&mut self, decided: Option<Decision>) {
         if let Some(d) = decided {
             self.tip = Tip {
@@ -1287,6 +1312,23 @@ impl<'a> Act<'a> {
         }
         let weight = self.r.hc.weights.weight(pos);
         let n = self.ctx.registry.len();
+        let quorum = self.r.hc.weights.quorum();
+        if self.ctx.two_step()
+            && self
+                .r
+                .tallies
+                .get(&(v.attempt, v.step))
+                .is_some_and(|t| t.quorum_block(quorum).is_some())
+        {
+            // R5.8: once a step of an attempt has its quorum, later votes of
+            // that step and attempt cannot change what this node does.
+            self.emit(Event::VoteIgnored {
+                voter: v.voter.clone(),
+                attempt: v.attempt,
+                step: v.step,
+            });
+            return;
+        }
         let rec = VoteRecord {
             approve: v.approve,
             declared: v.weight,

@@ -1,0 +1,246 @@
+//! The actors: honest masternodes run `time-consensus`'s own node
+//! ([`Context::handle`]); Byzantine masternodes run a scripted adversary that
+//! signs with its own key only.
+
+use crate::config::Byzantine;
+use stateright::actor::{model_timeout, Actor, Id, Out};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use time_consensus::block::Block;
+use time_consensus::crypto::Keypair;
+use time_consensus::message::{Message, Proposal, SignedProposal};
+use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer};
+use time_consensus::primitives::{Date, Hash32, NodeId};
+use time_consensus::block::Transaction;
+use time_consensus::vote::{SignedVote, Step, Vote};
+
+/// An honest masternode: the implementation's node, unchanged.
+#[derive(Clone, Debug)]
+pub struct Honest {
+    /// Keys, registry, rules, configuration.
+    pub ctx: Arc<Context>,
+    /// Starting state (on the genesis tip).
+    pub init: NodeState,
+    /// Local date.
+    pub date: Date,
+    /// Mempool, if it leads.
+    pub mempool: Vec<Transaction>,
+    /// Skip phase 1.
+    pub presynchronized: bool,
+    /// The last attempt explored.
+    pub max_attempt: u32,
+    /// Everyone else.
+    pub peers: Vec<Id>,
+}
+
+/// A Byzantine masternode's script and key.
+#[derive(Clone, Debug)]
+pub struct Adversary {
+    /// Its id.
+    pub id: NodeId,
+    /// Its key.
+    pub keypair: Keypair,
+    /// What it does.
+    pub behaviour: Byzantine,
+    /// Its proposals (sent at start for every attempt it leads).
+    pub proposals: Vec<SignedProposal>,
+    /// Emergency attempts within the bound (it approves the emergency block
+    /// in each).
+    pub emergency_attempts: Vec<u32>,
+    /// The emergency block.
+    pub emergency: Arc<Block>,
+    /// Whether the rules have a commit step.
+    pub two_step: bool,
+    /// Its registry weight (what it declares unless it inflates).
+    pub weight: u64,
+    /// The last attempt explored.
+    pub max_attempt: u32,
+    /// Everyone else.
+    pub peers: Vec<Id>,
+}
+
+/// Either kind of masternode.
+#[derive(Clone, Debug)]
+pub enum McActor {
+    /// Runs the node.
+    Honest(Honest),
+    /// Runs the script.
+    Byzantine(Box<Adversary>),
+}
+
+/// What a Byzantine masternode remembers: the votes it has sent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AdversaryState {
+    /// (attempt, step, block) voted for.
+    pub voted: BTreeSet<(u32, Step, Hash32)>,
+}
+
+/// Either kind of state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum McState {
+    /// An honest node's state.
+    Honest(NodeState),
+    /// The adversary's memory.
+    Byzantine(AdversaryState),
+}
+
+impl McState {
+    /// The honest node's state, if honest.
+    pub fn node(&self) -> Option<&NodeState> {
+        match self {
+            McState::Honest(s) => Some(s),
+            McState::Byzantine(_) => None,
+        }
+    }
+}
+
+impl Honest {
+    /// The model's bound: no timer leads out of the last attempt.
+    fn keeps(&self, t: &Timer) -> bool {
+        match t {
+            Timer::Heartbeat { .. } => true,
+            Timer::VotingWindow { attempt, .. } => *attempt <= self.max_attempt,
+            Timer::Leader { attempt, .. } | Timer::Attempt { attempt, .. } => *attempt < self.max_attempt,
+        }
+    }
+
+    fn emit(&self, outs: Vec<Output>, o: &mut Out<McActor>) {
+        for out in outs {
+            match out {
+                Output::Broadcast(m) => o.broadcast(&self.peers, &m),
+                Output::SetTimer { timer, .. } if self.keeps(&timer) => o.set_timer(timer, model_timeout()),
+                Output::SetTimer { .. } => {}
+                Output::CancelTimer(t) => o.cancel_timer(t),
+                Output::Event(_) => {}
+            }
+        }
+    }
+
+    fn step(&self, state: &mut Cow<McState>, input: Input, o: &mut Out<McActor>) {
+        let McState::Honest(current) = &**state else {
+            return;
+        };
+        let mut next = current.clone();
+        let mut outs = Vec::new();
+        self.ctx.handle(&mut next, input, &mut outs);
+        if next != *current {
+            *state = Cow::Owned(McState::Honest(next));
+        }
+        self.emit(outs, o);
+    }
+}
+
+impl Adversary {
+    fn vote(&self, attempt: u32, step: Step, block_hash: Hash32) -> Message {
+        let vote = Vote {
+            height: 1,
+            attempt,
+            step,
+            voter: self.id.clone(),
+            block_hash,
+            approve: true,
+            weight: if self.behaviour.inflate_weight { 1000 } else { self.weight },
+        };
+        let signature = self.keypair.sign(&vote.signing_bytes());
+        Message::Vote(SignedVote { vote, signature })
+    }
+
+    /// Votes for `block` in `attempt` (both steps under two-step rules),
+    /// unless already done.
+    fn vote_for(&self, voted: &mut BTreeSet<(u32, Step, Hash32)>, attempt: u32, block: Hash32, o: &mut Out<McActor>) {
+        if !self.behaviour.vote_any || attempt > self.max_attempt {
+            return;
+        }
+        let steps: &[Step] = if self.two_step {
+            &[Step::Approve, Step::Commit]
+        } else {
+            &[Step::Approve]
+        };
+        for &step in steps {
+            if voted.insert((attempt, step, block)) {
+                o.broadcast(&self.peers, &self.vote(attempt, step, block));
+            }
+        }
+    }
+}
+
+impl Actor for McActor {
+    type Msg = Message;
+    type State = McState;
+    type Timer = Timer;
+    type Random = ();
+    type Storage = ();
+
+    fn on_start(&self, _id: Id, _storage: &Option<()>, o: &mut Out<Self>) -> McState {
+        match self {
+            McActor::Honest(h) => {
+                let mut st = h.init.clone();
+                let mut outs = Vec::new();
+                let start = StartHeight {
+                    date: h.date,
+                    mempool: h.mempool.clone(),
+                    presynchronized: h.presynchronized,
+                };
+                h.ctx.handle(&mut st, Input::Start(start), &mut outs);
+                h.emit(outs, o);
+                McState::Honest(st)
+            }
+            McActor::Byzantine(b) => {
+                let mut voted = BTreeSet::new();
+                if b.behaviour.equivocate || b.behaviour.vote_any {
+                    for p in &b.proposals {
+                        o.broadcast(&b.peers, &Message::Proposal(p.clone()));
+                    }
+                }
+                for p in &b.proposals {
+                    b.vote_for(&mut voted, p.proposal.attempt, p.proposal.block.hash(), o);
+                }
+                for &a in &b.emergency_attempts {
+                    b.vote_for(&mut voted, a, b.emergency.hash(), o);
+                }
+                McState::Byzantine(AdversaryState { voted })
+            }
+        }
+    }
+
+    fn on_msg(&self, _id: Id, state: &mut Cow<McState>, _src: Id, msg: Message, o: &mut Out<Self>) {
+        match self {
+            McActor::Honest(h) => h.step(state, Input::Message(msg), o),
+            McActor::Byzantine(b) => {
+                let McState::Byzantine(s) = &**state else {
+                    return;
+                };
+                let (attempt, block) = match &msg {
+                    Message::Proposal(p) => (p.proposal.attempt, p.proposal.block.hash()),
+                    Message::Vote(v) => (v.vote.attempt, v.vote.block_hash),
+                    _ => return,
+                };
+                let mut voted = s.voted.clone();
+                b.vote_for(&mut voted, attempt, block, o);
+                if voted != s.voted {
+                    *state = Cow::Owned(McState::Byzantine(AdversaryState { voted }));
+                }
+            }
+        }
+    }
+
+    fn on_timeout(&self, _id: Id, state: &mut Cow<McState>, timer: &Timer, o: &mut Out<Self>) {
+        if let McActor::Honest(h) = self {
+            h.step(state, Input::Timer(*timer), o);
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            McActor::Honest(h) => h.ctx.id().to_string(),
+            McActor::Byzantine(b) => format!("{} (Byzantine)", b.id),
+        }
+    }
+}
+
+/// Builds a signed proposal.
+pub fn sign_proposal(keypair: &Keypair, proposal: Proposal) -> SignedProposal {
+    let signature = keypair.sign(&proposal.signing_bytes());
+    SignedProposal { proposal, signature }
+}

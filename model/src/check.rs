@@ -1,0 +1,284 @@
+//! Running a check and reporting it: a progress line while it runs, then
+//! states, depth, time, rate, and each property's verdict with its path.
+
+use crate::config::{ModelConfig, Network};
+use crate::model::TcModel;
+use crate::trace::{outcome, trace, TraceStep};
+use serde::{Deserialize, Serialize};
+use stateright::{Checker, Expectation, Model, UniformChooser};
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// How to search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Breadth first: shortest counterexamples, ~0.7 KB per state.
+    Bfs,
+    /// Depth first: little memory.
+    Dfs,
+    /// Random walks (not exhaustive).
+    Simulation,
+}
+
+/// Search options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Strategy.
+    pub strategy: Strategy,
+    /// Worker threads.
+    pub threads: usize,
+    /// Stop after this long.
+    pub timeout: Option<Duration>,
+    /// Do not go deeper.
+    pub max_depth: Option<usize>,
+    /// Seed of the random walks.
+    pub seed: u64,
+    /// Print a progress line to stderr every second.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            strategy: Strategy::Bfs,
+            threads: 1,
+            timeout: None,
+            max_depth: None,
+            seed: 0,
+            progress: false,
+        }
+    }
+}
+
+/// A property's verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Its name.
+    pub name: String,
+    /// `always`, `eventually` or `sometimes`.
+    pub expectation: String,
+    /// `held`, `violated`, `found`, `not found` (a complete search), or
+    /// `unknown` (an incomplete one found nothing).
+    pub status: String,
+    /// The counterexample (or, for `sometimes`, the example), step by step.
+    pub path: Option<Vec<TraceStep>>,
+    /// Honest nodes' decisions at the end of the path.
+    pub outcome: Option<Vec<String>>,
+}
+
+/// The result of a check.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    /// The configuration.
+    pub config: ModelConfig,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// States generated (with repeats).
+    pub states: usize,
+    /// Distinct states.
+    pub unique_states: usize,
+    /// Deepest path.
+    pub max_depth: usize,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// States generated per second.
+    pub states_per_second: f64,
+    /// Whether the whole state space was explored.
+    pub complete: bool,
+    /// Verdicts, in the order the properties are declared.
+    pub properties: Vec<Verdict>,
+    /// Under partial synchrony: transitions on which the progress measure was
+    /// checked to increase (so the graph is acyclic and `eventually` sound).
+    pub acyclic_edges: Option<u64>,
+}
+
+impl Report {
+    /// Whether every `always`/`eventually` property held and every
+    /// `sometimes` was found.
+    pub fn all_hold(&self) -> bool {
+        self.properties.iter().all(|v| v.status == "held" || v.status == "found")
+    }
+
+    /// The verdict of `name`.
+    pub fn verdict(&self, name: &str) -> Option<&Verdict> {
+        self.properties.iter().find(|v| v.name == name)
+    }
+}
+
+/// Runs the check of `cfg`.
+pub fn run(cfg: &ModelConfig, opts: &Options) -> Result<Report, crate::config::ConfigError> {
+    let model = TcModel::new(cfg)?;
+    let info = model.info.clone();
+    let props = model.properties();
+    let mut builder = model.checker().threads(opts.threads.max(1));
+    if let Some(t) = opts.timeout {
+        builder = builder.timeout(t);
+    }
+    if let Some(d) = opts.max_depth {
+        builder = builder.target_max_depth(d);
+    }
+    let start = Instant::now();
+    Ok(match opts.strategy {
+        Strategy::Bfs => finish(builder.spawn_bfs(), cfg, opts, props, info, start),
+        Strategy::Dfs => finish(builder.spawn_dfs(), cfg, opts, props, info, start),
+        Strategy::Simulation => finish(
+            builder.spawn_simulation(opts.seed, UniformChooser),
+            cfg,
+            opts,
+            props,
+            info,
+            start,
+        ),
+    })
+}
+
+fn finish<C: Checker<TcModel>>(
+    checker: C,
+    cfg: &ModelConfig,
+    opts: &Options,
+    props: Vec<stateright::Property<TcModel>>,
+    info: std::sync::Arc<crate::model::Info>,
+    start: Instant,
+) -> Report {
+    let mut last = Instant::now();
+    while !checker.is_done() {
+        std::thread::sleep(Duration::from_millis(50));
+        if opts.progress && last.elapsed() >= Duration::from_secs(1) {
+            last = Instant::now();
+            let secs = start.elapsed().as_secs_f64();
+            eprint!(
+                "\r  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s ",
+                secs,
+                checker.state_count(),
+                checker.unique_state_count(),
+                checker.max_depth(),
+                checker.state_count() as f64 / secs
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if opts.progress {
+        eprintln!();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let discoveries = checker.discoveries();
+    // The BFS and DFS checkers stop early only once every property has a
+    // discovery; otherwise a run that was not cut short explored everything.
+    let cut_short = opts.timeout.is_some_and(|t| start.elapsed() >= t) || opts.max_depth.is_some();
+    let complete = opts.strategy != Strategy::Simulation && !cut_short && discoveries.len() < props.len();
+    let model = checker.model();
+    let properties = props
+        .iter()
+        .map(|p| {
+            let found = discoveries.get(p.name);
+            let (expectation, status) = match (&p.expectation, found.is_some()) {
+                (Expectation::Always, true) | (Expectation::Eventually, true) => ("always", "violated"),
+                (Expectation::Always, false) | (Expectation::Eventually, false) if complete => ("always", "held"),
+                (Expectation::Sometimes, true) => ("sometimes", "found"),
+                (Expectation::Sometimes, false) if complete => ("sometimes", "not found"),
+                (e, _) => (if *e == Expectation::Sometimes { "sometimes" } else { "always" }, "unknown"),
+            };
+            let expectation = if p.expectation == Expectation::Eventually {
+                "eventually"
+            } else {
+                expectation
+            };
+            Verdict {
+                name: p.name.to_string(),
+                expectation: expectation.to_string(),
+                status: status.to_string(),
+                path: found.map(|path| trace(model, path)),
+                outcome: found.map(|path| outcome(model, path.last_state())),
+            }
+        })
+        .collect();
+    let states = checker.state_count();
+    Report {
+        config: cfg.clone(),
+        strategy: opts.strategy,
+        states,
+        unique_states: checker.unique_state_count(),
+        max_depth: checker.max_depth(),
+        seconds,
+        states_per_second: states as f64 / seconds.max(1e-9),
+        complete,
+        properties,
+        acyclic_edges: matches!(cfg.network, Network::Gst(_)).then(|| info.edges_checked.load(Ordering::Relaxed)),
+    }
+}
+
+/// The report as text.
+pub fn render(r: &Report) -> String {
+    let c = &r.config;
+    let mut s = String::new();
+    let (byz, total) = c.byzantine_share();
+    let tiers: Vec<String> = c
+        .tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("mn{i:03}{}={:?}", if c.is_honest(i) { "" } else { "*" }, t))
+        .collect();
+    s += &format!("configuration  {}\n", c.name);
+    s += &format!("  rules        {}\n", c.rules);
+    s += &format!("  masternodes  {} (* Byzantine: {})\n", tiers.join(" "), c.behaviour);
+    s += &format!("  byzantine    weight {byz} of {total}\n");
+    s += &format!(
+        "  attempts     0..={} ({} emergency blocks{}), phase 1 {}\n",
+        c.max_attempt,
+        if c.emergency { "with" } else { "without" },
+        if c.reaches_emergency() { ", emergency attempt in bound" } else { "" },
+        if c.phase1 { "on" } else { "off" }
+    );
+    s += &format!("  network      {}\n", network_words(c.network));
+    s += &format!(
+        "search         {:?}: {} states, {} unique, depth {}, {:.2} s, {:.0} states/s{}\n",
+        r.strategy,
+        r.states,
+        r.unique_states,
+        r.max_depth,
+        r.seconds,
+        r.states_per_second,
+        if r.complete { " (exhaustive)" } else { " (not exhaustive)" }
+    );
+    if let Some(e) = r.acyclic_edges {
+        s += &format!(
+            "state graph    finite and acyclic: the progress measure rose on all {e} transitions, so `eventually` is checked soundly at terminal states\n"
+        );
+    }
+    s += "properties\n";
+    for v in &r.properties {
+        s += &format!("  {:<10} {:<34} {}\n", v.expectation, v.name, v.status.to_uppercase());
+    }
+    for v in &r.properties {
+        let Some(path) = &v.path else { continue };
+        let title = if v.status == "violated" {
+            "counterexample to"
+        } else {
+            "example of"
+        };
+        s += &format!("\n{title} `{}` ({} steps):\n", v.name, path.len());
+        for st in path {
+            s += &format!("  {:>3}. {}\n", st.step, st.action);
+            for e in &st.effects {
+                s += &format!("         ⇒ {e}\n");
+            }
+        }
+        if let Some(o) = &v.outcome {
+            s += &format!("  end: {}\n", o.join("; "));
+        }
+    }
+    s
+}
+
+fn network_words(n: Network) -> String {
+    match n {
+        Network::Async => "async: loss, reordering and duplication; timers fire at any moment".into(),
+        Network::Lossy => "lossy: each message delivered at most once or lost; timers fire at any moment".into(),
+        Network::Gst(0) => "sync: every message delivered once; timers wait until no delivery is pending".into(),
+        Network::Gst(g) => format!(
+            "gst:{g}: every message delivered once; timers fire at any moment before attempt {g}, and from attempt {g} on only when no delivery or earlier timer is pending"
+        ),
+    }
+}

@@ -1,0 +1,479 @@
+//! What a model run checks: the masternode set, who is Byzantine and how, the
+//! rules, the attempt bound, and the network and timer semantics. Named
+//! configurations reproduce the runs the spec cites.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+use time_consensus::block::Transaction;
+use time_consensus::crypto::{Keypair, SignatureScheme};
+use time_consensus::fallback::{plan, LeaderRule};
+use time_consensus::node::{Context, NodeError, Tip};
+use time_consensus::primitives::{Date, NodeId};
+use time_consensus::registry::{MasternodeInfo, Registry, RegistryError, Tier};
+use time_consensus::sim::genesis_tip;
+use time_consensus::{OrchestratorConfig, Rules};
+
+/// How messages travel and when timers fire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    /// Safety semantics. Every message sent stays deliverable forever, to be
+    /// delivered any number of times, in any order, or never (so loss,
+    /// reordering and duplication are all covered); timers fire at any moment.
+    Async,
+    /// Explicit loss: each message is delivered at most once or dropped;
+    /// timers fire at any moment.
+    Lossy,
+    /// Partial synchrony with global stabilization at attempt `gst`: every
+    /// message is delivered exactly once (eventual delivery, no loss); timers
+    /// of attempts before `gst` fire at any moment; a timer of attempt `gst`
+    /// or later fires only when no delivery could change any actor and no
+    /// earlier-attempt timer is pending (timeouts outlast message delays).
+    Gst(u32),
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Network::Async => f.write_str("async"),
+            Network::Lossy => f.write_str("lossy"),
+            Network::Gst(0) => f.write_str("sync"),
+            Network::Gst(a) => write!(f, "gst:{a}"),
+        }
+    }
+}
+
+impl Network {
+    /// Parses `async`, `lossy`, `sync` (= `gst:0`) or `gst:<attempt>`.
+    pub fn parse(s: &str) -> Result<Network, ConfigError> {
+        match s {
+            "async" => Ok(Network::Async),
+            "lossy" => Ok(Network::Lossy),
+            "sync" => Ok(Network::Gst(0)),
+            _ => s
+                .strip_prefix("gst:")
+                .and_then(|a| a.parse().ok())
+                .map(Network::Gst)
+                .ok_or_else(|| ConfigError::Network(s.to_string())),
+        }
+    }
+
+    /// Whether `eventually` properties mean anything under these semantics:
+    /// only with eventual delivery and timeouts that eventually outlast
+    /// message delays.
+    pub fn checks_liveness(self) -> bool {
+        matches!(self, Network::Gst(_))
+    }
+}
+
+/// What the Byzantine masternodes do. They sign only with their own keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Byzantine {
+    /// As the leader of an attempt, propose two different valid blocks.
+    pub equivocate: bool,
+    /// Approve and commit every block it sees proposed, in the attempt it was
+    /// proposed for, and the emergency block in emergency attempts: double
+    /// votes included.
+    pub vote_any: bool,
+    /// Declare a weight of 1000 in its votes (counted by the seed rules).
+    pub inflate_weight: bool,
+}
+
+impl Byzantine {
+    /// Everything at once.
+    pub const ALL: Byzantine = Byzantine {
+        equivocate: true,
+        vote_any: true,
+        inflate_weight: true,
+    };
+    /// Sends nothing at all (withholds everything).
+    pub const SILENT: Byzantine = Byzantine {
+        equivocate: false,
+        vote_any: false,
+        inflate_weight: false,
+    };
+
+    /// Parses a comma list of `equivocate`, `vote-any`, `inflate-weight`,
+    /// or `all`, or `silent`.
+    pub fn parse(s: &str) -> Result<Byzantine, ConfigError> {
+        let mut b = Byzantine::SILENT;
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "all" => b = Byzantine::ALL,
+                "silent" => {}
+                "equivocate" => b.equivocate = true,
+                "vote-any" => b.vote_any = true,
+                "inflate-weight" => b.inflate_weight = true,
+                other => return Err(ConfigError::Behaviour(other.to_string())),
+            }
+        }
+        Ok(b)
+    }
+
+    /// Whether it sends anything.
+    pub fn is_silent(&self) -> bool {
+        !self.equivocate && !self.vote_any
+    }
+}
+
+impl fmt::Display for Byzantine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_silent() && !self.inflate_weight {
+            return f.write_str("silent");
+        }
+        let parts: Vec<&str> = [
+            (self.equivocate, "equivocate"),
+            (self.vote_any, "vote-any"),
+            (self.inflate_weight, "inflate-weight"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// A configuration that makes no sense.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// No masternodes.
+    #[error("the model needs at least one masternode (got --tiers with none)")]
+    NoMasternodes,
+    /// More than the checker can explore.
+    #[error("{0} masternodes is beyond what can be checked exhaustively; at most 7")]
+    TooManyMasternodes(usize),
+    /// An unknown tier name.
+    #[error("unknown tier {0:?}: expected free, bronze, silver or gold")]
+    Tier(String),
+    /// A Byzantine index outside the set.
+    #[error("Byzantine masternode {index} does not exist (there are {count})")]
+    ByzantineIndex {
+        /// Index given.
+        index: usize,
+        /// Masternodes.
+        count: usize,
+    },
+    /// Everybody Byzantine: no property is about anyone.
+    #[error("every masternode is Byzantine; at least one must be honest")]
+    NoHonest,
+    /// An unknown behaviour.
+    #[error("unknown Byzantine behaviour {0:?}: expected equivocate, vote-any, inflate-weight, all or silent")]
+    Behaviour(String),
+    /// An unknown network.
+    #[error("unknown network {0:?}: expected async, lossy, sync or gst:<attempt>")]
+    Network(String),
+    /// An absurd attempt bound.
+    #[error("max attempt {0} is too large to explore; at most 8")]
+    MaxAttempt(u32),
+    /// A reputation outside the registry's range.
+    #[error("reputation {0} is outside 0..=10000 thousandths")]
+    Reputation(u32),
+    /// An unknown named configuration.
+    #[error("unknown configuration {0:?}; `tcm configs` lists them")]
+    UnknownPreset(String),
+    /// Registry refused.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Node refused.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+/// A model configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Name, for reports.
+    pub name: String,
+    /// Rules every honest masternode runs.
+    pub rules: Rules,
+    /// One tier per masternode; masternode `i` is `mn00i`.
+    pub tiers: Vec<Tier>,
+    /// Reputation of every masternode, thousandths.
+    pub reputation_milli: u32,
+    /// Which masternodes are Byzantine.
+    pub byzantine: Vec<usize>,
+    /// What they do.
+    pub behaviour: Byzantine,
+    /// The last attempt explored: its timers are not set, so the model is
+    /// finite (and the last attempt waits for messages forever).
+    pub max_attempt: u32,
+    /// Network and timer semantics.
+    pub network: Network,
+    /// Run phase 1 (heartbeats) too.
+    pub phase1: bool,
+    /// Whether the ladder ends in emergency blocks.
+    pub emergency: bool,
+    /// Leader rotations before the reward-only attempt.
+    pub max_leader_rotations: u32,
+    /// Transactions in each leader's mempool.
+    pub mempool: usize,
+}
+
+/// One named configuration.
+pub struct Preset {
+    /// Name.
+    pub name: &'static str,
+    /// What it shows.
+    pub about: &'static str,
+    /// Builds it.
+    pub build: fn() -> ModelConfig,
+}
+
+fn base(name: &str, rules: Rules) -> ModelConfig {
+    ModelConfig {
+        name: name.to_string(),
+        rules,
+        tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free],
+        reputation_milli: 1000,
+        byzantine: vec![],
+        behaviour: Byzantine::SILENT,
+        max_attempt: 0,
+        network: Network::Async,
+        phase1: false,
+        emergency: true,
+        max_leader_rotations: 2,
+        mempool: 0,
+    }
+}
+
+/// The named configurations.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "reference",
+        about: "reference rules, 4 masternodes weighing 8/4/2/1, the Silver one (4 of 15) Byzantine, full ladder to the emergency attempt, partial synchrony from attempt 4: every property",
+        build: || ModelConfig {
+            byzantine: vec![1],
+            behaviour: Byzantine::ALL,
+            max_attempt: 5,
+            network: Network::Gst(4),
+            ..base("reference", Rules::Reference)
+        },
+    },
+    Preset {
+        name: "reference-async",
+        about: "as `reference`, under full asynchrony with duplication and loss: safety only",
+        build: || ModelConfig {
+            network: Network::Async,
+            max_attempt: 4,
+            ..(PRESETS[0].build)()
+        }
+        .named("reference-async"),
+    },
+    Preset {
+        name: "reference-tight",
+        about: "as `reference`, but the Gold masternode (8 of 15, above a third) is Byzantine: agreement breaks",
+        build: || ModelConfig {
+            byzantine: vec![0],
+            max_attempt: 1,
+            network: Network::Async,
+            ..(PRESETS[0].build)()
+        }
+        .named("reference-tight"),
+    },
+    Preset {
+        name: "quick",
+        about: "reference rules, 4 masternodes 8/4/2/1, the Free one Byzantine, attempts 0-1, synchronous: a check of a few seconds",
+        build: || ModelConfig {
+            byzantine: vec![3],
+            behaviour: Byzantine::ALL,
+            max_attempt: 1,
+            network: Network::Gst(0),
+            ..base("quick", Rules::Reference)
+        },
+    },
+    Preset {
+        name: "seed",
+        about: "the deployed rules, 4 honest masternodes, ladder to the emergency block: agreement breaks",
+        build: || ModelConfig {
+            max_attempt: 3,
+            ..base("seed", Rules::Seed)
+        },
+    },
+    Preset {
+        name: "seed-flaw1",
+        about: "seed rules, emergency blocks off: one approving vote is consensus (flaw 1)",
+        build: || ModelConfig {
+            emergency: false,
+            max_attempt: 1,
+            ..base("seed-flaw1", Rules::Seed)
+        },
+    },
+    Preset {
+        name: "seed-flaw2",
+        about: "seed rules with A1 (quorum over the registry), the Free masternode Byzantine declaring weight 1000: a self-declared weight carries the vote (flaw 2)",
+        build: || ModelConfig {
+            byzantine: vec![3],
+            behaviour: Byzantine {
+                equivocate: false,
+                vote_any: true,
+                inflate_weight: true,
+            },
+            emergency: false,
+            max_attempt: 1,
+            ..base("seed-flaw2", Rules::parse("seed+A1").expect("valid rules"))
+        },
+    },
+    Preset {
+        name: "seed-flaw3",
+        about: "seed rules with A1 and A2 (real quorums), emergency blocks off: no locking lets attempt 1 replace attempt 0's block (flaw 3)",
+        build: || ModelConfig {
+            emergency: false,
+            max_attempt: 1,
+            ..base("seed-flaw3", Rules::parse("seed+A1+A2").expect("valid rules"))
+        },
+    },
+    Preset {
+        name: "seed-flaw4",
+        about: "seed rules with A1 and A2, ladder to the emergency block: a node takes the emergency block on its own while others finalized a real one (flaw 4)",
+        build: || ModelConfig {
+            max_attempt: 3,
+            ..base("seed-flaw4", Rules::parse("seed+A1+A2").expect("valid rules"))
+        },
+    },
+    Preset {
+        name: "reference-A4",
+        about: "the reference rules without A4: locking does not save a unilateral emergency block (forces A4)",
+        build: || ModelConfig {
+            max_attempt: 4,
+            ..base("reference-A4", Rules::Reference.without(time_consensus::Amendment::EmergencyQuorum))
+        },
+    },
+];
+
+impl ModelConfig {
+    /// The named configuration `name`.
+    pub fn preset(name: &str) -> Result<ModelConfig, ConfigError> {
+        PRESETS
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| (p.build)())
+            .ok_or_else(|| ConfigError::UnknownPreset(name.to_string()))
+    }
+
+    fn named(mut self, name: &str) -> ModelConfig {
+        self.name = name.to_string();
+        self
+    }
+
+    /// Checks the configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.tiers.is_empty() {
+            return Err(ConfigError::NoMasternodes);
+        }
+        if self.tiers.len() > 7 {
+            return Err(ConfigError::TooManyMasternodes(self.tiers.len()));
+        }
+        for &b in &self.byzantine {
+            if b >= self.tiers.len() {
+                return Err(ConfigError::ByzantineIndex {
+                    index: b,
+                    count: self.tiers.len(),
+                });
+            }
+        }
+        if (0..self.tiers.len()).all(|i| self.byzantine.contains(&i)) {
+            return Err(ConfigError::NoHonest);
+        }
+        if self.max_attempt > 8 {
+            return Err(ConfigError::MaxAttempt(self.max_attempt));
+        }
+        if self.reputation_milli > Registry::MAX_REPUTATION_MILLI {
+            return Err(ConfigError::Reputation(self.reputation_milli));
+        }
+        self.rules
+            .validate()
+            .map_err(|e| ConfigError::Node(NodeError::Rules(e)))?;
+        self.orchestrator().validate().map_err(|e| ConfigError::Node(e.into()))?;
+        Ok(())
+    }
+
+    /// The protocol configuration every node runs.
+    pub fn orchestrator(&self) -> OrchestratorConfig {
+        let mut c = OrchestratorConfig::default();
+        c.fallback_config.max_leader_rotations = self.max_leader_rotations;
+        c.fallback_config.enable_emergency_blocks = self.emergency;
+        c.max_future_attempts = self.max_attempt + 1;
+        c
+    }
+
+    /// The date every node starts the height with (also every masternode's
+    /// registration date, so weights are exactly the tier weights).
+    pub fn date(&self) -> Date {
+        self.orchestrator().chain_date(1)
+    }
+
+    /// Whether masternode `i` is honest.
+    pub fn is_honest(&self, i: usize) -> bool {
+        !self.byzantine.contains(&i)
+    }
+
+    /// Built registry and node contexts.
+    pub fn build(&self) -> Result<Built, ConfigError> {
+        self.validate()?;
+        let scheme = SignatureScheme::Symbolic;
+        let keys: Vec<Keypair> = (0..self.tiers.len())
+            .map(|i| Keypair::from_label(scheme, &format!("mn{i:03}")))
+            .collect();
+        let members = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| MasternodeInfo {
+                node_id: NodeId::new(&format!("mn{i:03}")).expect("valid id"),
+                public_key: k.public(),
+                tier: self.tiers[i],
+                registered_at: self.date(),
+                reputation_milli: self.reputation_milli,
+            })
+            .collect();
+        let registry = Arc::new(Registry::new(scheme, members)?);
+        let contexts = keys
+            .into_iter()
+            .map(|k| Context::new(k, registry.clone(), self.rules, self.orchestrator()).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mempool = (0..self.mempool)
+            .map(|i| Transaction::transfer(format!("tx{i}").as_bytes()))
+            .collect();
+        Ok(Built {
+            registry,
+            contexts,
+            tip: genesis_tip(),
+            mempool,
+        })
+    }
+
+    /// Whether the ladder has a leaderless emergency attempt within the bound.
+    pub fn reaches_emergency(&self) -> bool {
+        (0..=self.max_attempt).any(|a| plan(self.rules, &self.orchestrator(), a).leader == LeaderRule::Leaderless)
+    }
+
+    /// Byzantine weight over total weight, as a fraction.
+    pub fn byzantine_share(&self) -> (u64, u64) {
+        let total: u64 = self.tiers.iter().map(|t| t.weight()).sum();
+        let byz: u64 = self.byzantine.iter().map(|&i| self.tiers[i].weight()).sum();
+        (byz, total)
+    }
+}
+
+/// What a configuration builds.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The registry.
+    pub registry: Arc<Registry>,
+    /// Each masternode's context (keys, rules, configuration).
+    pub contexts: Vec<Arc<Context>>,
+    /// The tip every node starts on.
+    pub tip: Tip,
+    /// The mempool every leader uses.
+    pub mempool: Vec<Transaction>,
+}
+
+/// Parses a comma list of tiers.
+pub fn parse_tiers(s: &str) -> Result<Vec<Tier>, ConfigError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| Tier::parse(p).ok_or_else(|| ConfigError::Tier(p.to_string())))
+        .collect()
+}

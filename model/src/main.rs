@@ -1,0 +1,229 @@
+//! `tcm`: check the protocol's properties with Stateright, explore its state
+//! space in a browser, or simulate a height with real signatures.
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+use std::time::Duration;
+use time_consensus::Rules;
+use time_consensus_model::check::{self, Options, Strategy};
+use time_consensus_model::config::{parse_tiers, Byzantine, ConfigError, ModelConfig, Network, PRESETS};
+
+#[derive(Parser)]
+#[command(name = "tcm", version, about = "Model checker and tools for the seven-phase BFT block production protocol")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check the properties of a configuration.
+    Check {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// bfs (exhaustive, shortest paths), dfs (exhaustive, little memory) or simulation (random walks).
+        #[arg(long, default_value = "bfs")]
+        strategy: String,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+        /// Do not explore deeper than this.
+        #[arg(long)]
+        max_depth: Option<usize>,
+        /// Seed of the random walks.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// No progress line.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Serve Stateright's Explorer for a configuration on a loopback port.
+    Explore {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// List the named configurations.
+    Configs,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// A named configuration (see `tcm configs`); the options below override it.
+    #[arg(long, default_value = "quick")]
+    config: String,
+    /// seed, reference, seed+A1+A2..., reference-A4...
+    #[arg(long)]
+    rules: Option<String>,
+    /// Tiers of the masternodes, comma separated (free, bronze, silver, gold).
+    #[arg(long)]
+    tiers: Option<String>,
+    /// Indices of the Byzantine masternodes, comma separated ("" for none).
+    #[arg(long)]
+    byzantine: Option<String>,
+    /// Byzantine behaviour: equivocate, vote-any, inflate-weight (comma separated), all, or silent.
+    #[arg(long)]
+    behaviour: Option<String>,
+    /// The last attempt explored.
+    #[arg(long)]
+    max_attempt: Option<u32>,
+    /// async, lossy, sync, or gst:<attempt>.
+    #[arg(long)]
+    network: Option<String>,
+    /// Leader rotations before the reward-only attempt.
+    #[arg(long)]
+    rotations: Option<u32>,
+    /// Reputation of every masternode, thousandths.
+    #[arg(long)]
+    reputation: Option<u32>,
+    /// Run phase 1 (heartbeats) too.
+    #[arg(long)]
+    phase1: bool,
+    /// Disable emergency blocks.
+    #[arg(long)]
+    no_emergency: bool,
+    /// Transactions in each leader's mempool.
+    #[arg(long)]
+    mempool: Option<usize>,
+}
+
+impl ModelArgs {
+    fn build(&self) -> Result<ModelConfig, String> {
+        let mut c = ModelConfig::preset(&self.config).map_err(|e| e.to_string())?;
+        if let Some(r) = &self.rules {
+            c.rules = Rules::parse(r).map_err(|e| e.to_string())?;
+        }
+        if let Some(t) = &self.tiers {
+            c.tiers = parse_tiers(t).map_err(|e| e.to_string())?;
+        }
+        if let Some(b) = &self.byzantine {
+            c.byzantine = b
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<usize>().map_err(|_| format!("Byzantine index {s:?} is not a number")))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(b) = &self.behaviour {
+            c.behaviour = Byzantine::parse(b).map_err(|e| e.to_string())?;
+        }
+        if let Some(a) = self.max_attempt {
+            c.max_attempt = a;
+        }
+        if let Some(n) = &self.network {
+            c.network = Network::parse(n).map_err(|e| e.to_string())?;
+        }
+        if let Some(r) = self.rotations {
+            c.max_leader_rotations = r;
+        }
+        if let Some(r) = self.reputation {
+            c.reputation_milli = r;
+        }
+        if let Some(m) = self.mempool {
+            c.mempool = m;
+        }
+        c.phase1 |= self.phase1;
+        c.emergency &= !self.no_emergency;
+        c.validate().map_err(|e: ConfigError| e.to_string())?;
+        Ok(c)
+    }
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.cmd {
+        Cmd::Configs => {
+            for p in PRESETS {
+                println!("{:<16} {}", p.name, p.about);
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Check {
+            model,
+            strategy,
+            threads,
+            timeout,
+            max_depth,
+            seed,
+            json,
+            quiet,
+        } => {
+            let cfg = match model.build() {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e),
+            };
+            let strategy = match strategy.as_str() {
+                "bfs" => Strategy::Bfs,
+                "dfs" => Strategy::Dfs,
+                "simulation" => Strategy::Simulation,
+                other => return usage_error(&format!("unknown strategy {other:?}: expected bfs, dfs or simulation")),
+            };
+            if threads == 0 || threads > 256 {
+                return usage_error("--threads must be 1 to 256");
+            }
+            if strategy == Strategy::Simulation && timeout.is_none() && max_depth.is_none() {
+                return usage_error("simulation never ends on its own: give --timeout or --max-depth");
+            }
+            let opts = Options {
+                strategy,
+                threads,
+                timeout: timeout.map(Duration::from_secs),
+                max_depth,
+                seed,
+                progress: !quiet && !json,
+            };
+            let report = match check::run(&cfg, &opts) {
+                Ok(r) => r,
+                Err(e) => return usage_error(&e.to_string()),
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("serializable"));
+            } else {
+                print!("{}", check::render(&report));
+            }
+            if report.properties.iter().any(|v| v.status == "violated") {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Cmd::Explore { model, port } => {
+            let cfg = match model.build() {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e),
+            };
+            let addr = format!("127.0.0.1:{port}");
+            // tiny_http panics on a busy port; find out first.
+            if let Err(e) = std::net::TcpListener::bind(&addr) {
+                return usage_error(&format!("cannot listen on {addr}: {e}"));
+            }
+            let model = match time_consensus_model::TcModel::new(&cfg) {
+                Ok(m) => m,
+                Err(e) => return usage_error(&e.to_string()),
+            };
+            eprintln!("Explorer for `{}` on http://{addr}/ (Ctrl-C to stop)", cfg.name);
+            use stateright::Model;
+            model.checker().serve(addr.as_str());
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! The model: an `ActorModel` of the masternodes, wrapped so that the timer
+//! semantics of [`Network::Gst`] can be imposed, with the protocol's
+//! properties.
+
+use crate::actor::{sign_proposal, Adversary, Honest, McActor, McState};
+use crate::config::{ConfigError, ModelConfig, Network};
+use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork};
+use stateright::{Model, Path, Property};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use time_consensus::block::{Block, Transaction};
+use time_consensus::fallback::{plan, BlockKind, LeaderRule};
+use time_consensus::message::{Message, Proposal};
+use time_consensus::node::{Decision, Input, NodeState, StartHeight, Timer};
+use time_consensus::primitives::Hash32;
+use time_consensus::vote::Step;
+use time_consensus::Amendment;
+
+/// A state of the whole system.
+pub type State = ActorModelState<McActor, ()>;
+/// A step of the whole system.
+pub type Action = ActorModelAction<Message, Timer, ()>;
+
+/// Facts about a configuration that the properties and reports need.
+#[derive(Debug)]
+pub struct Info {
+    /// The configuration.
+    pub cfg: ModelConfig,
+    /// Indices of the honest masternodes.
+    pub honest: Vec<usize>,
+    /// Every block an elected leader can propose within the bound, and the
+    /// emergency block: the blocks validity allows (R3, R4.3).
+    pub valid_blocks: BTreeMap<Hash32, Arc<Block>>,
+    /// Readable names of those blocks.
+    pub labels: BTreeMap<Hash32, String>,
+    /// The emergency block's hash.
+    pub emergency: Hash32,
+    /// Transitions checked against the progress measure.
+    pub edges_checked: AtomicU64,
+}
+
+impl Info {
+    /// A block's readable name.
+    pub fn label(&self, h: &Hash32) -> String {
+        self.labels.get(h).cloned().unwrap_or_else(|| format!("{h:?}"))
+    }
+}
+
+/// The checked model.
+pub struct TcModel {
+    /// The actor system.
+    pub inner: ActorModel<McActor, (), ()>,
+    /// Shared facts.
+    pub info: Arc<Info>,
+}
+
+impl TcModel {
+    /// Builds the model of `cfg`.
+    pub fn new(cfg: &ModelConfig) -> Result<TcModel, ConfigError> {
+        let built = cfg.build()?;
+        let n = cfg.tiers.len();
+        let ids: Vec<Id> = (0..n).map(Id::from).collect();
+        let peers = |i: usize| ids.iter().copied().filter(|j| usize::from(*j) != i).collect::<Vec<_>>();
+        // A scratch run of node 0 exposes the height's leaders and blocks.
+        let ctx0 = &built.contexts[0];
+        let mut scratch = NodeState::new(built.tip);
+        let mut sink = Vec::new();
+        ctx0.handle(
+            &mut scratch,
+            Input::Start(StartHeight {
+                date: cfg.date(),
+                mempool: vec![],
+                presynchronized: true,
+            }),
+            &mut sink,
+        );
+        let round = scratch.round().expect("a presynchronized start opens the height");
+        let bc = round.height_ctx().block_context().clone();
+        let orch = cfg.orchestrator();
+        let leader_of = |a: u32| {
+            round
+                .leader(ctx0, a)
+                .map(|id| built.registry.index_of(&id).expect("member"))
+        };
+        let mut labels = BTreeMap::new();
+        let mut valid_blocks = BTreeMap::new();
+        let emergency = bc.emergency.clone();
+        labels.insert(emergency.hash(), "E".to_string());
+        valid_blocks.insert(emergency.hash(), emergency.clone());
+        let mut byz_proposals: BTreeMap<usize, Vec<Proposal>> = BTreeMap::new();
+        for a in 0..=cfg.max_attempt + 1 {
+            let p = plan(cfg.rules, &orch, a);
+            let Some(l) = leader_of(a) else { continue };
+            let id = built.registry.member(l).node_id.clone();
+            let prefix = if p.kind == BlockKind::RewardOnly { "R" } else { "B" };
+            let mut add = |block: Block, label: String| {
+                let h = block.hash();
+                labels.entry(h).or_insert(label);
+                let block = valid_blocks.entry(h).or_insert_with(|| Arc::new(block)).clone();
+                block
+            };
+            if cfg.is_honest(l) {
+                add(bc.build(p.kind, &id, &built.mempool), format!("{prefix}{a}·{id}"));
+            } else if a <= cfg.max_attempt && !cfg.behaviour.is_silent() {
+                let mut blocks = vec![add(bc.build(p.kind, &id, &built.mempool), format!("{prefix}{a}·{id}"))];
+                if cfg.behaviour.equivocate && p.kind == BlockKind::Normal {
+                    let alt = [Transaction::transfer(format!("equivocation-{a}").as_bytes())];
+                    blocks.push(add(bc.build(p.kind, &id, &alt), format!("{prefix}{a}'·{id}")));
+                }
+                for block in blocks {
+                    byz_proposals.entry(l).or_default().push(Proposal {
+                        height: 1,
+                        attempt: a,
+                        proposer: id.clone(),
+                        block,
+                        valid_attempt: None,
+                        justification: None,
+                    });
+                }
+            }
+        }
+        let emergency_attempts: Vec<u32> = (0..=cfg.max_attempt)
+            .filter(|a| plan(cfg.rules, &orch, *a).leader == LeaderRule::Leaderless)
+            .collect();
+        let weights = round.height_ctx().weights().clone();
+        let actors: Vec<McActor> = (0..n)
+            .map(|i| {
+                let ctx = built.contexts[i].clone();
+                if cfg.is_honest(i) {
+                    McActor::Honest(Honest {
+                        init: NodeState::new(built.tip),
+                        ctx,
+                        date: cfg.date(),
+                        mempool: built.mempool.clone(),
+                        presynchronized: !cfg.phase1,
+                        max_attempt: cfg.max_attempt,
+                        peers: peers(i),
+                    })
+                } else {
+                    let keypair = time_consensus::Keypair::from_label(
+                        built.registry.scheme(),
+                        &format!("mn{i:03}"),
+                    );
+                    let proposals = byz_proposals
+                        .remove(&i)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|p| sign_proposal(&keypair, p))
+                        .collect();
+                    let pos = built.registry.position_of(ctx.id()).expect("member");
+                    McActor::Byzantine(Box::new(Adversary {
+                        id: ctx.id().clone(),
+                        keypair,
+                        behaviour: cfg.behaviour,
+                        proposals,
+                        emergency_attempts: emergency_attempts.clone(),
+                        emergency: emergency.clone(),
+                        two_step: cfg.rules.has(Amendment::TwoStepLocking),
+                        weight: weights.weight(pos),
+                        max_attempt: cfg.max_attempt,
+                        peers: peers(i),
+                    }))
+                }
+            })
+            .collect();
+        let network = match cfg.network {
+            Network::Async => SrNetwork::new_unordered_duplicating([]),
+            Network::Lossy | Network::Gst(_) => SrNetwork::new_unordered_nonduplicating([]),
+        };
+        let inner = ActorModel::new((), ())
+            .actors(actors)
+            .init_network(network)
+            .lossy_network(if cfg.network == Network::Lossy {
+                LossyNetwork::Yes
+            } else {
+                LossyNetwork::No
+            });
+        let info = Arc::new(Info {
+            cfg: cfg.clone(),
+            honest: (0..n).filter(|&i| cfg.is_honest(i)).collect(),
+            valid_blocks,
+            labels,
+            emergency: emergency.hash(),
+            edges_checked: AtomicU64::new(0),
+        });
+        Ok(TcModel { inner, info })
+    }
+
+    /// Honest decisions in `state`, by masternode index.
+    pub fn decisions(&self, state: &State) -> Vec<(usize, Decision)> {
+        self.info
+            .honest
+            .iter()
+            .filter_map(|&i| {
+                state.actor_states[i]
+                    .node()
+                    .and_then(NodeState::last_decision)
+                    .map(|d| (i, d))
+            })
+            .collect()
+    }
+
+    fn gst(&self) -> Option<u32> {
+        match self.info.cfg.network {
+            Network::Gst(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// Under [`Network::Gst`], whether a timer waits for quiescence.
+    fn synchronous_timer(&self, t: &Timer) -> bool {
+        self.gst().is_some_and(|g| t.attempt().unwrap_or(0) >= g)
+    }
+
+    /// The names of the properties checked, in order.
+    pub fn property_names(&self) -> Vec<&'static str> {
+        self.properties().iter().map(|p| p.name).collect()
+    }
+}
+
+/// Measure of an actor's progress: strictly increases, in lexicographic
+/// order, with every change of its state (see [`check_progress`]).
+pub fn actor_progress(s: &McState) -> [u64; 4] {
+    match s {
+        McState::Honest(n) => n.progress(),
+        McState::Byzantine(b) => [0, 0, 0, b.voted.len() as u64],
+    }
+}
+
+/// Checks one transition: exactly the actors whose state changed have a
+/// strictly larger progress measure. Since every transition changes some
+/// actor (the network alone never changes under `Gst`: deliveries that change
+/// nobody are not transitions), no path can return to a state: the graph is
+/// acyclic. Returns a description of a violation.
+pub fn check_progress(before: &State, after: &State) -> Result<(), String> {
+    let mut changed = 0;
+    for (i, (a, b)) in before.actor_states.iter().zip(&after.actor_states).enumerate() {
+        if a != b {
+            changed += 1;
+            let (pa, pb) = (actor_progress(a), actor_progress(b));
+            if pb <= pa {
+                return Err(format!("actor {i} changed but its progress went {pa:?} -> {pb:?}"));
+            }
+        }
+    }
+    if changed == 0 {
+        return Err("a transition changed no actor".to_string());
+    }
+    Ok(())
+}
+
+impl Model for TcModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        self.inner.init_states()
+    }
+
+    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        self.inner.actions(state, actions);
+        if self.gst().is_none() {
+            return;
+        }
+        let gated = |a: &Action| matches!(a, ActorModelAction::Timeout(_, t) if self.synchronous_timer(t));
+        if !actions.iter().any(gated) {
+            return;
+        }
+        // A synchronous timer waits while any delivery, or any timer of an
+        // attempt before stabilization, would still change something.
+        let busy = actions.iter().any(|a| match a {
+            ActorModelAction::Deliver { .. } => self.inner.next_state(state, a.clone()).is_some(),
+            ActorModelAction::Timeout(_, t) if !self.synchronous_timer(t) => {
+                self.inner.next_state(state, a.clone()).is_some()
+            }
+            _ => false,
+        });
+        if busy {
+            actions.retain(|a| !gated(a));
+        }
+    }
+
+    fn next_state(&self, state: &State, action: Action) -> Option<State> {
+        let next = self.inner.next_state(state, action)?;
+        if self.gst().is_some() {
+            if let Err(e) = check_progress(state, &next) {
+                panic!("the state graph is not acyclic: {e}");
+            }
+            self.info.edges_checked.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(next)
+    }
+
+    fn format_action(&self, action: &Action) -> String {
+        crate::trace::describe_action(&self.info, action)
+    }
+
+    fn format_step(&self, last: &State, action: Action) -> Option<String> {
+        self.inner.format_step(last, action)
+    }
+
+    fn as_svg(&self, path: Path<State, Action>) -> Option<String> {
+        self.inner.as_svg(path)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let cfg = &self.info.cfg;
+        let mut props = vec![
+            Property::always("agreement", agreement),
+            Property::always("validity", validity),
+        ];
+        if cfg.network.checks_liveness() {
+            props.push(Property::eventually("emergency liveness", liveness));
+        }
+        let orch = cfg.orchestrator();
+        let plans: Vec<_> = (0..=cfg.max_attempt).map(|a| plan(cfg.rules, &orch, a)).collect();
+        props.push(Property::sometimes("finalized in attempt 0", in_first_attempt));
+        if plans.iter().any(|p| p.attempt > 0 && p.kind == BlockKind::Normal) {
+            props.push(Property::sometimes("finalized after a rotation", after_rotation));
+        }
+        if plans.iter().any(|p| p.kind == BlockKind::RewardOnly) {
+            props.push(Property::sometimes("finalized a reward-only block", reward_only));
+        }
+        if plans.iter().any(|p| p.kind == BlockKind::Emergency) {
+            props.push(Property::sometimes("finalized the emergency block", emergency));
+        }
+        props
+    }
+}
+
+/// At most one block is finalized at the height across honest nodes.
+fn agreement(m: &TcModel, s: &State) -> bool {
+    let d = m.decisions(s);
+    d.windows(2).all(|w| w[0].1.hash == w[1].1.hash)
+}
+
+/// A finalized block is one an elected leader could propose within the bound
+/// (built for its attempt's kind on the tip), or the canonical emergency
+/// block; every such block extends the tip at the next height.
+fn validity(m: &TcModel, s: &State) -> bool {
+    m.decisions(s).iter().all(|(_, d)| {
+        m.info.valid_blocks.get(&d.hash).is_some_and(|b| {
+            b.header.height == 1 && b.header.previous_hash == time_consensus::sim::genesis_tip().hash
+        })
+    })
+}
+
+/// Every honest node has finalized the height.
+fn liveness(m: &TcModel, s: &State) -> bool {
+    m.decisions(s).len() == m.info.honest.len()
+}
+
+fn in_first_attempt(m: &TcModel, s: &State) -> bool {
+    m.decisions(s).iter().any(|(_, d)| d.attempt == 0)
+}
+
+fn after_rotation(m: &TcModel, s: &State) -> bool {
+    m.decisions(s)
+        .iter()
+        .any(|(_, d)| d.attempt > 0 && d.kind == BlockKind::Normal)
+}
+
+fn reward_only(m: &TcModel, s: &State) -> bool {
+    m.decisions(s).iter().any(|(_, d)| d.kind == BlockKind::RewardOnly)
+}
+
+fn emergency(m: &TcModel, s: &State) -> bool {
+    m.decisions(s).iter().any(|(_, d)| d.kind == BlockKind::Emergency)
+}
+
+/// The step kinds, for readable traces.
+pub fn step_name(s: Step) -> &'static str {
+    match s {
+        Step::Approve => "approve",
+        Step::Commit => "commit",
+    }
+}
