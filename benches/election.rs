@@ -1,1 +1,229 @@
-fn main() {}
+//! Leader election of one height plus two rotations (phase 2, R2.2-R2.7),
+//! side by side with the seed rules' election (S2.1-S2.6) and with the floor:
+//! one prefix-sum pass over the same weights.
+//!
+//! For 100, 1,000, 10,000 and 100,000 masternodes, per size one criterion
+//! group `election_<n>` with:
+//!
+//! - `reference`: `Election::new` (the O(n) prefix pass of the height) and
+//!   the leaders of attempts 0, 1 and 2 from one `LeaderSchedule` (the
+//!   rotations exclude every earlier leader and must not redo O(n) work);
+//!   weights given, as a node computes them once per height for the tally
+//!   and the election alike.
+//! - `reference_with_weights`: the same, plus `HeightWeights::reference` from the
+//!   registry and the chain date (R2.2, R2.3).
+//! - `rotations`: only the three leaders on an election already built, to
+//!   show that attempts cost O(log n), not O(n).
+//! - `seed`: `seed::elect_leader` and `seed::rotate_leader` for rotations 1
+//!   and 2 (f32 weights on the local date, list order, as deployed).
+//! - `floor`: one prefix-sum pass over the same weights into a buffer
+//!   allocated outside the timing loop.
+//!
+//! Throughput is declared in elements (masternodes). At the end the bench
+//! prints a Markdown table of this run's estimates (see `benches/REPORT.md`).
+//!
+//! Quick check: `cargo bench --bench election -- --quick --noplot`.
+
+use criterion::{Criterion, Throughput};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+use time_consensus::crypto::SignatureScheme;
+use time_consensus::election::{seed, Election, HeightWeights, LeaderSchedule};
+use time_consensus::registry::{Registry, Tier};
+use time_consensus::sim::test_network;
+use time_consensus::{Date, Hash32};
+
+const SIZES: [usize; 4] = [100, 1_000, 10_000, 100_000];
+const HEIGHT: u64 = 1_000;
+
+struct Fixture {
+    registry: std::sync::Arc<Registry>,
+    chain_date: Date,
+    weights: HeightWeights,
+    previous_hash: Hash32,
+}
+
+fn fixture(n: usize) -> Fixture {
+    let registered_at = Date::from_ymd(2025, 1, 1).expect("date");
+    let chain_date = Date::from_ymd(2025, 11, 1).expect("date");
+    // The election never looks at keys, so the cheap symbolic scheme builds
+    // the same registry (same ids, tiers, dates) without 100,000 ed25519
+    // key derivations.
+    let tiers = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+    let (registry, _) =
+        test_network(n, &tiers, SignatureScheme::Symbolic, registered_at).expect("registry");
+    let weights = HeightWeights::reference(&registry, chain_date);
+    Fixture {
+        registry,
+        chain_date,
+        weights,
+        previous_hash: Hash32([0x42; 32]),
+    }
+}
+
+/// The reference election of a height plus two rotations.
+fn reference(f: &Fixture, weights: &HeightWeights) -> [u32; 3] {
+    let election = Election::new(weights);
+    let mut schedule = LeaderSchedule::new();
+    [0, 1, 2].map(|a| schedule.leader(&election, &f.previous_hash, HEIGHT, a))
+}
+
+fn bench(c: &mut Criterion) {
+    for n in SIZES {
+        let f = fixture(n);
+        let mut g = c.benchmark_group(format!("election_{n}"));
+        g.throughput(Throughput::Elements(n as u64));
+        g.warm_up_time(Duration::from_millis(500));
+        g.measurement_time(Duration::from_secs(2));
+        g.sample_size(if n >= 100_000 { 20 } else { 50 });
+
+        // Sanity: the schedule excludes earlier leaders.
+        let leaders = reference(&f, &f.weights);
+        assert!(leaders[0] != leaders[1] && leaders[1] != leaders[2] && leaders[0] != leaders[2]);
+
+        g.bench_function("reference", |b| {
+            b.iter(|| reference(&f, black_box(&f.weights)))
+        });
+        g.bench_function("reference_with_weights", |b| {
+            b.iter(|| {
+                let w = HeightWeights::reference(black_box(&f.registry), f.chain_date);
+                reference(&f, &w)
+            })
+        });
+        let election = Election::new(&f.weights);
+        g.bench_function("rotations", |b| {
+            b.iter(|| {
+                let mut schedule = LeaderSchedule::new();
+                [0, 1, 2]
+                    .map(|a| schedule.leader(black_box(&election), &f.previous_hash, HEIGHT, a))
+            })
+        });
+        let members = f.registry.members();
+        g.bench_function("seed", |b| {
+            b.iter(|| {
+                let members = black_box(members);
+                let first = seed::elect_leader(HEIGHT, f.chain_date, members).expect("leader");
+                let r1 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 1);
+                let r2 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 2);
+                (first, r1, r2)
+            })
+        });
+        let mut prefix = vec![0u64; n];
+        g.bench_function("floor", |b| {
+            b.iter(|| {
+                let mut acc = 0u64;
+                for (p, w) in prefix.iter_mut().zip(black_box(f.weights.as_slice())) {
+                    acc += w;
+                    *p = acc;
+                }
+                black_box(&prefix);
+            })
+        });
+        g.finish();
+    }
+}
+
+fn main() {
+    let start = SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+    report::print(
+        start,
+        "election",
+        "masternode",
+        &SIZES,
+        &[
+            ("reference", "floor"),
+            ("reference_with_weights", "floor"),
+            ("rotations", "floor"),
+        ],
+        "seed",
+    );
+}
+
+/// Reads this run's criterion estimates back and prints the report table.
+/// (The same module is in `benches/tally.rs`.)
+mod report {
+    use super::*;
+
+    fn criterion_dir() -> PathBuf {
+        if let Some(d) = std::env::var_os("CRITERION_HOME") {
+            return PathBuf::from(d);
+        }
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("target"))
+            .join("criterion")
+    }
+
+    /// Criterion's estimate of the time of one iteration, in ns, if this
+    /// process wrote it: the slope if it sampled linearly, else the mean,
+    /// as criterion prints it.
+    fn estimate(group: &str, function: &str, since: SystemTime) -> Option<f64> {
+        let path = criterion_dir()
+            .join(group)
+            .join(function)
+            .join("new")
+            .join("estimates.json");
+        if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+            return None;
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        let point = |key: &str| -> Option<f64> {
+            let rest = &text[text.find(&format!("\"{key}\":{{"))?..];
+            let at = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+            let end = rest[at..].find([',', '}'])?;
+            rest[at..at + end].trim().parse().ok()
+        };
+        point("slope").or_else(|| point("mean"))
+    }
+
+    fn time(ns: f64) -> String {
+        match ns {
+            ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
+            ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
+            ns => format!("{ns:.2} ns"),
+        }
+    }
+
+    /// One row per size and bench in `rows` (bench, its floor), with the
+    /// time per element and the ratios to `seed` and to the floor.
+    pub fn print(
+        since: SystemTime,
+        prefix: &str,
+        element: &str,
+        sizes: &[usize],
+        rows: &[(&str, &str)],
+        seed: &str,
+    ) {
+        let mut lines = Vec::new();
+        for &n in sizes {
+            let group = format!("{prefix}_{n}");
+            for (row, floor) in rows {
+                let Some(t) = estimate(&group, row, since) else {
+                    continue;
+                };
+                let ratio = |other: &str| {
+                    estimate(&group, other, since).map_or("-".into(), |o| format!("{:.2}x", t / o))
+                };
+                lines.push(format!(
+                    "| {n} | `{row}` | {} | {} | {} | `{floor}` |",
+                    time(t / n as f64),
+                    ratio(seed),
+                    ratio(floor),
+                ));
+            }
+        }
+        if lines.is_empty() {
+            return;
+        }
+        println!();
+        println!("| {element}s | bench | time per {element} | vs `{seed}` | vs floor | floor |");
+        println!("|---:|---|---:|---:|---:|---|");
+        for line in lines {
+            println!("{line}");
+        }
+    }
+}

@@ -76,7 +76,7 @@ pub struct OrchestratorConfig {
     pub rewards: RewardConfig,
     /// Most mempool transactions a block may carry.
     pub max_block_transactions: u32,
-    /// How many attempts ahead of its own a node buffers messages for.
+    /// How many attempts ahead of its own a node buffers messages for (R4.4).
     pub max_future_attempts: u32,
     /// Software version announced in heartbeats.
     pub version: String,

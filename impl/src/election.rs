@@ -11,7 +11,7 @@
 //! each attempt costs two SHA-256 calls, a binary search and a walk over the
 //! (few) excluded leaders.
 
-use crate::encoding::{sha256, tag, Encoder};
+use crate::encoding::{sha256, tag};
 use crate::primitives::{Date, Hash32, NodeId};
 use crate::registry::{MasternodeInfo, Registry};
 use crate::weight::{reference_member_weight, seed_member_weight};
@@ -44,13 +44,23 @@ impl HeightWeights {
         Self::from_fn(registry, |m| seed_member_weight(m, local_date))
     }
 
+    /// One pass over the registry in canonical order, summing as it goes.
     fn from_fn(registry: &Registry, f: impl Fn(&MasternodeInfo) -> u64) -> Self {
+        let mut total = 0u64;
         let weights: Vec<u64> = registry
             .canonical()
             .iter()
-            .map(|&i| f(registry.member(i as usize)))
+            .map(|&i| {
+                let w = f(registry.member(i as usize));
+                total = total.saturating_add(w);
+                w
+            })
             .collect();
-        Self::from_weights(weights)
+        HeightWeights {
+            quorum: quorum_threshold(total),
+            weights,
+            total,
+        }
     }
 
     /// Weights given directly, in canonical order.
@@ -91,11 +101,19 @@ pub struct Election {
     prefix: Vec<u64>,
 }
 
-/// The seed of attempt `attempt` at `height` on top of `previous_hash` (R2.4).
+/// The seed of attempt `attempt` at `height` on top of `previous_hash` (R2.4):
+/// SHA-256 of the canonical encoding `tag::ELECTION || previous_hash ||
+/// height || attempt`, written into a stack buffer, as every attempt of
+/// every height computes one.
 pub fn election_seed(previous_hash: &Hash32, height: u64, attempt: u32) -> Hash32 {
-    let mut e = Encoder::with_tag(tag::ELECTION);
-    e.hash(previous_hash).u64(height).u32(attempt);
-    e.sha256()
+    const TAG: usize = 4 + tag::ELECTION.len();
+    let mut buf = [0u8; TAG + 32 + 8 + 4];
+    buf[..4].copy_from_slice(&(tag::ELECTION.len() as u32).to_le_bytes());
+    buf[4..TAG].copy_from_slice(tag::ELECTION);
+    buf[TAG..TAG + 32].copy_from_slice(&previous_hash.0);
+    buf[TAG + 32..TAG + 40].copy_from_slice(&height.to_le_bytes());
+    buf[TAG + 40..].copy_from_slice(&attempt.to_le_bytes());
+    sha256(&buf)
 }
 
 /// An unbiased draw in `0..space` from `seed` (R2.5): the first of
@@ -361,6 +379,7 @@ pub mod seed {
 mod tests {
     use super::*;
     use crate::crypto::{Keypair, SignatureScheme};
+    use crate::encoding::Encoder;
     use crate::registry::Tier;
 
     pub(crate) fn seed_test_masternodes() -> Vec<MasternodeInfo> {
@@ -562,6 +581,29 @@ mod tests {
             let expect = 1000.0 * (1u32 << i) as f64;
             let sd = (15_000.0 * (expect / 15_000.0) * (1.0 - expect / 15_000.0)).sqrt();
             assert!((*c as f64 - expect).abs() < 5.0 * sd, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn registry_weights_match_weights_given_directly() {
+        let date: Date = "2025-11-01".parse().unwrap();
+        let registry = Registry::new(SignatureScheme::Ed25519, seed_test_masternodes()).unwrap();
+        for w in [
+            HeightWeights::reference(&registry, date),
+            HeightWeights::seed(&registry, date),
+        ] {
+            assert_eq!(w, HeightWeights::from_weights(w.as_slice().to_vec()));
+            assert_eq!(w.total(), w.as_slice().iter().sum::<u64>());
+        }
+    }
+
+    #[test]
+    fn election_seed_hashes_the_canonical_encoding() {
+        for (h, a) in [(0u64, 0u32), (1, 2), (u64::MAX, u32::MAX), (1_000, 7)] {
+            let prev = Hash32([h as u8 ^ 0x5a; 32]);
+            let mut e = Encoder::with_tag(tag::ELECTION);
+            e.hash(&prev).u64(h).u32(a);
+            assert_eq!(election_seed(&prev, h, a), e.sha256());
         }
     }
 

@@ -45,13 +45,13 @@ impl Encoder {
         self
     }
 
-    /// Four bytes, little-endian.
+    /// Four bytes, little-endian (R0.1).
     pub fn u32(&mut self, v: u32) -> &mut Self {
         self.buf.extend_from_slice(&v.to_le_bytes());
         self
     }
 
-    /// Eight bytes, little-endian.
+    /// Eight bytes, little-endian (R0.1).
     pub fn u64(&mut self, v: u64) -> &mut Self {
         self.buf.extend_from_slice(&v.to_le_bytes());
         self

@@ -100,7 +100,8 @@ pub enum Message {
 }
 
 impl Message {
-    /// The height the message is about.
+    /// The height the message is about: a node refuses messages of any height
+    /// but the one above its tip (R0.6).
     pub fn height(&self) -> u64 {
         match self {
             // A heartbeat announces the tip; it starts the height above it.

@@ -79,7 +79,7 @@ impl<'de> Deserialize<'de> for NodeId {
     }
 }
 
-/// Writes `bytes` as lower-case hex.
+/// Writes `bytes` as lower-case hex, the text form of all bytes (R0.1).
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);

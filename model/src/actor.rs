@@ -7,13 +7,65 @@ use stateright::actor::{model_timeout, Actor, Id, Out};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use time_consensus::block::Block;
 use time_consensus::crypto::Keypair;
 use time_consensus::message::{Message, Proposal, SignedProposal};
 use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::block::Transaction;
 use time_consensus::vote::{SignedVote, Step, Vote};
+
+/// A message on the model's network: shared rather than copied, with its
+/// hash computed once (states are hashed and cloned millions of times).
+#[derive(Clone)]
+pub struct Packet {
+    msg: Arc<Message>,
+    hash: u64,
+}
+
+impl Packet {
+    /// Wraps a message.
+    pub fn new(msg: Message) -> Self {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        msg.hash(&mut h);
+        Packet {
+            hash: h.finish(),
+            msg: Arc::new(msg),
+        }
+    }
+
+    /// The message.
+    pub fn msg(&self) -> &Message {
+        &self.msg
+    }
+}
+
+impl PartialEq for Packet {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.msg, &o.msg) || (self.hash == o.hash && self.msg == o.msg)
+    }
+}
+impl Eq for Packet {}
+impl std::hash::Hash for Packet {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.hash);
+    }
+}
+impl PartialOrd for Packet {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Packet {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.hash.cmp(&o.hash).then_with(|| self.msg.cmp(&o.msg))
+    }
+}
+impl std::fmt::Debug for Packet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.msg.fmt(f)
+    }
+}
 
 /// An honest masternode: the implementation's node, unchanged.
 #[derive(Clone, Debug)]
@@ -45,11 +97,11 @@ pub struct Adversary {
     pub behaviour: Byzantine,
     /// Its proposals (sent at start for every attempt it leads).
     pub proposals: Vec<SignedProposal>,
-    /// Emergency attempts within the bound (it approves the emergency block
-    /// in each).
+    /// Emergency attempts within the bound: it approves and commits every
+    /// block of `any_blocks` in each.
     pub emergency_attempts: Vec<u32>,
-    /// The emergency block.
-    pub emergency: Arc<Block>,
+    /// Every block a leader could propose, and the emergency block.
+    pub any_blocks: Vec<Hash32>,
     /// Whether the rules have a commit step.
     pub two_step: bool,
     /// Its registry weight (what it declares unless it inflates).
@@ -108,7 +160,7 @@ impl Honest {
     fn emit(&self, outs: Vec<Output>, o: &mut Out<McActor>) {
         for out in outs {
             match out {
-                Output::Broadcast(m) => o.broadcast(&self.peers, &m),
+                Output::Broadcast(m) => o.broadcast(&self.peers, &Packet::new(m)),
                 Output::SetTimer { timer, .. } if self.keeps(&timer) => o.set_timer(timer, model_timeout()),
                 Output::SetTimer { .. } => {}
                 Output::CancelTimer(t) => o.cancel_timer(t),
@@ -132,7 +184,7 @@ impl Honest {
 }
 
 impl Adversary {
-    fn vote(&self, attempt: u32, step: Step, block_hash: Hash32) -> Message {
+    fn vote(&self, attempt: u32, step: Step, block_hash: Hash32) -> Packet {
         let vote = Vote {
             height: 1,
             attempt,
@@ -143,7 +195,7 @@ impl Adversary {
             weight: if self.behaviour.inflate_weight { 1000 } else { self.weight },
         };
         let signature = self.keypair.sign(&vote.signing_bytes());
-        Message::Vote(SignedVote { vote, signature })
+        Packet::new(Message::Vote(SignedVote { vote, signature }))
     }
 
     /// Votes for `block` in `attempt` (both steps under two-step rules),
@@ -166,7 +218,7 @@ impl Adversary {
 }
 
 impl Actor for McActor {
-    type Msg = Message;
+    type Msg = Packet;
     type State = McState;
     type Timer = Timer;
     type Random = ();
@@ -190,30 +242,31 @@ impl Actor for McActor {
                 let mut voted = BTreeSet::new();
                 if b.behaviour.equivocate || b.behaviour.vote_any {
                     for p in &b.proposals {
-                        o.broadcast(&b.peers, &Message::Proposal(p.clone()));
+                        o.broadcast(&b.peers, &Packet::new(Message::Proposal(p.clone())));
                     }
                 }
                 for p in &b.proposals {
                     b.vote_for(&mut voted, p.proposal.attempt, p.proposal.block.hash(), o);
                 }
                 for &a in &b.emergency_attempts {
-                    b.vote_for(&mut voted, a, b.emergency.hash(), o);
+                    for h in &b.any_blocks {
+                        b.vote_for(&mut voted, a, *h, o);
+                    }
                 }
                 McState::Byzantine(AdversaryState { voted })
             }
         }
     }
 
-    fn on_msg(&self, _id: Id, state: &mut Cow<McState>, _src: Id, msg: Message, o: &mut Out<Self>) {
+    fn on_msg(&self, _id: Id, state: &mut Cow<McState>, _src: Id, msg: Packet, o: &mut Out<Self>) {
         match self {
-            McActor::Honest(h) => h.step(state, Input::Message(msg), o),
+            McActor::Honest(h) => h.step(state, Input::Message(msg.msg().clone()), o),
             McActor::Byzantine(b) => {
                 let McState::Byzantine(s) = &**state else {
                     return;
                 };
-                let (attempt, block) = match &msg {
+                let (attempt, block) = match msg.msg() {
                     Message::Proposal(p) => (p.proposal.attempt, p.proposal.block.hash()),
-                    Message::Vote(v) => (v.vote.attempt, v.vote.block_hash),
                     _ => return,
                 };
                 let mut voted = s.voted.clone();

@@ -26,7 +26,7 @@ pub enum Network {
     /// timers fire at any moment.
     Lossy,
     /// Partial synchrony with global stabilization at attempt `gst`: every
-    /// message is delivered exactly once (eventual delivery, no loss); timers
+    /// message is eventually delivered (no loss); timers
     /// of attempts before `gst` fire at any moment; a timer of attempt `gst`
     /// or later fires only when no delivery could change any actor and no
     /// earlier-attempt timer is pending (timeouts outlast message delays).
@@ -65,6 +65,21 @@ impl Network {
     pub fn checks_liveness(self) -> bool {
         matches!(self, Network::Gst(_))
     }
+}
+
+/// How votes reach honest nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteDelivery {
+    /// One vote per step, in any order.
+    Single,
+    /// A reduction for the two-step rules: a vote is delivered only together
+    /// with the others that complete a quorum at the receiver, the completing
+    /// one last. Counting a vote that completes nothing changes no decision,
+    /// no message and no timer of the node until a quorum completes, so
+    /// postponing it to that moment loses no behaviour (the model's tests
+    /// check this against `Single` on small configurations).
+    Batched,
 }
 
 /// What the Byzantine masternodes do. They sign only with their own keys.
@@ -209,6 +224,8 @@ pub struct ModelConfig {
     pub max_leader_rotations: u32,
     /// Transactions in each leader's mempool.
     pub mempool: usize,
+    /// Vote delivery; `Batched` applies to the two-step rules only.
+    pub votes: VoteDelivery,
 }
 
 /// One named configuration.
@@ -235,6 +252,7 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         emergency: true,
         max_leader_rotations: 2,
         mempool: 0,
+        votes: VoteDelivery::Batched,
     }
 }
 
@@ -402,6 +420,17 @@ impl ModelConfig {
     /// registration date, so weights are exactly the tier weights).
     pub fn date(&self) -> Date {
         self.orchestrator().chain_date(1)
+    }
+
+    /// The vote delivery in force: batched only where the rules have the
+    /// two-step flow (the seed flow counts votes when a timer fires, so every
+    /// vote matters on its own).
+    pub fn vote_delivery(&self) -> VoteDelivery {
+        if self.rules.has(time_consensus::Amendment::TwoStepLocking) {
+            self.votes
+        } else {
+            VoteDelivery::Single
+        }
     }
 
     /// Whether masternode `i` is honest.

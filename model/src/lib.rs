@@ -38,6 +38,7 @@ pub mod check;
 pub mod config;
 pub mod model;
 pub mod trace;
+pub mod vectors;
 
 pub use config::{ModelConfig, Network};
 pub use model::TcModel;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use time_consensus::Rules;
 use time_consensus_model::check::{self, Options, Strategy};
-use time_consensus_model::config::{parse_tiers, Byzantine, ConfigError, ModelConfig, Network, PRESETS};
+use time_consensus_model::config::{parse_tiers, Byzantine, ConfigError, ModelConfig, Network, VoteDelivery, PRESETS};
 
 #[derive(Parser)]
 #[command(name = "tcm", version, about = "Model checker and tools for the seven-phase BFT block production protocol")]
@@ -53,6 +53,17 @@ enum Cmd {
     },
     /// List the named configurations.
     Configs,
+    /// Write the conformance vectors into DIR/SUITE/CASE.json.
+    Vectors {
+        /// Output directory (spec/vectors in the repository).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Run every conformance vector under DIR against this implementation.
+    Conform {
+        /// A directory of vectors.
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -93,6 +104,9 @@ struct ModelArgs {
     /// Transactions in each leader's mempool.
     #[arg(long)]
     mempool: Option<usize>,
+    /// Vote delivery: batched (the reduction, two-step rules only) or single.
+    #[arg(long)]
+    votes: Option<String>,
 }
 
 impl ModelArgs {
@@ -130,6 +144,13 @@ impl ModelArgs {
         if let Some(m) = self.mempool {
             c.mempool = m;
         }
+        if let Some(v) = &self.votes {
+            c.votes = match v.as_str() {
+                "single" => VoteDelivery::Single,
+                "batched" => VoteDelivery::Batched,
+                other => return Err(format!("unknown vote delivery {other:?}: expected single or batched")),
+            };
+        }
         c.phase1 |= self.phase1;
         c.emergency &= !self.no_emergency;
         c.validate().map_err(|e: ConfigError| e.to_string())?;
@@ -151,6 +172,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.cmd {
+        Cmd::Vectors { out } => time_consensus_model::vectors::cli_vectors(&out),
+        Cmd::Conform { dir } => time_consensus_model::vectors::cli_conform(&dir),
         Cmd::Configs => {
             for p in PRESETS {
                 println!("{:<16} {}", p.name, p.about);

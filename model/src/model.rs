@@ -2,8 +2,8 @@
 //! semantics of [`Network::Gst`] can be imposed, with the protocol's
 //! properties.
 
-use crate::actor::{sign_proposal, Adversary, Honest, McActor, McState};
-use crate::config::{ConfigError, ModelConfig, Network};
+use crate::actor::{sign_proposal, Adversary, Honest, McActor, McState, Packet};
+use crate::config::{ConfigError, ModelConfig, Network, VoteDelivery};
 use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork};
 use stateright::{Model, Path, Property};
 use std::collections::BTreeMap;
@@ -19,8 +19,24 @@ use time_consensus::Amendment;
 
 /// A state of the whole system.
 pub type State = ActorModelState<McActor, ()>;
-/// A step of the whole system.
-pub type Action = ActorModelAction<Message, Timer, ()>;
+/// A step of the actor system.
+pub type ActorAction = ActorModelAction<Packet, Timer, ()>;
+
+/// A step of the checked model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// A step of the actor system: a delivery, a loss, a timer.
+    Actor(ActorAction),
+    /// Under [`VoteDelivery::Batched`]: votes of one step, attempt and block
+    /// delivered to one honest node one after the other, ending with the one
+    /// that completes its quorum.
+    Votes {
+        /// The node.
+        dst: Id,
+        /// Senders and votes, in delivery order.
+        votes: Vec<(Id, Packet)>,
+    },
+}
 
 /// Facts about a configuration that the properties and reports need.
 #[derive(Debug)]
@@ -38,6 +54,8 @@ pub struct Info {
     pub emergency: Hash32,
     /// Transitions checked against the progress measure.
     pub edges_checked: AtomicU64,
+    /// The registry.
+    pub registry: Arc<time_consensus::Registry>,
 }
 
 impl Info {
@@ -155,7 +173,7 @@ impl TcModel {
                         behaviour: cfg.behaviour,
                         proposals,
                         emergency_attempts: emergency_attempts.clone(),
-                        emergency: emergency.clone(),
+                        any_blocks: valid_blocks.keys().copied().collect(),
                         two_step: cfg.rules.has(Amendment::TwoStepLocking),
                         weight: weights.weight(pos),
                         max_attempt: cfg.max_attempt,
@@ -165,8 +183,11 @@ impl TcModel {
             })
             .collect();
         let network = match cfg.network {
-            Network::Async => SrNetwork::new_unordered_duplicating([]),
-            Network::Lossy | Network::Gst(_) => SrNetwork::new_unordered_nonduplicating([]),
+            // Under partial synchrony too the network is the set of messages
+            // sent so far: a redelivery changes nothing, so "every effective
+            // delivery happened" is exactly "every message was delivered".
+            Network::Async | Network::Gst(_) => SrNetwork::new_unordered_duplicating([]),
+            Network::Lossy => SrNetwork::new_unordered_nonduplicating([]),
         };
         let inner = ActorModel::new((), ())
             .actors(actors)
@@ -183,6 +204,7 @@ impl TcModel {
             labels,
             emergency: emergency.hash(),
             edges_checked: AtomicU64::new(0),
+            registry: built.registry.clone(),
         });
         Ok(TcModel { inner, info })
     }
@@ -211,6 +233,98 @@ impl TcModel {
     /// Under [`Network::Gst`], whether a timer waits for quiescence.
     fn synchronous_timer(&self, t: &Timer) -> bool {
         self.gst().is_some_and(|g| t.attempt().unwrap_or(0) >= g)
+    }
+
+    fn batched(&self) -> bool {
+        self.info.cfg.vote_delivery() == VoteDelivery::Batched
+    }
+
+    fn is_vote_to_honest(&self, a: &ActorAction) -> bool {
+        matches!(a, ActorModelAction::Deliver { dst, msg, .. }
+            if matches!(msg.msg(), Message::Vote(_)) && self.info.cfg.is_honest(usize::from(*dst)))
+    }
+
+    /// Applies an action (a batch is its deliveries in order; `None` if
+    /// nothing changes).
+    pub fn apply(&self, state: &State, action: &Action) -> Option<State> {
+        match action {
+            Action::Actor(a) => self.inner.next_state(state, a.clone()),
+            Action::Votes { dst, votes } => {
+                let mut cur: Option<State> = None;
+                for (src, msg) in votes {
+                    let base = cur.as_ref().unwrap_or(state);
+                    let d = ActorModelAction::Deliver {
+                        src: *src,
+                        dst: *dst,
+                        msg: msg.clone(),
+                    };
+                    if let Some(next) = self.inner.next_state(base, d) {
+                        cur = Some(next);
+                    }
+                }
+                cur
+            }
+        }
+    }
+
+    /// The vote batches enabled in `state` (see [`VoteDelivery::Batched`]):
+    /// for each honest node and each (attempt, step, block) it knows the
+    /// block of and has no quorum for yet, every set of pending votes from
+    /// voters it has not counted that reaches the quorum with the last vote
+    /// delivered.
+    fn vote_batches(&self, state: &State, actions: &mut Vec<Action>) {
+        for &x in &self.info.honest {
+            let Some(round) = state.actor_states[x].node().and_then(NodeState::round) else {
+                continue;
+            };
+            let weights = round.height_ctx().weights();
+            let q = weights.quorum();
+            let registry = &self.info.registry;
+            let mut groups: BTreeMap<(u32, Step, Hash32), Vec<(usize, Id, Packet)>> = BTreeMap::new();
+            for env in state.network.iter_deliverable() {
+                if usize::from(env.dst) != x {
+                    continue;
+                }
+                let Message::Vote(sv) = env.msg.msg() else { continue };
+                let v = &sv.vote;
+                let Some(pos) = registry.position_of(&v.voter) else { continue };
+                let tally = round.tally(v.attempt, v.step);
+                if tally.is_some_and(|t| t.get(pos).is_some() || t.quorum_block(q).is_some())
+                    || !round.blocks().contains_key(&v.block_hash)
+                    || !v.approve
+                {
+                    continue;
+                }
+                let g = groups.entry((v.attempt, v.step, v.block_hash)).or_default();
+                if !g.iter().any(|(p, _, _)| *p == pos) {
+                    g.push((pos, env.src, env.msg.clone()));
+                }
+            }
+            for ((attempt, step, block), cands) in groups {
+                let have = round.tally(attempt, step).map_or(0, |t| t.weight_of(&block));
+                let n = cands.len().min(16);
+                for mask in 1u32..(1 << n) {
+                    let chosen: Vec<&(usize, Id, Packet)> =
+                        (0..n).filter(|i| mask & (1 << i) != 0).map(|i| &cands[i]).collect();
+                    let total: u64 = have + chosen.iter().map(|c| weights.weight(c.0)).sum::<u64>();
+                    if total < q {
+                        continue;
+                    }
+                    // The vote that completes the quorum goes last.
+                    let Some(last) = chosen.iter().position(|c| total - weights.weight(c.0) < q) else {
+                        continue;
+                    };
+                    let mut votes: Vec<(Id, Packet)> = chosen
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != last)
+                        .map(|(_, c)| (c.1, c.2.clone()))
+                        .collect();
+                    votes.push((chosen[last].1, chosen[last].2.clone()));
+                    actions.push(Action::Votes { dst: Id::from(x), votes });
+                }
+            }
+        }
     }
 
     /// The names of the properties checked, in order.
@@ -259,22 +373,31 @@ impl Model for TcModel {
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        self.inner.actions(state, actions);
+        let mut inner = Vec::new();
+        self.inner.actions(state, &mut inner);
+        let batched = self.batched();
+        for a in inner {
+            if batched && self.is_vote_to_honest(&a) {
+                continue;
+            }
+            actions.push(Action::Actor(a));
+        }
+        if batched {
+            self.vote_batches(state, actions);
+        }
         if self.gst().is_none() {
             return;
         }
-        let gated = |a: &Action| matches!(a, ActorModelAction::Timeout(_, t) if self.synchronous_timer(t));
+        let gated = |a: &Action| matches!(a, Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t));
         if !actions.iter().any(gated) {
             return;
         }
         // A synchronous timer waits while any delivery, or any timer of an
         // attempt before stabilization, would still change something.
         let busy = actions.iter().any(|a| match a {
-            ActorModelAction::Deliver { .. } => self.inner.next_state(state, a.clone()).is_some(),
-            ActorModelAction::Timeout(_, t) if !self.synchronous_timer(t) => {
-                self.inner.next_state(state, a.clone()).is_some()
-            }
-            _ => false,
+            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => false,
+            Action::Actor(ActorModelAction::Drop(_)) => false,
+            _ => self.apply(state, a).is_some(),
         });
         if busy {
             actions.retain(|a| !gated(a));
@@ -282,7 +405,7 @@ impl Model for TcModel {
     }
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
-        let next = self.inner.next_state(state, action)?;
+        let next = self.apply(state, &action)?;
         if self.gst().is_some() {
             if let Err(e) = check_progress(state, &next) {
                 panic!("the state graph is not acyclic: {e}");
@@ -297,11 +420,14 @@ impl Model for TcModel {
     }
 
     fn format_step(&self, last: &State, action: Action) -> Option<String> {
-        self.inner.format_step(last, action)
+        match action {
+            Action::Actor(a) => self.inner.format_step(last, a),
+            Action::Votes { .. } => None,
+        }
     }
 
-    fn as_svg(&self, path: Path<State, Action>) -> Option<String> {
-        self.inner.as_svg(path)
+    fn as_svg(&self, _path: Path<State, Action>) -> Option<String> {
+        None
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

@@ -1,7 +1,7 @@
 //! Paths told in the protocol's terms: who sent what to whom, which timer
 //! fired, who locked and who finalized which block.
 
-use crate::model::{step_name, Action, Info, State, TcModel};
+use crate::model::{step_name, Action, ActorAction, Info, State, TcModel};
 use serde::{Deserialize, Serialize};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Path;
@@ -69,17 +69,30 @@ fn describe_timer(t: &Timer) -> String {
 /// An action in words.
 pub fn describe_action(info: &Info, a: &Action) -> String {
     match a {
+        Action::Actor(a) => describe_actor_action(info, a),
+        Action::Votes { dst, votes } => {
+            let parts: Vec<String> = votes
+                .iter()
+                .map(|(src, m)| format!("{} ({})", actor_name(info, *src), describe_message(info, m.msg())))
+                .collect();
+            format!("{} receives {}", actor_name(info, *dst), parts.join(", then "))
+        }
+    }
+}
+
+fn describe_actor_action(info: &Info, a: &ActorAction) -> String {
+    match a {
         ActorModelAction::Deliver { src, dst, msg } => format!(
             "{} → {}: {}",
             actor_name(info, *src),
             actor_name(info, *dst),
-            describe_message(info, msg)
+            describe_message(info, msg.msg())
         ),
         ActorModelAction::Drop(env) => format!(
             "the network loses {} → {}: {}",
             actor_name(info, env.src),
             actor_name(info, env.dst),
-            describe_message(info, &env.msg)
+            describe_message(info, env.msg.msg())
         ),
         ActorModelAction::Timeout(id, t) => format!("{}: {}", actor_name(info, *id), describe_timer(t)),
         other => format!("{other:?}"),

@@ -1,0 +1,277 @@
+//! The conformance vectors: the committed files are exactly what the
+//! generator writes, every one of them passes against this implementation,
+//! and the runner reports bad files and failing cases clearly.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use time_consensus_model::vectors::{self, run, run_dir, RunError, Suite};
+
+fn spec_vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors")
+}
+
+/// A fresh directory under the system temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let p =
+            std::env::temp_dir().join(format!("tc-vectors-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every `.json` file below `dir`, by path relative to it.
+fn json_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    run::vector_files(dir)
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = std::fs::read(&p).unwrap();
+            (rel, bytes)
+        })
+        .collect()
+}
+
+const REGENERATE: &str =
+    "regenerate them with `cargo run -p time-consensus-model --bin tcm -- vectors --out spec/vectors`";
+
+#[test]
+fn committed_vectors_are_exactly_what_the_generator_writes() {
+    let tmp = TempDir::new("regen");
+    let report = vectors::write_all(&tmp.0).expect("the generator runs");
+    let fresh = json_files(&tmp.0);
+    assert_eq!(report.written, fresh.len());
+    let committed = json_files(&spec_vectors());
+    let missing: Vec<&String> = fresh
+        .keys()
+        .filter(|k| !committed.contains_key(*k))
+        .collect();
+    let stale: Vec<&String> = committed
+        .keys()
+        .filter(|k| !fresh.contains_key(*k))
+        .collect();
+    let changed: Vec<&String> = fresh
+        .iter()
+        .filter(|(k, v)| committed.get(*k).is_some_and(|c| c != *v))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        missing.is_empty() && stale.is_empty() && changed.is_empty(),
+        "spec/vectors is out of date ({REGENERATE}):\n  not committed: {:?}\n  no longer generated: {:?}\n  changed: {:?}",
+        &missing[..missing.len().min(10)],
+        &stale[..stale.len().min(10)],
+        &changed[..changed.len().min(10)],
+    );
+}
+
+#[test]
+fn generating_twice_gives_the_same_bytes() {
+    let a = vectors::generate_all().expect("the generator runs");
+    let b = vectors::generate_all().expect("the generator runs");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn every_committed_vector_passes_and_every_suite_is_covered_under_both_rule_sets() {
+    let r = run_dir(&spec_vectors()).expect("spec/vectors is readable");
+    assert!(r.all_pass(), "{}", r.render());
+    assert!(r.cases() >= 500, "only {} cases", r.cases());
+    for s in Suite::ALL {
+        let c = r
+            .suites
+            .get(&s)
+            .unwrap_or_else(|| panic!("suite {} has no case", s.name()));
+        for rules in ["seed", "reference"] {
+            let (ran, passed) = c.by_rules.get(rules).copied().unwrap_or_default();
+            assert!(
+                ran > 0 && ran == passed,
+                "suite {} under {rules}: {passed}/{ran}",
+                s.name()
+            );
+        }
+    }
+}
+
+/// A committed vector's text, for the tests that corrupt copies of it.
+fn committed(rel: &str) -> String {
+    std::fs::read_to_string(spec_vectors().join(rel)).unwrap()
+}
+
+#[test]
+fn unreadable_files_are_named_with_line_and_column_and_do_not_stop_the_run() {
+    let tmp = TempDir::new("malformed");
+    let dir = tmp.0.join("weights");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = committed("weights/ref_half_bronze_d0_r1250.json");
+    std::fs::write(dir.join("ref_half_bronze_d0_r1250.json"), &good).unwrap();
+    // A syntax error on line 3: a missing comma.
+    std::fs::write(
+        dir.join("syntax.json"),
+        "{\n  \"format\": \"time-consensus-vectors/1\"\n  \"suite\": \"weights\"\n}\n",
+    )
+    .unwrap();
+    // An unknown field on line 4.
+    let typo = good.replacen("\"description\"", "\"descripton\"", 1);
+    std::fs::write(
+        dir.join("ref_half_bronze_d0_r1250_typo.json"),
+        typo.replace(
+            "\"case\": \"ref_half_bronze_d0_r1250\"",
+            "\"case\": \"ref_half_bronze_d0_r1250_typo\"",
+        ),
+    )
+    .unwrap();
+    // A string where a number belongs.
+    let wrong_type = good
+        .replace("\"days_active\": 0", "\"days_active\": \"zero\"")
+        .replace(
+            "\"case\": \"ref_half_bronze_d0_r1250\"",
+            "\"case\": \"wrong_type\"",
+        );
+    std::fs::write(dir.join("wrong_type.json"), wrong_type).unwrap();
+    // Parses, but names another case than its file.
+    std::fs::write(dir.join("misnamed.json"), &good).unwrap();
+    // An unknown format version.
+    std::fs::write(
+        dir.join("future.json"),
+        good.replace("time-consensus-vectors/1", "time-consensus-vectors/9")
+            .replace(
+                "\"case\": \"ref_half_bronze_d0_r1250\"",
+                "\"case\": \"future\"",
+            ),
+    )
+    .unwrap();
+
+    let r = run_dir(&tmp.0).expect("the directory is readable");
+    assert_eq!(r.cases(), 1, "the good case still runs: {}", r.render());
+    assert_eq!(r.passed(), 1);
+    let errs: BTreeMap<String, String> = r
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.file.file_name().unwrap().to_string_lossy().into_owned(),
+                e.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(errs.len(), 5, "{errs:?}");
+    let syntax = &errs["syntax.json"];
+    assert!(
+        syntax.contains("syntax.json") && syntax.contains("line 3, column 3"),
+        "{syntax}"
+    );
+    let typo = &errs["ref_half_bronze_d0_r1250_typo.json"];
+    assert!(
+        typo.contains("line 8, column") && typo.contains("descripton"),
+        "{typo}"
+    );
+    let wt = &errs["wrong_type.json"];
+    assert!(
+        wt.contains("line ") && wt.contains("column") && wt.contains("zero"),
+        "{wt}"
+    );
+    assert!(errs["misnamed.json"].contains("does not match the file name"));
+    assert!(errs["future.json"].contains("not supported"));
+    assert!(r.render().contains("ERROR"));
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_its_first_difference() {
+    let tmp = TempDir::new("wrong");
+    let w = tmp.0.join("weights");
+    let t = tmp.0.join("node_trace");
+    std::fs::create_dir_all(&w).unwrap();
+    std::fs::create_dir_all(&t).unwrap();
+    let good = committed("weights/ref_half_bronze_d0_r1250.json");
+    let bad = good.replace("\"weight\": 250000", "\"weight\": 250001");
+    assert_ne!(good, bad);
+    std::fs::write(w.join("ref_half_bronze_d0_r1250.json"), bad).unwrap();
+    // A trace whose first step claims one output fewer.
+    let trace = committed("node_trace/seed_phase1_timeout.json");
+    let mut v: serde_json::Value = serde_json::from_str(&trace).unwrap();
+    v["input"]["node_trace"]["steps"][1]["outputs"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    std::fs::write(
+        t.join("seed_phase1_timeout.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let r = run_dir(&tmp.0).unwrap();
+    assert_eq!(
+        (r.cases(), r.passed(), r.failures.len()),
+        (2, 0, 2),
+        "{}",
+        r.render()
+    );
+    let reasons: Vec<&str> = r.failures.iter().map(|f| f.reason.as_str()).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|m| m.contains("$.expected.weight") && m.contains("250001")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|m| m.starts_with("step 1 (timer")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn directories_that_cannot_be_run_are_refused() {
+    let tmp = TempDir::new("empty");
+    assert!(matches!(run_dir(&tmp.0), Err(RunError::Empty(_))));
+    assert!(matches!(
+        run_dir(&tmp.0.join("absent")),
+        Err(RunError::Io { .. })
+    ));
+}
+
+#[test]
+fn the_cli_exit_statuses() {
+    let tcm = env!("CARGO_BIN_EXE_tcm");
+    let status =
+        |args: &[&std::ffi::OsStr]| Command::new(tcm).args(args).output().unwrap().status.code();
+    let spec = spec_vectors();
+    assert_eq!(status(&["conform".as_ref(), spec.as_os_str()]), Some(0));
+    let tmp = TempDir::new("cli");
+    let out = tmp.0.join("out");
+    assert_eq!(
+        status(&["vectors".as_ref(), "--out".as_ref(), out.as_os_str()]),
+        Some(0)
+    );
+    let bad = tmp.0.join("bad");
+    std::fs::create_dir_all(bad.join("weights")).unwrap();
+    let good = committed("weights/ref_half_bronze_d0_r1250.json");
+    std::fs::write(
+        bad.join("weights/ref_half_bronze_d0_r1250.json"),
+        good.replace("\"weight\": 250000", "\"weight\": 7"),
+    )
+    .unwrap();
+    assert_eq!(status(&["conform".as_ref(), bad.as_os_str()]), Some(1));
+    std::fs::write(bad.join("weights/broken.json"), "{").unwrap();
+    assert_eq!(status(&["conform".as_ref(), bad.as_os_str()]), Some(2));
+    assert_eq!(
+        status(&["conform".as_ref(), tmp.0.join("absent").as_os_str()]),
+        Some(2)
+    );
+    assert_eq!(status(&["conform".as_ref()]), Some(2));
+}
