@@ -85,6 +85,17 @@ fn bench(c: &mut Criterion) {
         g.bench_function("reference", |b| {
             b.iter(|| reference(&f, black_box(&f.weights)))
         });
+        let mut prefix = vec![0u64; n];
+        g.bench_function("floor", |b| {
+            b.iter(|| {
+                let mut acc = 0u64;
+                for (p, w) in prefix.iter_mut().zip(black_box(f.weights.as_slice())) {
+                    acc += w;
+                    *p = acc;
+                }
+                black_box(&prefix);
+            })
+        });
         g.bench_function("reference_with_weights", |b| {
             b.iter(|| {
                 let w = HeightWeights::reference(black_box(&f.registry), f.chain_date);
@@ -107,17 +118,6 @@ fn bench(c: &mut Criterion) {
                 let r1 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 1);
                 let r2 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 2);
                 (first, r1, r2)
-            })
-        });
-        let mut prefix = vec![0u64; n];
-        g.bench_function("floor", |b| {
-            b.iter(|| {
-                let mut acc = 0u64;
-                for (p, w) in prefix.iter_mut().zip(black_box(f.weights.as_slice())) {
-                    acc += w;
-                    *p = acc;
-                }
-                black_box(&prefix);
             })
         });
         g.finish();
@@ -182,6 +182,7 @@ mod report {
 
     fn time(ns: f64) -> String {
         match ns {
+            ns if ns >= 1e9 => format!("{:.2} s", ns / 1e9),
             ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
             ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
             ns => format!("{ns:.2} ns"),
@@ -189,7 +190,8 @@ mod report {
     }
 
     /// One row per size and bench in `rows` (bench, its floor), with the
-    /// time per element and the ratios to `seed` and to the floor.
+    /// time of one iteration, the time per element and the ratios of the
+    /// iteration times to `seed` and to the floor.
     pub fn print(
         since: SystemTime,
         prefix: &str,
@@ -209,7 +211,8 @@ mod report {
                     estimate(&group, other, since).map_or("-".into(), |o| format!("{:.2}x", t / o))
                 };
                 lines.push(format!(
-                    "| {n} | `{row}` | {} | {} | {} | `{floor}` |",
+                    "| {n} | `{row}` | {} | {} | {} | {} | `{floor}` |",
+                    time(t),
                     time(t / n as f64),
                     ratio(seed),
                     ratio(floor),
@@ -220,8 +223,8 @@ mod report {
             return;
         }
         println!();
-        println!("| {element}s | bench | time per {element} | vs `{seed}` | vs floor | floor |");
-        println!("|---:|---|---:|---:|---:|---|");
+        println!("| {element}s | bench | time | per {element} | vs `{seed}` | vs floor | floor |");
+        println!("|---:|---|---:|---:|---:|---:|---|");
         for line in lines {
             println!("{line}");
         }

@@ -174,6 +174,18 @@ fn bench(c: &mut Criterion) {
                 f
             })
         };
+        // The keys decoded once per height, as a node would hold them.
+        let voters_cell = OnceCell::new();
+        let voters = || {
+            voters_cell.get_or_init(|| {
+                let f = fixture();
+                let voters = HeightVoters::new(&f.registry, &f.weights);
+                for v in [Verification::Each, Verification::Batch] {
+                    f.check(&voters.tally(HEIGHT, ATTEMPT, STEP, &f.votes, v));
+                }
+                voters
+            })
+        };
         let mut g = c.benchmark_group(format!("tally_{n}"));
         g.throughput(Throughput::Elements(n as u64));
 
@@ -181,32 +193,8 @@ fn bench(c: &mut Criterion) {
         g.sample_size(10);
         g.warm_up_time(Duration::from_millis(500));
         g.measurement_time(Duration::from_secs(if n >= 10_000 { 2 } else { 3 }));
-        g.bench_function("reference_each", |b| {
-            let f = fixture();
-            b.iter(|| f.signed(Verification::Each))
-        });
-        g.bench_function("reference_batch", |b| {
-            let f = fixture();
-            b.iter(|| f.signed(Verification::Batch))
-        });
-        g.bench_function("prepared_each", |b| {
-            let f = fixture();
-            let voters = HeightVoters::new(&f.registry, &f.weights);
-            f.check(&voters.tally(HEIGHT, ATTEMPT, STEP, &f.votes, Verification::Each));
-            b.iter(|| {
-                voters.tally(
-                    HEIGHT,
-                    ATTEMPT,
-                    STEP,
-                    black_box(&f.votes),
-                    Verification::Each,
-                )
-            })
-        });
         g.bench_function("prepared_batch", |b| {
-            let f = fixture();
-            let voters = HeightVoters::new(&f.registry, &f.weights);
-            f.check(&voters.tally(HEIGHT, ATTEMPT, STEP, &f.votes, Verification::Batch));
+            let (f, voters) = (fixture(), voters());
             b.iter(|| {
                 voters.tally(
                     HEIGHT,
@@ -217,35 +205,55 @@ fn bench(c: &mut Criterion) {
                 )
             })
         });
-        g.bench_function("decode_keys", |b| {
-            let f = fixture();
-            b.iter(|| HeightVoters::new(black_box(&f.registry), &f.weights))
-        });
         g.bench_function("floor_verify_batch", |b| {
             let f = fixture();
             b.iter(|| f.floor_verify_batch())
         });
 
+        g.bench_function("reference_batch", |b| {
+            let f = fixture();
+            b.iter(|| f.signed(Verification::Batch))
+        });
+        g.bench_function("decode_keys", |b| {
+            let f = fixture();
+            b.iter(|| HeightVoters::new(black_box(&f.registry), &f.weights))
+        });
+        g.bench_function("prepared_each", |b| {
+            let (f, voters) = (fixture(), voters());
+            b.iter(|| {
+                voters.tally(
+                    HEIGHT,
+                    ATTEMPT,
+                    STEP,
+                    black_box(&f.votes),
+                    Verification::Each,
+                )
+            })
+        });
+        g.bench_function("reference_each", |b| {
+            let f = fixture();
+            b.iter(|| f.signed(Verification::Each))
+        });
         // Counting only: nanoseconds to milliseconds per iteration.
         g.sample_size(if n >= 100_000 { 30 } else { 50 });
         g.measurement_time(Duration::from_secs(2));
-        g.bench_function("reference_trusted", |b| {
-            let f = fixture();
-            b.iter(|| f.signed(Verification::Trusted))
-        });
         g.bench_function("verified", |b| {
             let f = fixture();
             f.check(&tally_verified(&f.weights, &f.resolved));
             b.iter(|| tally_verified(&f.weights, black_box(&f.resolved)))
         });
+        g.bench_function("floor_sum", |b| {
+            let f = fixture();
+            b.iter(|| black_box(&f.vote_weights).iter().sum::<u64>())
+        });
+        g.bench_function("reference_trusted", |b| {
+            let f = fixture();
+            b.iter(|| f.signed(Verification::Trusted))
+        });
         g.bench_function("seed", |b| {
             let f = fixture();
             assert!(seed_check_consensus(f.votes.iter().map(|sv| &sv.vote)).has_consensus);
             b.iter(|| seed_check_consensus(black_box(&f.votes).iter().map(|sv| &sv.vote)))
-        });
-        g.bench_function("floor_sum", |b| {
-            let f = fixture();
-            b.iter(|| black_box(&f.vote_weights).iter().sum::<u64>())
         });
         g.finish();
     }
@@ -315,6 +323,7 @@ mod report {
 
     fn time(ns: f64) -> String {
         match ns {
+            ns if ns >= 1e9 => format!("{:.2} s", ns / 1e9),
             ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
             ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
             ns => format!("{ns:.2} ns"),
@@ -322,7 +331,8 @@ mod report {
     }
 
     /// One row per size and bench in `rows` (bench, its floor), with the
-    /// time per element and the ratios to `seed` and to the floor.
+    /// time of one iteration, the time per element and the ratios of the
+    /// iteration times to `seed` and to the floor.
     pub fn print(
         since: SystemTime,
         prefix: &str,
@@ -342,7 +352,8 @@ mod report {
                     estimate(&group, other, since).map_or("-".into(), |o| format!("{:.2}x", t / o))
                 };
                 lines.push(format!(
-                    "| {n} | `{row}` | {} | {} | {} | `{floor}` |",
+                    "| {n} | `{row}` | {} | {} | {} | {} | `{floor}` |",
+                    time(t),
                     time(t / n as f64),
                     ratio(seed),
                     ratio(floor),
@@ -353,8 +364,8 @@ mod report {
             return;
         }
         println!();
-        println!("| {element}s | bench | time per {element} | vs `{seed}` | vs floor | floor |");
-        println!("|---:|---|---:|---:|---:|---|");
+        println!("| {element}s | bench | time | per {element} | vs `{seed}` | vs floor | floor |");
+        println!("|---:|---|---:|---:|---:|---:|---|");
         for line in lines {
             println!("{line}");
         }

@@ -236,6 +236,7 @@ impl Context {
         }
     }
 
+    /// R0.6: starts the next height (refused while one is running).
     fn start(&self, st: &mut NodeState, s: StartHeight, out: &mut Vec<Output>) {
         if let Some(r) = &st.round {
             out.push(Output::Event(Event::Rejected(Rejection::AlreadyRunning(
@@ -270,6 +271,7 @@ impl Context {
         st.settle(decided);
     }
 
+    /// R0.6: routes a message to the running height, or refuses it.
     fn message(&self, st: &mut NodeState, m: Message, out: &mut Vec<Output>) {
         let expected = st.tip.height.saturating_add(1);
         let got = m.height();
@@ -767,6 +769,7 @@ impl<'a> Act<'a> {
 
     // ---- phase 1 ----
 
+    /// R1.1: this node's signed heartbeat.
     fn own_heartbeat(&self) -> SignedHeartbeat {
         let me = self.ctx.registry.at_position(self.ctx.my_pos);
         let hb = Heartbeat {
@@ -800,7 +803,8 @@ impl<'a> Act<'a> {
         self.heartbeat(hb, pos);
     }
 
-    /// R1.2 / S1.1: records a heartbeat and checks for synchronization.
+    /// R1.2-R1.3 / S1.1-S1.3: records a heartbeat and checks for
+    /// synchronization.
     fn heartbeat(&mut self, hb: SignedHeartbeat, pos: usize) {
         let state = (hb.heartbeat.block_height, hb.heartbeat.chain_tip_hash);
         let sync = self.r.sync.as_mut().expect("collecting");
@@ -1132,7 +1136,7 @@ impl<'a> Act<'a> {
         }
     }
 
-    /// R3.6, R4.2, R6.5: the block is valid for the height; a fresh block has
+    /// R3.6, R4.1: the block is valid for the height; a fresh block has
     /// the attempt's kind; a re-proposal carries an approve certificate of an
     /// earlier attempt for exactly this block.
     fn check_proposed_block(&self, p: &Proposal) -> Result<(), Rejection> {
@@ -1265,6 +1269,7 @@ impl<'a> Act<'a> {
         self.record_vote(sv, self.ctx.my_pos);
     }
 
+    /// R5.1 / S5.1: a vote of a step these rules have, checked and counted.
     fn on_vote(&mut self, sv: SignedVote) {
         let v = &sv.vote;
         if self.ctx.two_step() {
@@ -1573,8 +1578,10 @@ impl<'a> Act<'a> {
         if height != self.height() || attempt != self.r.attempt || !self.r.started {
             return; // stale
         }
+        // R7.2, S7.1: each flow reacts only to the timers it sets.
+        let two_step = self.ctx.two_step();
         match t {
-            Timer::Attempt { .. } => {
+            Timer::Attempt { .. } if two_step => {
                 // R7.2: no decision in time; move on.
                 let reason = if self.r.voted {
                     FallbackReason::ConsensusNotReached
@@ -1584,10 +1591,10 @@ impl<'a> Act<'a> {
                 self.emit_failure(attempt);
                 self.start_attempt(attempt + 1, Some(reason));
             }
-            Timer::Leader { .. } if !self.r.voted => {
+            Timer::Leader { .. } if !two_step && !self.r.voted => {
                 self.start_attempt(attempt + 1, Some(FallbackReason::LeaderTimeout));
             }
-            Timer::VotingWindow { .. } if self.r.voted => self.seed_window_closed(attempt),
+            Timer::VotingWindow { .. } if !two_step && self.r.voted => self.seed_window_closed(attempt),
             _ => {}
         }
     }

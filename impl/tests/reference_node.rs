@@ -465,3 +465,33 @@ fn a_finality_proof_finalizes_a_node_that_saw_no_votes() {
     let outs = net.deliver(3, proof);
     assert!(finalized(&outs).is_some());
 }
+
+#[test]
+fn each_flow_ignores_the_timers_of_the_other() {
+    // A reference node holding an approve quorum must not run the seed tally
+    // on a stray voting-window timer (it would finalize without commits).
+    let (mut net, starts) = started(&EQUAL, Rules::Reference);
+    let (leader, Message::Proposal(p)) = attempt0_proposal(&starts) else { unreachable!() };
+    let x = (leader + 1) % 4;
+    net.deliver(x, Message::Proposal(p.clone()));
+    let h = p.proposal.block.hash();
+    let others: Vec<usize> = (0..4).filter(|&i| i != x).take(2).collect();
+    for &i in &others {
+        net.deliver(x, net.vote(i, 0, Step::Approve, h, true, 1));
+    }
+    let before = net.nodes[x].state().clone();
+    for t in [
+        Timer::VotingWindow { height: 1, attempt: 0 },
+        Timer::Leader { height: 1, attempt: 0 },
+    ] {
+        let outs = net.fire(x, t);
+        assert!(outs.is_empty(), "{t:?} -> {outs:?}");
+    }
+    assert_eq!(*net.nodes[x].state(), before);
+    // And a seed node ignores the reference attempt timer.
+    let mut seed = Net::new(&EQUAL, Rules::Seed);
+    seed.start(0, true);
+    let before = seed.nodes[0].state().clone();
+    assert!(seed.fire(0, Timer::Attempt { height: 1, attempt: 0 }).is_empty());
+    assert_eq!(*seed.nodes[0].state(), before);
+}

@@ -3,7 +3,7 @@
 
 use crate::config::{ModelConfig, Network};
 use crate::model::TcModel;
-use crate::trace::{outcome, trace, TraceStep};
+use crate::trace::{outcome, trace_steps, TraceStep};
 use serde::{Deserialize, Serialize};
 use stateright::{Checker, Expectation, Model, UniformChooser};
 use std::io::Write;
@@ -37,6 +37,8 @@ pub struct Options {
     pub seed: u64,
     /// Print a progress line to stderr every second.
     pub progress: bool,
+    /// Stop at the first violated property instead of exploring everything.
+    pub stop_on_violation: bool,
 }
 
 impl Default for Options {
@@ -48,6 +50,7 @@ impl Default for Options {
             max_depth: None,
             seed: 0,
             progress: false,
+            stop_on_violation: false,
         }
     }
 }
@@ -119,6 +122,9 @@ pub fn run(cfg: &ModelConfig, opts: &Options) -> Result<Report, crate::config::C
     if let Some(d) = opts.max_depth {
         builder = builder.target_max_depth(d);
     }
+    if opts.stop_on_violation {
+        builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
+    }
     let start = Instant::now();
     Ok(match opts.strategy {
         Strategy::Bfs => finish(builder.spawn_bfs(), cfg, opts, props, info, start),
@@ -166,7 +172,12 @@ fn finish<C: Checker<TcModel>>(
     let discoveries = checker.discoveries();
     // The BFS and DFS checkers stop early only once every property has a
     // discovery; otherwise a run that was not cut short explored everything.
-    let cut_short = opts.timeout.is_some_and(|t| start.elapsed() >= t) || opts.max_depth.is_some();
+    let violated = props
+        .iter()
+        .any(|p| p.expectation != Expectation::Sometimes && discoveries.contains_key(p.name));
+    let cut_short = opts.timeout.is_some_and(|t| start.elapsed() >= t)
+        || opts.max_depth.is_some()
+        || (opts.stop_on_violation && violated);
     let complete = opts.strategy != Strategy::Simulation && !cut_short && discoveries.len() < props.len();
     let model = checker.model();
     let properties = props
@@ -185,12 +196,25 @@ fn finish<C: Checker<TcModel>>(
             } else {
                 expectation
             };
+            // Stateright keeps the last state found, not the first: cut the
+            // path at the first state that shows the property.
+            let cut = found.map(|path| {
+                let mut v = path.clone().into_vec();
+                if p.expectation != Expectation::Eventually {
+                    let want_true = p.expectation == Expectation::Sometimes;
+                    if let Some(i) = v.iter().position(|(s, _)| (p.condition)(model, s) == want_true) {
+                        v.truncate(i + 1);
+                        v[i].1 = None;
+                    }
+                }
+                v
+            });
             Verdict {
                 name: p.name.to_string(),
                 expectation: expectation.to_string(),
                 status: status.to_string(),
-                path: found.map(|path| trace(model, path)),
-                outcome: found.map(|path| outcome(model, path.last_state())),
+                path: cut.as_ref().map(|v| trace_steps(model, v)),
+                outcome: cut.as_ref().and_then(|v| v.last()).map(|(s, _)| outcome(model, s)),
             }
         })
         .collect();

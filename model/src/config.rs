@@ -73,12 +73,13 @@ impl Network {
 pub enum VoteDelivery {
     /// One vote per step, in any order.
     Single,
-    /// A reduction for the two-step rules: a vote is delivered only together
-    /// with the others that complete a quorum at the receiver, the completing
-    /// one last. Counting a vote that completes nothing changes no decision,
-    /// no message and no timer of the node until a quorum completes, so
-    /// postponing it to that moment loses no behaviour (the model's tests
-    /// check this against `Single` on small configurations).
+    /// A reduction. Counting a vote changes no decision, message or timer of
+    /// a node until the vote is read: under the two-step rules when a quorum
+    /// completes, under the seed flow when a voting window closes. So a vote
+    /// is delivered only then: with the others that complete a quorum (the
+    /// completing one last), or just before the window closes. Postponing a
+    /// delivery to the moment it is read loses no behaviour; the model's
+    /// tests check this against `Single` on small configurations.
     Batched,
 }
 
@@ -422,14 +423,15 @@ impl ModelConfig {
         self.orchestrator().chain_date(1)
     }
 
-    /// The vote delivery in force: batched only where the rules have the
-    /// two-step flow (the seed flow counts votes when a timer fires, so every
-    /// vote matters on its own).
+    /// The vote delivery in force. The seed flow's batches end with a
+    /// voting-window timer, which under partial synchrony must wait for every
+    /// delivery; there it falls back to single votes.
     pub fn vote_delivery(&self) -> VoteDelivery {
-        if self.rules.has(time_consensus::Amendment::TwoStepLocking) {
-            self.votes
-        } else {
+        let two_step = self.rules.has(time_consensus::Amendment::TwoStepLocking);
+        if !two_step && matches!(self.network, Network::Gst(_)) {
             VoteDelivery::Single
+        } else {
+            self.votes
         }
     }
 

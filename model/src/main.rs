@@ -42,6 +42,10 @@ enum Cmd {
         /// No progress line.
         #[arg(long)]
         quiet: bool,
+        /// Stop at the first violated property (faster counterexamples; the
+        /// search is then not exhaustive).
+        #[arg(long)]
+        stop_on_violation: bool,
     },
     /// Serve Stateright's Explorer for a configuration on a loopback port.
     Explore {
@@ -189,6 +193,7 @@ fn main() -> ExitCode {
             seed,
             json,
             quiet,
+            stop_on_violation,
         } => {
             let cfg = match model.build() {
                 Ok(c) => c,
@@ -213,6 +218,7 @@ fn main() -> ExitCode {
                 max_depth,
                 seed,
                 progress: !quiet && !json,
+                stop_on_violation,
             };
             let report = match check::run(&cfg, &opts) {
                 Ok(r) => r,

@@ -27,14 +27,17 @@ pub type ActorAction = ActorModelAction<Packet, Timer, ()>;
 pub enum Action {
     /// A step of the actor system: a delivery, a loss, a timer.
     Actor(ActorAction),
-    /// Under [`VoteDelivery::Batched`]: votes of one step, attempt and block
-    /// delivered to one honest node one after the other, ending with the one
-    /// that completes its quorum.
+    /// Under [`VoteDelivery::Batched`], votes delivered to one honest node
+    /// one after the other: under the two-step rules, votes of one step,
+    /// attempt and block ending with the one that completes its quorum; under
+    /// the seed flow, any votes just before its voting window closes.
     Votes {
         /// The node.
         dst: Id,
         /// Senders and votes, in delivery order.
         votes: Vec<(Id, Packet)>,
+        /// Seed flow: the voting-window timer that fires right after.
+        then: Option<Timer>,
     },
 }
 
@@ -249,7 +252,7 @@ impl TcModel {
     pub fn apply(&self, state: &State, action: &Action) -> Option<State> {
         match action {
             Action::Actor(a) => self.inner.next_state(state, a.clone()),
-            Action::Votes { dst, votes } => {
+            Action::Votes { dst, votes, then } => {
                 let mut cur: Option<State> = None;
                 for (src, msg) in votes {
                     let base = cur.as_ref().unwrap_or(state);
@@ -259,6 +262,12 @@ impl TcModel {
                         msg: msg.clone(),
                     };
                     if let Some(next) = self.inner.next_state(base, d) {
+                        cur = Some(next);
+                    }
+                }
+                if let Some(t) = then {
+                    let base = cur.as_ref().unwrap_or(state);
+                    if let Some(next) = self.inner.next_state(base, ActorModelAction::Timeout(*dst, *t)) {
                         cur = Some(next);
                     }
                 }
@@ -321,8 +330,70 @@ impl TcModel {
                         .map(|(_, c)| (c.1, c.2.clone()))
                         .collect();
                     votes.push((chosen[last].1, chosen[last].2.clone()));
-                    actions.push(Action::Votes { dst: Id::from(x), votes });
+                    actions.push(Action::Votes {
+                        dst: Id::from(x),
+                        votes,
+                        then: None,
+                    });
                 }
+            }
+        }
+    }
+
+    /// Seed flow: votes are read only when a voting window closes, so they
+    /// are delivered right before that timer: every choice of at most one
+    /// pending, not yet counted vote per voter.
+    fn seed_vote_batches(&self, state: &State, actions: &mut Vec<Action>) {
+        let timers: Vec<(Id, Timer)> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Actor(ActorModelAction::Timeout(id, t @ Timer::VotingWindow { .. })) => Some((*id, *t)),
+                _ => None,
+            })
+            .collect();
+        let pooled = !self.info.cfg.rules.has(time_consensus::Amendment::RegistryWeights);
+        for (id, timer) in timers {
+            let x = usize::from(id);
+            let Some(round) = state.actor_states[x].node().and_then(NodeState::round) else {
+                continue;
+            };
+            let mut by_voter: BTreeMap<usize, Vec<(Id, Packet)>> = BTreeMap::new();
+            for env in state.network.iter_deliverable() {
+                if usize::from(env.dst) != x {
+                    continue;
+                }
+                let Message::Vote(sv) = env.msg.msg() else { continue };
+                let v = &sv.vote;
+                let Some(pos) = self.info.registry.position_of(&v.voter) else { continue };
+                let counted = if pooled {
+                    round.pooled_votes().contains_key(&v.voter)
+                } else {
+                    round.tally(v.attempt, v.step).is_some_and(|t| t.get(pos).is_some())
+                };
+                if !counted {
+                    by_voter.entry(pos).or_default().push((env.src, env.msg.clone()));
+                }
+            }
+            // Every combination of "none, or one of this voter's votes".
+            let mut choices: Vec<Vec<(Id, Packet)>> = vec![Vec::new()];
+            for options in by_voter.values() {
+                let mut next = Vec::new();
+                for c in &choices {
+                    next.push(c.clone());
+                    for o in options {
+                        let mut d = c.clone();
+                        d.push(o.clone());
+                        next.push(d);
+                    }
+                }
+                choices = next;
+            }
+            for votes in choices.into_iter().filter(|c| !c.is_empty()) {
+                actions.push(Action::Votes {
+                    dst: id,
+                    votes,
+                    then: Some(timer),
+                });
             }
         }
     }
@@ -382,8 +453,10 @@ impl Model for TcModel {
             }
             actions.push(Action::Actor(a));
         }
-        if batched {
+        if batched && self.info.cfg.rules.has(time_consensus::Amendment::TwoStepLocking) {
             self.vote_batches(state, actions);
+        } else if batched {
+            self.seed_vote_batches(state, actions);
         }
         if self.gst().is_none() {
             return;

@@ -70,12 +70,16 @@ fn describe_timer(t: &Timer) -> String {
 pub fn describe_action(info: &Info, a: &Action) -> String {
     match a {
         Action::Actor(a) => describe_actor_action(info, a),
-        Action::Votes { dst, votes } => {
+        Action::Votes { dst, votes, then } => {
             let parts: Vec<String> = votes
                 .iter()
                 .map(|(src, m)| format!("{} ({})", actor_name(info, *src), describe_message(info, m.msg())))
                 .collect();
-            format!("{} receives {}", actor_name(info, *dst), parts.join(", then "))
+            let mut s = format!("{} receives {}", actor_name(info, *dst), parts.join(", then "));
+            if let Some(t) = then {
+                s.push_str(&format!("; then {}", describe_timer(t)));
+            }
+            s
         }
     }
 }
@@ -147,7 +151,11 @@ fn effects(info: &Info, before: &State, after: &State) -> Vec<String> {
 
 /// A path, step by step.
 pub fn trace(model: &TcModel, path: &Path<State, Action>) -> Vec<TraceStep> {
-    let v = path.clone().into_vec();
+    trace_steps(model, &path.clone().into_vec())
+}
+
+/// Steps of a path given as states with the action taken from each.
+pub fn trace_steps(model: &TcModel, v: &[(State, Option<Action>)]) -> Vec<TraceStep> {
     let mut steps = Vec::new();
     for (i, w) in v.windows(2).enumerate() {
         let (before, action) = (&w[0].0, &w[0].1);
