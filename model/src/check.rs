@@ -95,13 +95,15 @@ pub struct Report {
     /// Under partial synchrony: transitions on which the progress measure was
     /// checked to increase (so the graph is acyclic and `eventually` sound).
     pub acyclic_edges: Option<u64>,
+    /// A transition on which it did not (the liveness verdict is then void).
+    pub acyclicity_violation: Option<String>,
 }
 
 impl Report {
-    /// Whether every `always`/`eventually` property held and every
-    /// `sometimes` was found.
+    /// Whether every `always`/`eventually` property held, every `sometimes`
+    /// was found, and the graph was shown acyclic where that matters.
     pub fn all_hold(&self) -> bool {
-        self.properties.iter().all(|v| v.status == "held" || v.status == "found")
+        self.acyclicity_violation.is_none() && self.properties.iter().all(|v| v.status == "held" || v.status == "found")
     }
 
     /// The verdict of `name`.
@@ -230,6 +232,7 @@ fn finish<C: Checker<TcModel>>(
         complete,
         properties,
         acyclic_edges: matches!(cfg.network, Network::Gst(_)).then(|| info.edges_checked.load(Ordering::Relaxed)),
+        acyclicity_violation: info.acyclicity_violation.lock().expect("not poisoned").clone(),
     }
 }
 
@@ -266,7 +269,9 @@ pub fn render(r: &Report) -> String {
         r.states_per_second,
         if r.complete { " (exhaustive)" } else { " (not exhaustive)" }
     );
-    if let Some(e) = r.acyclic_edges {
+    if let Some(e) = &r.acyclicity_violation {
+        s += &format!("state graph    NOT SHOWN ACYCLIC: {e}; the `eventually` verdict is void\n");
+    } else if let Some(e) = r.acyclic_edges {
         s += &format!(
             "state graph    finite and acyclic: the progress measure rose on all {e} transitions, so `eventually` is checked soundly at terminal states\n"
         );

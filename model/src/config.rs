@@ -225,8 +225,11 @@ pub struct ModelConfig {
     pub max_leader_rotations: u32,
     /// Transactions in each leader's mempool.
     pub mempool: usize,
-    /// Vote delivery; `Batched` applies to the two-step rules only.
+    /// Vote delivery.
     pub votes: VoteDelivery,
+    /// Honest leaders' proposals may be lost (a leader cut off from some or
+    /// all nodes): with synchronous timers this is how leaders fail.
+    pub lose_proposals: bool,
 }
 
 /// One named configuration.
@@ -254,6 +257,7 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         max_leader_rotations: 2,
         mempool: 0,
         votes: VoteDelivery::Batched,
+        lose_proposals: false,
     }
 }
 

@@ -108,9 +108,12 @@ struct ModelArgs {
     /// Transactions in each leader's mempool.
     #[arg(long)]
     mempool: Option<usize>,
-    /// Vote delivery: batched (the reduction, two-step rules only) or single.
+    /// Vote delivery: batched (the reduction) or single.
     #[arg(long)]
     votes: Option<String>,
+    /// Honest leaders' proposals may be lost.
+    #[arg(long)]
+    lose_proposals: bool,
 }
 
 impl ModelArgs {
@@ -156,6 +159,7 @@ impl ModelArgs {
             };
         }
         c.phase1 |= self.phase1;
+        c.lose_proposals |= self.lose_proposals;
         c.emergency &= !self.no_emergency;
         c.validate().map_err(|e: ConfigError| e.to_string())?;
         Ok(c)
@@ -229,7 +233,7 @@ fn main() -> ExitCode {
             } else {
                 print!("{}", check::render(&report));
             }
-            if report.properties.iter().any(|v| v.status == "violated") {
+            if report.properties.iter().any(|v| v.status == "violated") || report.acyclicity_violation.is_some() {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
