@@ -1,24 +1,15 @@
-use stateright::Model;
-use time_consensus_model::config::{Byzantine, ModelConfig, Network};
-use time_consensus_model::TcModel;
+use time_consensus::node::{Input, NodeState, StartHeight};
+use time_consensus_model::config::ModelConfig;
 fn main() {
-    let mut cfg = ModelConfig::preset("reference").unwrap();
-    cfg.network = Network::Gst(0);
-    cfg.lose_proposals = true;
-    cfg.behaviour = Byzantine { equivocate: true, vote_any: true, inflate_weight: false };
-    let m = TcModel::new(&cfg).unwrap();
-    let mut s = m.init_states().remove(0);
-    // Greedy: prefer drops, then timeouts, then anything.
-    for step in 0..40 {
-        let mut acts = vec![];
-        m.actions(&s, &mut acts);
-        let pick = acts.iter().position(|a| m.format_action(a).contains("loses"))
-            .or_else(|| acts.iter().position(|a| m.format_action(a).contains("timeout")))
-            .or(if acts.is_empty() { None } else { Some(0) });
-        let Some(i) = pick else { println!("terminal at {step}"); break };
-        println!("{step}: {} (of {})", m.format_action(&acts[i]), acts.len());
-        if step > 0 && acts.len() < 12 { for a in &acts { println!("      alt: {}", m.format_action(a)); } }
-        s = match m.next_state(&s, acts[i].clone()) { Some(n) => n, None => { println!("none"); break } };
+    for rules in ["reference", "seed"] {
+        let mut cfg = ModelConfig::preset("reference").unwrap();
+        cfg.rules = time_consensus::Rules::parse(rules).unwrap();
+        let b = cfg.build().unwrap();
+        let mut st = NodeState::new(b.tip);
+        let mut out = vec![];
+        b.contexts[0].handle(&mut st, Input::Start(StartHeight { date: cfg.date(), mempool: vec![], presynchronized: true }), &mut out);
+        let r = st.round().unwrap();
+        let l: Vec<_> = (0..6).map(|a| r.leader(&b.contexts[0], a)).collect();
+        println!("{rules}: {l:?}");
     }
-    println!("{:?}", m.decisions(&s));
 }

@@ -97,6 +97,13 @@ pub struct Byzantine {
 }
 
 impl Byzantine {
+    /// Equivocate and vote for anything (the weight claim only matters to
+    /// the seed rules).
+    pub const ACTIVE: Byzantine = Byzantine {
+        equivocate: true,
+        vote_any: true,
+        inflate_weight: false,
+    };
     /// Everything at once.
     pub const ALL: Byzantine = Byzantine {
         equivocate: true,
@@ -268,7 +275,7 @@ pub const PRESETS: &[Preset] = &[
         about: "reference rules, 4 masternodes weighing 8/4/2/1, the Silver one (4 of 15) Byzantine, full ladder to the emergency attempt, partial synchrony from attempt 4: every property",
         build: || ModelConfig {
             byzantine: vec![1],
-            behaviour: Byzantine::ALL,
+            behaviour: Byzantine::ACTIVE,
             max_attempt: 5,
             network: Network::Gst(4),
             ..base("reference", Rules::Reference)
@@ -300,7 +307,7 @@ pub const PRESETS: &[Preset] = &[
         about: "reference rules, 4 masternodes 8/4/2/1, the Free one Byzantine, attempts 0-1, synchronous: a check of a few seconds",
         build: || ModelConfig {
             byzantine: vec![3],
-            behaviour: Byzantine::ALL,
+            behaviour: Byzantine::ACTIVE,
             max_attempt: 1,
             network: Network::Gst(0),
             ..base("quick", Rules::Reference)
@@ -357,9 +364,10 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "reference-A4",
-        about: "the reference rules without A4: locking does not save a unilateral emergency block (forces A4)",
+        about: "the reference rules without A4, ladder shortened to attempt 0, reward-only, emergency: locking does not save a unilateral emergency block (forces A4)",
         build: || ModelConfig {
-            max_attempt: 4,
+            max_leader_rotations: 0,
+            max_attempt: 2,
             ..base("reference-A4", Rules::Reference.without(time_consensus::Amendment::EmergencyQuorum))
         },
     },

@@ -36,7 +36,10 @@ pub fn describe_message(info: &Info, m: &Message) -> String {
             if !v.approve {
                 s.push_str(" (against)");
             }
-            if info.cfg.byzantine.iter().any(|&i| format!("mn{i:03}") == v.voter.as_str()) && v.weight >= 1000 {
+            if info.cfg.behaviour.inflate_weight
+                && v.weight == 1000
+                && info.cfg.byzantine.iter().any(|&i| format!("mn{i:03}") == v.voter.as_str())
+            {
                 s.push_str(&format!(" declaring weight {}", v.weight));
             }
             s

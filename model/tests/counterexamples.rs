@@ -1,0 +1,169 @@
+//! The seed rules' flaws found by the model checker, each pinned with its
+//! exact counterexample, and the tightness of the one-third bound.
+
+use time_consensus_model::check::{run, Options, Report};
+use time_consensus_model::config::ModelConfig;
+
+fn check(name: &str) -> Report {
+    let cfg = ModelConfig::preset(name).unwrap();
+    let opts = Options {
+        stop_on_violation: true,
+        ..Options::default()
+    };
+    run(&cfg, &opts).unwrap()
+}
+
+/// The path of `prop`, one line per step: the action, then `⇒` effects.
+fn path(r: &Report, prop: &str) -> Vec<String> {
+    let v = r.verdict(prop).unwrap();
+    v.path
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let mut line = s.action.clone();
+            for e in &s.effects {
+                line.push_str(" ⇒ ");
+                line.push_str(e);
+            }
+            line
+        })
+        .collect()
+}
+
+fn assert_violated(r: &Report, expected: &[&str], outcome: &str, unique: usize) {
+    let v = r.verdict("agreement").unwrap();
+    assert_eq!(v.status, "violated");
+    assert_eq!(path(r, "agreement"), expected);
+    assert_eq!(v.outcome.as_ref().unwrap().join("; "), outcome);
+    assert_eq!(r.unique_states, unique);
+}
+
+#[test]
+fn seed_rules_break_agreement() {
+    assert_violated(
+        &check("seed"),
+        &[
+            "mn001 → mn003: proposal of B0·mn001 for attempt 0 ⇒ mn003 votes in attempt 0",
+            "mn000: the leader timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
+            "mn000: the voting window of attempt 1 closes ⇒ mn000 FINALIZES B1·mn000 (Normal block, attempt 1)",
+            "mn002: the leader timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn000 → mn002: proposal of B1·mn000 for attempt 1 ⇒ mn002 votes in attempt 1",
+            "mn002: the voting window of attempt 1 closes ⇒ mn002 FINALIZES B1·mn000 (Normal block, attempt 1)",
+            "mn003 receives mn000 (approve vote for B1·mn000 in attempt 1); then the voting window of attempt 0 closes ⇒ mn003 FINALIZES B0·mn001 (Normal block, attempt 0)",
+        ],
+        "mn000: B1·mn000 (Normal, attempt 1); mn001: undecided; mn002: B1·mn000 (Normal, attempt 1); mn003: B0·mn001 (Normal, attempt 0)",
+        1739,
+    );
+}
+
+#[test]
+fn flaw_1_one_approving_vote_is_consensus() {
+    // mn001 and mn002 each finalize on their own single vote.
+    assert_violated(
+        &check("seed-flaw1"),
+        &[
+            "mn000: the leader timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
+            "mn001: the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
+            "mn002: the leader timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn000 → mn002: proposal of B1·mn000 for attempt 1 ⇒ mn002 votes in attempt 1",
+            "mn002: the voting window of attempt 1 closes ⇒ mn002 FINALIZES B1·mn000 (Normal block, attempt 1)",
+        ],
+        "mn000: undecided; mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn000 (Normal, attempt 1); mn003: undecided",
+        1216,
+    );
+}
+
+#[test]
+fn flaw_2_a_declared_weight_carries_the_vote() {
+    // With A1 a single honest vote no longer suffices (Gold is 8 of the 10
+    // needed), but mn003's vote declaring 1000 does, even though it is for
+    // another block of another attempt (pooled).
+    assert_violated(
+        &check("seed-flaw2"),
+        &[
+            "mn001 → mn000: proposal of B0·mn001 for attempt 0 ⇒ mn000 votes in attempt 0",
+            "mn001 → mn002: proposal of B0·mn001 for attempt 0 ⇒ mn002 votes in attempt 0",
+            "mn001 → mn003*: proposal of B0·mn001 for attempt 0",
+            "mn000: the voting window of attempt 0 closes ⇒ mn000 moves to attempt 1",
+            "mn000 receives mn003* (approve vote for B0·mn001 in attempt 0 declaring weight 1000); then the voting window of attempt 1 closes ⇒ mn000 FINALIZES B1·mn000 (Normal block, attempt 1)",
+            "mn001 receives mn000 (approve vote for B0·mn001 in attempt 0); then the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
+        ],
+        "mn000: B1·mn000 (Normal, attempt 1); mn001: B0·mn001 (Normal, attempt 0); mn002: undecided",
+        3582,
+    );
+}
+
+#[test]
+fn flaw_3_no_locking_lets_a_later_attempt_replace_a_decided_block() {
+    // Real quorums (A1, A2): mn000 (8) and mn002 (2) decide B1 in attempt 1;
+    // mn000 (8) and mn001 (4) decide B0 in attempt 0. mn000 voted for both.
+    assert_violated(
+        &check("seed-flaw3"),
+        &[
+            "mn001 → mn000: proposal of B0·mn001 for attempt 0 ⇒ mn000 votes in attempt 0",
+            "mn000: the voting window of attempt 0 closes ⇒ mn000 moves to attempt 1",
+            "mn002: the leader timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn000 → mn002: proposal of B1·mn000 for attempt 1 ⇒ mn002 votes in attempt 1",
+            "mn002 receives mn000 (approve vote for B1·mn000 in attempt 1); then the voting window of attempt 1 closes ⇒ mn002 FINALIZES B1·mn000 (Normal block, attempt 1)",
+            "mn001 receives mn000 (approve vote for B0·mn001 in attempt 0), then mn002 (approve vote for B1·mn000 in attempt 1); then the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
+        ],
+        "mn000: undecided; mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn000 (Normal, attempt 1); mn003: undecided",
+        55226,
+    );
+}
+
+#[test]
+fn flaw_4_the_emergency_block_bypasses_voting() {
+    assert_violated(
+        &check("seed-flaw4"),
+        &[
+            "mn001 → mn000: proposal of B0·mn001 for attempt 0 ⇒ mn000 votes in attempt 0",
+            "mn003: the leader timeout of attempt 0 fires ⇒ mn003 moves to attempt 1",
+            "mn003: the leader timeout of attempt 1 fires ⇒ mn003 moves to attempt 2",
+            "mn003: the leader timeout of attempt 2 fires ⇒ mn003 FINALIZES E (Emergency block, attempt 3, without a single vote)",
+            "mn001 receives mn000 (approve vote for B0·mn001 in attempt 0); then the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
+        ],
+        "mn000: undecided; mn001: B0·mn001 (Normal, attempt 0); mn002: undecided; mn003: E (Emergency, attempt 3)",
+        19467,
+    );
+}
+
+#[test]
+fn without_a4_locking_does_not_save_a_unilateral_emergency_block() {
+    assert_violated(
+        &check("reference-A4"),
+        &[
+            "mn001 → mn000: proposal of B0·mn001 for attempt 0 ⇒ mn000 votes in attempt 0",
+            "mn001: the timeout of attempt 0 fires ⇒ mn001 moves to attempt 1",
+            "mn001: the timeout of attempt 1 fires ⇒ mn001 FINALIZES E (Emergency block, attempt 2, without a single vote)",
+            "mn000 receives mn001 (approve vote for B0·mn001 in attempt 0) ⇒ mn000 locks on B0·mn001 (attempt 0)",
+            "mn000 → mn002: approve certificate for B0·mn001 in attempt 0 (2 votes) ⇒ mn002 locks on B0·mn001 (attempt 0)",
+            "mn002 receives mn000 (commit vote for B0·mn001 in attempt 0) ⇒ mn002 FINALIZES B0·mn001 (Normal block, attempt 0)",
+        ],
+        "mn000: undecided; mn001: E (Emergency, attempt 2); mn002: B0·mn001 (Normal, attempt 0); mn003: undecided",
+        72276,
+    );
+}
+
+#[test]
+fn a_byzantine_third_or_more_breaks_the_reference_rules() {
+    // Gold (8 of 15) is Byzantine: with Silver (4) it makes a quorum for B0 in
+    // attempt 0, with Bronze (2) another for B1 in attempt 1.
+    let r = check("reference-tight");
+    assert_violated(
+        &r,
+        &[
+            "mn000* → mn002: proposal of B1·mn000 for attempt 1",
+            "mn001 → mn000*: proposal of B0·mn001 for attempt 0",
+            "mn002: the timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn001 receives mn000* (approve vote for B0·mn001 in attempt 0) ⇒ mn001 locks on B0·mn001 (attempt 0)",
+            "mn002 receives mn000* (approve vote for B1·mn000 in attempt 1) ⇒ mn002 locks on B1·mn000 (attempt 1)",
+            "mn002 receives mn000* (commit vote for B1·mn000 in attempt 1) ⇒ mn002 FINALIZES B1·mn000 (Normal block, attempt 1)",
+            "mn001 receives mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
+        ],
+        "mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn000 (Normal, attempt 1); mn003: undecided",
+        228212,
+    );
+    assert_eq!(r.config.byzantine_share(), (8, 15));
+}
