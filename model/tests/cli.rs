@@ -1,0 +1,116 @@
+//! The `tcm` command as users run it: bad configurations exit 2 with a clear
+//! error, reports come as text or JSON, and the Explorer answers.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn tcm(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcm")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn nonsense_configurations_exit_2_naming_the_problem() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "--tiers", ""], "at least one masternode"),
+        (&["check", "--tiers", "gold,platinum"], "unknown tier \"platinum\""),
+        (&["check", "--reputation", "99999999"], "reputation 99999999"),
+        (&["check", "--reputation", "-5"], "-5"),
+        (&["check", "--rules", "tendermint"], "unknown rule set \"tendermint\""),
+        (&["check", "--rules", "seed+A3"], "A3 requires A1"),
+        (&["check", "--byzantine", "7"], "Byzantine masternode 7 does not exist"),
+        (&["check", "--byzantine", "0,1,2,3"], "at least one must be honest"),
+        (&["check", "--network", "warp"], "unknown network \"warp\""),
+        (&["check", "--max-attempt", "99"], "max attempt 99"),
+        (&["check", "--config", "nope"], "unknown configuration \"nope\""),
+        (&["check", "--tiers", "gold,gold,gold,gold,gold,gold,gold,gold"], "8 masternodes"),
+        (&["check", "--strategy", "guess"], "unknown strategy"),
+        (&["check", "--strategy", "simulation"], "give --timeout or --max-depth"),
+    ];
+    for (args, needle) in cases {
+        let (code, out, err) = tcm(args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_check_reports_in_text_and_json() {
+    let (code, out, _) = tcm(&["check", "--config", "seed-flaw1", "--quiet", "--stop-on-violation"]);
+    assert_eq!(code, 1, "a violated property exits 1");
+    assert!(out.contains("agreement                          VIOLATED"), "{out}");
+    assert!(out.contains("counterexample to `agreement` (5 steps)"), "{out}");
+    let (code, out, _) = tcm(&["check", "--config", "quick", "--max-attempt", "0", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["complete"], true);
+    assert!(v["unique_states"].as_u64().unwrap() > 1000);
+    let statuses: Vec<&str> = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["held", "held", "held", "found"]);
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    // HTTP/1.0: no chunked encoding to undo.
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let (head, body) = buf.split_once("\r\n\r\n")?;
+    (head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200")).then(|| body.to_string())
+}
+
+#[test]
+fn explorer_serves_its_status_and_states() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tcm"))
+        .args(["explore", "--config", "quick", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(body) = http_get(port, "/.status") {
+            break body;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "Explorer never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let names: Vec<&str> = status["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"agreement") && names.contains(&"emergency liveness"), "{status}");
+    let init: serde_json::Value = serde_json::from_str(&http_get(port, "/.states").unwrap()).unwrap();
+    assert_eq!(init.as_array().unwrap().len(), 1);
+    let next: serde_json::Value = serde_json::from_str(&http_get(port, "/.states/0").unwrap()).unwrap();
+    let actions: Vec<&str> = next
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["action"].as_str())
+        .collect();
+    assert!(actions.iter().any(|a| a.contains("proposal of")), "{actions:?}");
+    // A second Explorer on the same port is refused cleanly.
+    let (code, _, err) = tcm(&["explore", "--config", "quick", "--port", &port.to_string()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot listen"), "{err}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
