@@ -198,19 +198,7 @@ fn finish<C: Checker<TcModel>>(
             } else {
                 expectation
             };
-            // Stateright keeps the last state found, not the first: cut the
-            // path at the first state that shows the property.
-            let cut = found.map(|path| {
-                let mut v = path.clone().into_vec();
-                if p.expectation != Expectation::Eventually {
-                    let want_true = p.expectation == Expectation::Sometimes;
-                    if let Some(i) = v.iter().position(|(s, _)| (p.condition)(model, s) == want_true) {
-                        v.truncate(i + 1);
-                        v[i].1 = None;
-                    }
-                }
-                v
-            });
+            let cut = found.map(|path| first_showing(model, p, path));
             Verdict {
                 name: p.name.to_string(),
                 expectation: expectation.to_string(),
@@ -234,6 +222,53 @@ fn finish<C: Checker<TcModel>>(
         acyclic_edges: matches!(cfg.network, Network::Gst(_)).then(|| info.edges_checked.load(Ordering::Relaxed)),
         acyclicity_violation: info.acyclicity_violation.lock().expect("not poisoned").clone(),
     }
+}
+
+/// A discovery's path as states with the action taken from each, cut at the
+/// first state that shows the property: Stateright keeps the last state it
+/// found, not the first.
+pub fn first_showing(
+    model: &TcModel,
+    p: &stateright::Property<TcModel>,
+    path: &stateright::Path<crate::model::State, crate::model::Action>,
+) -> Vec<(crate::model::State, Option<crate::model::Action>)> {
+    let mut v = path.clone().into_vec();
+    if p.expectation != Expectation::Eventually {
+        let want_true = p.expectation == Expectation::Sometimes;
+        if let Some(i) = v.iter().position(|(s, _)| (p.condition)(model, s) == want_true) {
+            v.truncate(i + 1);
+            v[i].1 = None;
+        }
+    }
+    v
+}
+
+/// Paths of the properties named `wanted`, found by a single-threaded
+/// breadth-first search that stops once each has one (deterministic).
+pub type Paths = Vec<(String, Vec<(crate::model::State, Option<crate::model::Action>)>)>;
+
+/// Runs a search for `wanted` and returns the model and the paths found.
+pub fn find_paths(
+    cfg: &ModelConfig,
+    wanted: &[&'static str],
+) -> Result<(TcModel, Paths), crate::config::ConfigError> {
+    let model = TcModel::new(cfg)?;
+    let props = model.properties();
+    let checker = model
+        .checker()
+        .finish_when(stateright::HasDiscoveries::AllOf(wanted.iter().copied().collect()))
+        .spawn_bfs()
+        .join();
+    let discoveries = checker.discoveries();
+    let model = checker.model();
+    let mut paths = Vec::new();
+    for name in wanted {
+        let (Some(p), Some(path)) = (props.iter().find(|p| p.name == *name), discoveries.get(name)) else {
+            continue;
+        };
+        paths.push((name.to_string(), first_showing(model, p, path)));
+    }
+    Ok((TcModel::new(cfg)?, paths))
 }
 
 /// The report as text.

@@ -136,6 +136,22 @@ impl Gen {
         setup: TraceSetup,
         inputs: Vec<Input>,
     ) {
+        self.trace_from(name, rules, description, ids, setup, inputs, None)
+    }
+
+    /// [`Gen::trace`] with the provenance of a trace exported from another
+    /// tool (the model checker).
+    #[allow(clippy::too_many_arguments)]
+    pub fn trace_from(
+        &mut self,
+        name: &str,
+        rules: Rules,
+        description: &str,
+        ids: &[&str],
+        setup: TraceSetup,
+        inputs: Vec<Input>,
+        origin: Option<Origin>,
+    ) {
         if !self.claim(Suite::NodeTrace, name) {
             return;
         }
@@ -166,7 +182,7 @@ impl Gen {
             rules: vec![rules],
             description: description.to_string(),
             rule_ids: ids.iter().map(|s| s.to_string()).collect(),
-            origin: None,
+            origin,
             input: Op::NodeTrace(t),
             expected: Some(Outcome::NodeFinal(r.final_state)),
             expected_rejection: None,

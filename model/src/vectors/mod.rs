@@ -16,6 +16,7 @@ pub mod generate;
 pub mod run;
 pub mod suites;
 pub mod traces;
+pub mod model_traces;
 
 pub use format::{Case, Suite, FORMAT_VERSION};
 pub use generate::Generated;
@@ -36,6 +37,7 @@ pub fn generate_all() -> Result<Vec<Generated>, Vec<String>> {
     blocks::block(&mut g);
     blocks::signatures(&mut g);
     traces::node_traces(&mut g);
+    model_traces::model_traces(&mut g);
     g.finish()
 }
 

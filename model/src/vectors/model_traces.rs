@@ -1,0 +1,169 @@
+//! Node traces exported from the model checker: for each path it finds (the
+//! seed rules' counterexamples, the reference rules' ways to end a height),
+//! the inputs each honest node received, replayed on a fresh node, so that
+//! any implementation can replay what the model proved.
+
+use super::format::{Member, Origin, TraceSetup};
+use super::generate::Gen;
+use crate::check::find_paths;
+use crate::config::{Byzantine, ModelConfig, Network};
+use crate::model::{Action, State, TcModel};
+use crate::trace::{actor_name, describe_action};
+use serde_json::Value;
+use stateright::actor::{ActorModelAction, Id};
+use std::collections::BTreeMap;
+use time_consensus::crypto::SignatureScheme;
+use time_consensus::encoding::sha256;
+use time_consensus::node::{Input, StartHeight};
+use time_consensus::sim::genesis_tip;
+
+/// The searches whose paths are exported, with the ids they exercise.
+const SEARCHES: &[(&str, &[&str], &[&str])] = &[
+    ("seed", &["agreement"], &["S6.1", "S6.2", "S6.3", "S7.1"]),
+    ("seed-flaw1", &["agreement"], &["S6.2", "S6.3"]),
+    ("seed-flaw2", &["agreement"], &["A1", "S6.1", "S6.2"]),
+    ("seed-flaw3", &["agreement"], &["A1", "A2", "S7.1"]),
+    ("seed-flaw4", &["agreement"], &["S7.2", "S7.3"]),
+    ("reference-A4", &["agreement"], &["R6.2", "R7.1", "S7.3"]),
+    ("reference-tight", &["agreement"], &["R5.3", "R5.7", "R7.4"]),
+];
+
+/// The reference configuration whose `sometimes` paths are exported.
+pub fn endings_config() -> ModelConfig {
+    ModelConfig {
+        name: "endings".into(),
+        byzantine: vec![3],
+        behaviour: Byzantine::SILENT,
+        max_leader_rotations: 1,
+        max_attempt: 4,
+        network: Network::Gst(3),
+        ..ModelConfig::preset("reference").expect("preset")
+    }
+}
+
+const ENDINGS: &[&str] = &[
+    "finalized in attempt 0",
+    "finalized after a rotation",
+    "finalized a reward-only block",
+    "finalized the emergency block",
+];
+
+/// Adds every exported trace to `g`.
+pub fn model_traces(g: &mut Gen) {
+    for (preset, props, ids) in SEARCHES {
+        let cfg = ModelConfig::preset(preset).expect("preset");
+        export(g, &cfg, preset, props, ids);
+    }
+    export(
+        g,
+        &endings_config(),
+        "endings",
+        ENDINGS,
+        &["R7.1", "R7.2", "R7.3", "R7.4", "R6.5"],
+    );
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+fn export(g: &mut Gen, cfg: &ModelConfig, preset: &str, props: &[&'static str], ids: &[&str]) {
+    let (model, paths) = match find_paths(cfg, props) {
+        Ok(x) => x,
+        Err(e) => return g.error(format!("model traces of {preset}: {e}")),
+    };
+    for (prop, path) in paths {
+        let words: Vec<String> = path
+            .iter()
+            .filter_map(|(_, a)| a.as_ref().map(|a| describe_action(&model.info, a)))
+            .collect();
+        for (actor, inputs) in inputs_per_actor(&model, cfg, &path) {
+            let name = actor_name(&model.info, Id::from(actor));
+            let label = format!("mn{actor:03}");
+            let setup = TraceSetup {
+                scheme: SignatureScheme::Symbolic,
+                secret_seed: sha256(label.as_bytes()),
+                key_label: Some(label),
+                masternodes: model.info.registry.members().iter().map(Member::from).collect(),
+                config: cfg.orchestrator(),
+                tip: genesis_tip(),
+            };
+            let what = if prop == "agreement" {
+                "the counterexample to agreement"
+            } else {
+                "the example of"
+            };
+            let description = format!(
+                "Exported from the model checker (`tcm check --config {preset}`): {what}{} as {name} lived it. The node's inputs along the path, replayed on a fresh node.",
+                if prop == "agreement" { String::new() } else { format!(" `{prop}`") }
+            );
+            let origin = Origin {
+                tool: "tcm check".into(),
+                model_config: Some(if preset == "endings" {
+                    serde_json::to_value(cfg).unwrap_or(Value::Null)
+                } else {
+                    Value::String(preset.into())
+                }),
+                property: Some(prop.clone()),
+                path: Some(words.clone()),
+                actor: Some(name.clone()),
+            };
+            g.trace_from(
+                &format!("model_{}_{}_{}", slug(preset), slug(&prop), slug(&name)),
+                cfg.rules,
+                &description,
+                ids,
+                setup,
+                inputs,
+                Some(origin),
+            );
+        }
+    }
+}
+
+/// What each honest node received along `path`: its start, then every
+/// message delivered to it and every timer it fired, in order.
+fn inputs_per_actor(model: &TcModel, cfg: &ModelConfig, path: &[(State, Option<Action>)]) -> BTreeMap<usize, Vec<Input>> {
+    let mut inputs: BTreeMap<usize, Vec<Input>> = model
+        .info
+        .honest
+        .iter()
+        .map(|&i| {
+            (
+                i,
+                vec![Input::Start(StartHeight {
+                    date: cfg.date(),
+                    mempool: Vec::new(),
+                    presynchronized: !cfg.phase1,
+                })],
+            )
+        })
+        .collect();
+    let mut push = |id: Id, input: Input| {
+        if let Some(v) = inputs.get_mut(&usize::from(id)) {
+            v.push(input);
+        }
+    };
+    for (_, action) in path {
+        match action {
+            Some(Action::Actor(ActorModelAction::Deliver { dst, msg, .. })) => push(*dst, Input::Message(msg.msg().clone())),
+            Some(Action::Actor(ActorModelAction::Timeout(id, t))) => push(*id, Input::Timer(*t)),
+            Some(Action::Votes { dst, votes, then }) => {
+                for (_, m) in votes {
+                    push(*dst, Input::Message(m.msg().clone()));
+                }
+                if let Some(t) = then {
+                    push(*dst, Input::Timer(*t));
+                }
+            }
+            _ => {}
+        }
+    }
+    inputs
+}
