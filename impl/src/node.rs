@@ -576,6 +576,11 @@ impl Round {
             .map(|p| ctx.registry.at_position(p as usize).node_id.clone())
     }
 
+    /// Whether attempts have begun (phase 1 is over).
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
     /// Whether this node has voted (approve step) in the current attempt.
     pub fn voted(&self) -> bool {
         self.voted
@@ -639,8 +644,14 @@ impl NodeState {
                     + r.pooled.len()
                     + usize::from(r.voted)
                     + usize::from(r.committed);
-                let marks = r.locked.map_or(0, |(a, _)| u64::from(a) + 1) + r.valid.as_ref().map_or(0, |j| u64::from(j.attempt) + 1);
-                [h, if r.started { 2 } else { 1 }, u64::from(r.attempt), facts as u64 + marks]
+                let marks = r.locked.map_or(0, |(a, _)| u64::from(a) + 1)
+                    + r.valid.as_ref().map_or(0, |j| u64::from(j.attempt) + 1);
+                [
+                    h,
+                    if r.started { 2 } else { 1 },
+                    u64::from(r.attempt),
+                    facts as u64 + marks,
+                ]
             }
         }
     }
@@ -1594,7 +1605,9 @@ impl<'a> Act<'a> {
             Timer::Leader { .. } if !two_step && !self.r.voted => {
                 self.start_attempt(attempt + 1, Some(FallbackReason::LeaderTimeout));
             }
-            Timer::VotingWindow { .. } if !two_step && self.r.voted => self.seed_window_closed(attempt),
+            Timer::VotingWindow { .. } if !two_step && self.r.voted => {
+                self.seed_window_closed(attempt)
+            }
             _ => {}
         }
     }

@@ -471,7 +471,9 @@ fn each_flow_ignores_the_timers_of_the_other() {
     // A reference node holding an approve quorum must not run the seed tally
     // on a stray voting-window timer (it would finalize without commits).
     let (mut net, starts) = started(&EQUAL, Rules::Reference);
-    let (leader, Message::Proposal(p)) = attempt0_proposal(&starts) else { unreachable!() };
+    let (leader, Message::Proposal(p)) = attempt0_proposal(&starts) else {
+        unreachable!()
+    };
     let x = (leader + 1) % 4;
     net.deliver(x, Message::Proposal(p.clone()));
     let h = p.proposal.block.hash();
@@ -481,8 +483,14 @@ fn each_flow_ignores_the_timers_of_the_other() {
     }
     let before = net.nodes[x].state().clone();
     for t in [
-        Timer::VotingWindow { height: 1, attempt: 0 },
-        Timer::Leader { height: 1, attempt: 0 },
+        Timer::VotingWindow {
+            height: 1,
+            attempt: 0,
+        },
+        Timer::Leader {
+            height: 1,
+            attempt: 0,
+        },
     ] {
         let outs = net.fire(x, t);
         assert!(outs.is_empty(), "{t:?} -> {outs:?}");
@@ -492,6 +500,14 @@ fn each_flow_ignores_the_timers_of_the_other() {
     let mut seed = Net::new(&EQUAL, Rules::Seed);
     seed.start(0, true);
     let before = seed.nodes[0].state().clone();
-    assert!(seed.fire(0, Timer::Attempt { height: 1, attempt: 0 }).is_empty());
+    assert!(seed
+        .fire(
+            0,
+            Timer::Attempt {
+                height: 1,
+                attempt: 0
+            }
+        )
+        .is_empty());
     assert_eq!(*seed.nodes[0].state(), before);
 }

@@ -7,11 +7,11 @@ use stateright::actor::{model_timeout, Actor, Id, Out};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use time_consensus::block::Transaction;
 use time_consensus::crypto::Keypair;
 use time_consensus::message::{Message, Proposal, SignedProposal};
 use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
-use time_consensus::block::Transaction;
 use time_consensus::vote::{SignedVote, Step, Vote};
 
 /// A message on the model's network: shared rather than copied, with its
@@ -114,6 +114,7 @@ pub struct Adversary {
 
 /// Either kind of masternode.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per model; never copied in the search
 pub enum McActor {
     /// Runs the node.
     Honest(Honest),
@@ -130,6 +131,7 @@ pub struct AdversaryState {
 
 /// Either kind of state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[allow(clippy::large_enum_variant)] // already behind an Arc in every system state
 pub enum McState {
     /// An honest node's state.
     Honest(NodeState),
@@ -153,7 +155,9 @@ impl Honest {
         match t {
             Timer::Heartbeat { .. } => true,
             Timer::VotingWindow { attempt, .. } => *attempt <= self.max_attempt,
-            Timer::Leader { attempt, .. } | Timer::Attempt { attempt, .. } => *attempt < self.max_attempt,
+            Timer::Leader { attempt, .. } | Timer::Attempt { attempt, .. } => {
+                *attempt < self.max_attempt
+            }
         }
     }
 
@@ -161,7 +165,9 @@ impl Honest {
         for out in outs {
             match out {
                 Output::Broadcast(m) => o.broadcast(&self.peers, &Packet::new(m)),
-                Output::SetTimer { timer, .. } if self.keeps(&timer) => o.set_timer(timer, model_timeout()),
+                Output::SetTimer { timer, .. } if self.keeps(&timer) => {
+                    o.set_timer(timer, model_timeout())
+                }
                 Output::SetTimer { .. } => {}
                 Output::CancelTimer(t) => o.cancel_timer(t),
                 Output::Event(_) => {}
@@ -192,7 +198,11 @@ impl Adversary {
             voter: self.id.clone(),
             block_hash,
             approve: true,
-            weight: if self.behaviour.inflate_weight { 1000 } else { self.weight },
+            weight: if self.behaviour.inflate_weight {
+                1000
+            } else {
+                self.weight
+            },
         };
         let signature = self.keypair.sign(&vote.signing_bytes());
         Packet::new(Message::Vote(SignedVote { vote, signature }))
@@ -200,7 +210,13 @@ impl Adversary {
 
     /// Votes for `block` in `attempt` (both steps under two-step rules),
     /// unless already done.
-    fn vote_for(&self, voted: &mut BTreeSet<(u32, Step, Hash32)>, attempt: u32, block: Hash32, o: &mut Out<McActor>) {
+    fn vote_for(
+        &self,
+        voted: &mut BTreeSet<(u32, Step, Hash32)>,
+        attempt: u32,
+        block: Hash32,
+        o: &mut Out<McActor>,
+    ) {
         if !self.behaviour.vote_any || attempt > self.max_attempt {
             return;
         }
@@ -295,5 +311,8 @@ impl Actor for McActor {
 /// Builds a signed proposal.
 pub fn sign_proposal(keypair: &Keypair, proposal: Proposal) -> SignedProposal {
     let signature = keypair.sign(&proposal.signing_bytes());
-    SignedProposal { proposal, signature }
+    SignedProposal {
+        proposal,
+        signature,
+    }
 }

@@ -103,7 +103,11 @@ impl Report {
     /// Whether every `always`/`eventually` property held, every `sometimes`
     /// was found, and the graph was shown acyclic where that matters.
     pub fn all_hold(&self) -> bool {
-        self.acyclicity_violation.is_none() && self.properties.iter().all(|v| v.status == "held" || v.status == "found")
+        self.acyclicity_violation.is_none()
+            && self
+                .properties
+                .iter()
+                .all(|v| v.status == "held" || v.status == "found")
     }
 
     /// The verdict of `name`.
@@ -180,18 +184,30 @@ fn finish<C: Checker<TcModel>>(
     let cut_short = opts.timeout.is_some_and(|t| start.elapsed() >= t)
         || opts.max_depth.is_some()
         || (opts.stop_on_violation && violated);
-    let complete = opts.strategy != Strategy::Simulation && !cut_short && discoveries.len() < props.len();
+    let complete =
+        opts.strategy != Strategy::Simulation && !cut_short && discoveries.len() < props.len();
     let model = checker.model();
     let properties = props
         .iter()
         .map(|p| {
             let found = discoveries.get(p.name);
             let (expectation, status) = match (&p.expectation, found.is_some()) {
-                (Expectation::Always, true) | (Expectation::Eventually, true) => ("always", "violated"),
-                (Expectation::Always, false) | (Expectation::Eventually, false) if complete => ("always", "held"),
+                (Expectation::Always, true) | (Expectation::Eventually, true) => {
+                    ("always", "violated")
+                }
+                (Expectation::Always, false) | (Expectation::Eventually, false) if complete => {
+                    ("always", "held")
+                }
                 (Expectation::Sometimes, true) => ("sometimes", "found"),
                 (Expectation::Sometimes, false) if complete => ("sometimes", "not found"),
-                (e, _) => (if *e == Expectation::Sometimes { "sometimes" } else { "always" }, "unknown"),
+                (e, _) => (
+                    if *e == Expectation::Sometimes {
+                        "sometimes"
+                    } else {
+                        "always"
+                    },
+                    "unknown",
+                ),
             };
             let expectation = if p.expectation == Expectation::Eventually {
                 "eventually"
@@ -204,7 +220,10 @@ fn finish<C: Checker<TcModel>>(
                 expectation: expectation.to_string(),
                 status: status.to_string(),
                 path: cut.as_ref().map(|v| trace_steps(model, v)),
-                outcome: cut.as_ref().and_then(|v| v.last()).map(|(s, _)| outcome(model, s)),
+                outcome: cut
+                    .as_ref()
+                    .and_then(|v| v.last())
+                    .map(|(s, _)| outcome(model, s)),
             }
         })
         .collect();
@@ -219,8 +238,13 @@ fn finish<C: Checker<TcModel>>(
         states_per_second: states as f64 / seconds.max(1e-9),
         complete,
         properties,
-        acyclic_edges: matches!(cfg.network, Network::Gst(_)).then(|| info.edges_checked.load(Ordering::Relaxed)),
-        acyclicity_violation: info.acyclicity_violation.lock().expect("not poisoned").clone(),
+        acyclic_edges: matches!(cfg.network, Network::Gst(_))
+            .then(|| info.edges_checked.load(Ordering::Relaxed)),
+        acyclicity_violation: info
+            .acyclicity_violation
+            .lock()
+            .expect("not poisoned")
+            .clone(),
     }
 }
 
@@ -235,7 +259,10 @@ pub fn first_showing(
     let mut v = path.clone().into_vec();
     if p.expectation != Expectation::Eventually {
         let want_true = p.expectation == Expectation::Sometimes;
-        if let Some(i) = v.iter().position(|(s, _)| (p.condition)(model, s) == want_true) {
+        if let Some(i) = v
+            .iter()
+            .position(|(s, _)| (p.condition)(model, s) == want_true)
+        {
             v.truncate(i + 1);
             v[i].1 = None;
         }
@@ -245,7 +272,10 @@ pub fn first_showing(
 
 /// Paths of the properties named `wanted`, found by a single-threaded
 /// breadth-first search that stops once each has one (deterministic).
-pub type Paths = Vec<(String, Vec<(crate::model::State, Option<crate::model::Action>)>)>;
+pub type Paths = Vec<(
+    String,
+    Vec<(crate::model::State, Option<crate::model::Action>)>,
+)>;
 
 /// Runs a search for `wanted` and returns the model and the paths found.
 pub fn find_paths(
@@ -256,14 +286,19 @@ pub fn find_paths(
     let props = model.properties();
     let checker = model
         .checker()
-        .finish_when(stateright::HasDiscoveries::AllOf(wanted.iter().copied().collect()))
+        .finish_when(stateright::HasDiscoveries::AllOf(
+            wanted.iter().copied().collect(),
+        ))
         .spawn_bfs()
         .join();
     let discoveries = checker.discoveries();
     let model = checker.model();
     let mut paths = Vec::new();
     for name in wanted {
-        let (Some(p), Some(path)) = (props.iter().find(|p| p.name == *name), discoveries.get(name)) else {
+        let (Some(p), Some(path)) = (
+            props.iter().find(|p| p.name == *name),
+            discoveries.get(name),
+        ) else {
             continue;
         };
         paths.push((name.to_string(), first_showing(model, p, path)));
@@ -284,13 +319,21 @@ pub fn render(r: &Report) -> String {
         .collect();
     s += &format!("configuration  {}\n", c.name);
     s += &format!("  rules        {}\n", c.rules);
-    s += &format!("  masternodes  {} (* Byzantine: {})\n", tiers.join(" "), c.behaviour);
+    s += &format!(
+        "  masternodes  {} (* Byzantine: {})\n",
+        tiers.join(" "),
+        c.behaviour
+    );
     s += &format!("  byzantine    weight {byz} of {total}\n");
     s += &format!(
         "  attempts     0..={} ({} emergency blocks{}), phase 1 {}\n",
         c.max_attempt,
         if c.emergency { "with" } else { "without" },
-        if c.reaches_emergency() { ", emergency attempt in bound" } else { "" },
+        if c.reaches_emergency() {
+            ", emergency attempt in bound"
+        } else {
+            ""
+        },
         if c.phase1 { "on" } else { "off" }
     );
     s += &format!("  network      {}\n", network_words(c.network));
@@ -302,7 +345,11 @@ pub fn render(r: &Report) -> String {
         r.max_depth,
         r.seconds,
         r.states_per_second,
-        if r.complete { " (exhaustive)" } else { " (not exhaustive)" }
+        if r.complete {
+            " (exhaustive)"
+        } else {
+            " (not exhaustive)"
+        }
     );
     if let Some(e) = &r.acyclicity_violation {
         s += &format!("state graph    NOT SHOWN ACYCLIC: {e}; the `eventually` verdict is void\n");
@@ -313,7 +360,12 @@ pub fn render(r: &Report) -> String {
     }
     s += "properties\n";
     for v in &r.properties {
-        s += &format!("  {:<10} {:<34} {}\n", v.expectation, v.name, v.status.to_uppercase());
+        s += &format!(
+            "  {:<10} {:<34} {}\n",
+            v.expectation,
+            v.name,
+            v.status.to_uppercase()
+        );
     }
     for v in &r.properties {
         let Some(path) = &v.path else { continue };

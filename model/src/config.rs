@@ -94,6 +94,11 @@ pub struct Byzantine {
     pub vote_any: bool,
     /// Declare a weight of 1000 in its votes (counted by the seed rules).
     pub inflate_weight: bool,
+    /// Under partial synchrony, send whenever it likes, even after honest
+    /// timeouts; otherwise what it sends arrives in time like any message.
+    /// (Under `async` every message may arrive at any time anyway.)
+    #[serde(default)]
+    pub late: bool,
 }
 
 impl Byzantine {
@@ -103,22 +108,25 @@ impl Byzantine {
         equivocate: true,
         vote_any: true,
         inflate_weight: false,
+        late: false,
     };
     /// Everything at once.
     pub const ALL: Byzantine = Byzantine {
         equivocate: true,
         vote_any: true,
         inflate_weight: true,
+        late: true,
     };
     /// Sends nothing at all (withholds everything).
     pub const SILENT: Byzantine = Byzantine {
         equivocate: false,
         vote_any: false,
         inflate_weight: false,
+        late: false,
     };
 
     /// Parses a comma list of `equivocate`, `vote-any`, `inflate-weight`,
-    /// or `all`, or `silent`.
+    /// `late`, or `all`, or `silent`.
     pub fn parse(s: &str) -> Result<Byzantine, ConfigError> {
         let mut b = Byzantine::SILENT;
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -128,6 +136,7 @@ impl Byzantine {
                 "equivocate" => b.equivocate = true,
                 "vote-any" => b.vote_any = true,
                 "inflate-weight" => b.inflate_weight = true,
+                "late" => b.late = true,
                 other => return Err(ConfigError::Behaviour(other.to_string())),
             }
         }
@@ -149,6 +158,7 @@ impl fmt::Display for Byzantine {
             (self.equivocate, "equivocate"),
             (self.vote_any, "vote-any"),
             (self.inflate_weight, "inflate-weight"),
+            (self.late, "late"),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -182,7 +192,7 @@ pub enum ConfigError {
     #[error("every masternode is Byzantine; at least one must be honest")]
     NoHonest,
     /// An unknown behaviour.
-    #[error("unknown Byzantine behaviour {0:?}: expected equivocate, vote-any, inflate-weight, all or silent")]
+    #[error("unknown Byzantine behaviour {0:?}: expected equivocate, vote-any, inflate-weight, late, all or silent")]
     Behaviour(String),
     /// An unknown network.
     #[error("unknown network {0:?}: expected async, lossy, sync or gst:<attempt>")]
@@ -272,45 +282,76 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "reference",
-        about: "reference rules, 4 masternodes weighing 8/4/2/1, the Silver one (4 of 15) Byzantine, full ladder to the emergency attempt, partial synchrony from attempt 4: every property",
+        about: "reference rules; masternodes weighing 8/4/2/1, the Bronze one (2 of 15) Byzantine and withholding everything; the full ladder (attempt 0, two rotations, reward-only, two emergency attempts); synchronous timers, honest leaders' proposals may be lost: every property",
         build: || ModelConfig {
-            byzantine: vec![1],
-            behaviour: Byzantine::ACTIVE,
+            byzantine: vec![2],
+            behaviour: Byzantine::SILENT,
             max_attempt: 5,
-            network: Network::Gst(4),
+            network: Network::Gst(0),
+            lose_proposals: true,
             ..base("reference", Rules::Reference)
         },
     },
     Preset {
-        name: "reference-async",
-        about: "as `reference`, under full asynchrony with duplication and loss: safety only",
+        name: "reference-active",
+        about: "as `reference`, but the Byzantine node equivocates as leader and approves and commits every block it sees (what it sends arrives in time)",
         build: || ModelConfig {
-            network: Network::Async,
-            max_attempt: 4,
+            behaviour: Byzantine::ACTIVE,
             ..(PRESETS[0].build)()
         }
-        .named("reference-async"),
+        .named("reference-active"),
+    },
+    Preset {
+        name: "reference-gst",
+        about: "reference rules, the Silver masternode (4 of 15) Byzantine and withholding; ladder attempt 0, reward-only, two emergency attempts; timers fire at any moment until the first emergency attempt (the network stabilizes late): every property",
+        build: || ModelConfig {
+            byzantine: vec![1],
+            max_leader_rotations: 0,
+            max_attempt: 3,
+            network: Network::Gst(2),
+            ..base("reference-gst", Rules::Reference)
+        },
+    },
+    Preset {
+        name: "reference-gst-one-emergency",
+        about: "as `reference-gst` with a single emergency attempt: liveness fails, a node having entered it before the network stabilized",
+        build: || ModelConfig {
+            max_attempt: 2,
+            ..(PRESETS[2].build)()
+        }
+        .named("reference-gst-one-emergency"),
+    },
+    Preset {
+        name: "reference-async",
+        about: "reference rules under full asynchrony (loss, reordering, duplication, timers at any moment), the Silver masternode Byzantine and withholding, ladder attempt 0, reward-only, emergency: safety",
+        build: || ModelConfig {
+            byzantine: vec![1],
+            max_leader_rotations: 0,
+            max_attempt: 2,
+            network: Network::Async,
+            ..base("reference-async", Rules::Reference)
+        },
+    },
+    Preset {
+        name: "reference-async-active",
+        about: "reference rules under full asynchrony, the Bronze masternode Byzantine, equivocating and voting for everything, attempt 0: safety",
+        build: || ModelConfig {
+            byzantine: vec![2],
+            behaviour: Byzantine::ACTIVE,
+            max_attempt: 0,
+            network: Network::Async,
+            ..base("reference-async-active", Rules::Reference)
+        },
     },
     Preset {
         name: "reference-tight",
-        about: "as `reference`, but the Gold masternode (8 of 15, above a third) is Byzantine: agreement breaks",
+        about: "reference rules under full asynchrony with the Gold masternode (8 of 15, above a third) Byzantine and active: agreement breaks",
         build: || ModelConfig {
             byzantine: vec![0],
-            max_attempt: 1,
-            network: Network::Async,
-            ..(PRESETS[0].build)()
-        }
-        .named("reference-tight"),
-    },
-    Preset {
-        name: "quick",
-        about: "reference rules, 4 masternodes 8/4/2/1, the Free one Byzantine, attempts 0-1, synchronous: a check of a few seconds",
-        build: || ModelConfig {
-            byzantine: vec![3],
             behaviour: Byzantine::ACTIVE,
             max_attempt: 1,
-            network: Network::Gst(0),
-            ..base("quick", Rules::Reference)
+            network: Network::Async,
+            ..base("reference-tight", Rules::Reference)
         },
     },
     Preset {
@@ -339,6 +380,7 @@ pub const PRESETS: &[Preset] = &[
                 equivocate: false,
                 vote_any: true,
                 inflate_weight: true,
+                late: false,
             },
             emergency: false,
             max_attempt: 1,
@@ -416,7 +458,9 @@ impl ModelConfig {
         self.rules
             .validate()
             .map_err(|e| ConfigError::Node(NodeError::Rules(e)))?;
-        self.orchestrator().validate().map_err(|e| ConfigError::Node(e.into()))?;
+        self.orchestrator()
+            .validate()
+            .map_err(|e| ConfigError::Node(e.into()))?;
         Ok(())
     }
 
@@ -473,7 +517,9 @@ impl ModelConfig {
         let registry = Arc::new(Registry::new(scheme, members)?);
         let contexts = keys
             .into_iter()
-            .map(|k| Context::new(k, registry.clone(), self.rules, self.orchestrator()).map(Arc::new))
+            .map(|k| {
+                Context::new(k, registry.clone(), self.rules, self.orchestrator()).map(Arc::new)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mempool = (0..self.mempool)
             .map(|i| Transaction::transfer(format!("tx{i}").as_bytes()))
@@ -488,7 +534,8 @@ impl ModelConfig {
 
     /// Whether the ladder has a leaderless emergency attempt within the bound.
     pub fn reaches_emergency(&self) -> bool {
-        (0..=self.max_attempt).any(|a| plan(self.rules, &self.orchestrator(), a).leader == LeaderRule::Leaderless)
+        (0..=self.max_attempt)
+            .any(|a| plan(self.rules, &self.orchestrator(), a).leader == LeaderRule::Leaderless)
     }
 
     /// Byzantine weight over total weight, as a fraction.

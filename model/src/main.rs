@@ -6,10 +6,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 use time_consensus::Rules;
 use time_consensus_model::check::{self, Options, Strategy};
-use time_consensus_model::config::{parse_tiers, Byzantine, ConfigError, ModelConfig, Network, VoteDelivery, PRESETS};
+use time_consensus_model::config::{
+    parse_tiers, Byzantine, ConfigError, ModelConfig, Network, VoteDelivery, PRESETS,
+};
 
 #[derive(Parser)]
-#[command(name = "tcm", version, about = "Model checker and tools for the seven-phase BFT block production protocol")]
+#[command(
+    name = "tcm",
+    version,
+    about = "Model checker and tools for the seven-phase BFT block production protocol"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -73,7 +79,7 @@ enum Cmd {
 #[derive(Args)]
 struct ModelArgs {
     /// A named configuration (see `tcm configs`); the options below override it.
-    #[arg(long, default_value = "quick")]
+    #[arg(long, default_value = "reference")]
     config: String,
     /// seed, reference, seed+A1+A2..., reference-A4...
     #[arg(long)]
@@ -130,7 +136,10 @@ impl ModelArgs {
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(|s| s.parse::<usize>().map_err(|_| format!("Byzantine index {s:?} is not a number")))
+                .map(|s| {
+                    s.parse::<usize>()
+                        .map_err(|_| format!("Byzantine index {s:?} is not a number"))
+                })
                 .collect::<Result<_, _>>()?;
         }
         if let Some(b) = &self.behaviour {
@@ -155,7 +164,11 @@ impl ModelArgs {
             c.votes = match v.as_str() {
                 "single" => VoteDelivery::Single,
                 "batched" => VoteDelivery::Batched,
-                other => return Err(format!("unknown vote delivery {other:?}: expected single or batched")),
+                other => {
+                    return Err(format!(
+                        "unknown vote delivery {other:?}: expected single or batched"
+                    ))
+                }
             };
         }
         c.phase1 |= self.phase1;
@@ -207,13 +220,19 @@ fn main() -> ExitCode {
                 "bfs" => Strategy::Bfs,
                 "dfs" => Strategy::Dfs,
                 "simulation" => Strategy::Simulation,
-                other => return usage_error(&format!("unknown strategy {other:?}: expected bfs, dfs or simulation")),
+                other => {
+                    return usage_error(&format!(
+                        "unknown strategy {other:?}: expected bfs, dfs or simulation"
+                    ))
+                }
             };
             if threads == 0 || threads > 256 {
                 return usage_error("--threads must be 1 to 256");
             }
             if strategy == Strategy::Simulation && timeout.is_none() && max_depth.is_none() {
-                return usage_error("simulation never ends on its own: give --timeout or --max-depth");
+                return usage_error(
+                    "simulation never ends on its own: give --timeout or --max-depth",
+                );
             }
             let opts = Options {
                 strategy,
@@ -229,11 +248,16 @@ fn main() -> ExitCode {
                 Err(e) => return usage_error(&e.to_string()),
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("serializable"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("serializable")
+                );
             } else {
                 print!("{}", check::render(&report));
             }
-            if report.properties.iter().any(|v| v.status == "violated") || report.acyclicity_violation.is_some() {
+            if report.properties.iter().any(|v| v.status == "violated")
+                || report.acyclicity_violation.is_some()
+            {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -253,7 +277,10 @@ fn main() -> ExitCode {
                 Ok(m) => m,
                 Err(e) => return usage_error(&e.to_string()),
             };
-            eprintln!("Explorer for `{}` on http://{addr}/ (Ctrl-C to stop)", cfg.name);
+            eprintln!(
+                "Explorer for `{}` on http://{addr}/ (Ctrl-C to stop)",
+                cfg.name
+            );
             use stateright::Model;
             model.checker().serve(addr.as_str());
             ExitCode::SUCCESS

@@ -4,7 +4,9 @@
 
 use crate::actor::{sign_proposal, Adversary, Honest, McActor, McState, Packet};
 use crate::config::{ConfigError, ModelConfig, Network, VoteDelivery};
-use stateright::actor::{ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork};
+use stateright::actor::{
+    ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork,
+};
 use stateright::{Model, Path, Property};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +18,11 @@ use time_consensus::node::{Decision, Input, NodeState, StartHeight, Timer};
 use time_consensus::primitives::Hash32;
 use time_consensus::vote::Step;
 use time_consensus::Amendment;
+
+/// (attempt, step, block) of a vote.
+type VoteKey = (u32, Step, Hash32);
+/// A pending vote: voter's canonical position, sender, message.
+type Pending = (usize, Id, Packet);
 
 /// A state of the whole system.
 pub type State = ActorModelState<McActor, ()>;
@@ -66,7 +73,10 @@ pub struct Info {
 impl Info {
     /// A block's readable name.
     pub fn label(&self, h: &Hash32) -> String {
-        self.labels.get(h).cloned().unwrap_or_else(|| format!("{h:?}"))
+        self.labels
+            .get(h)
+            .cloned()
+            .unwrap_or_else(|| format!("{h:?}"))
     }
 }
 
@@ -84,7 +94,12 @@ impl TcModel {
         let built = cfg.build()?;
         let n = cfg.tiers.len();
         let ids: Vec<Id> = (0..n).map(Id::from).collect();
-        let peers = |i: usize| ids.iter().copied().filter(|j| usize::from(*j) != i).collect::<Vec<_>>();
+        let peers = |i: usize| {
+            ids.iter()
+                .copied()
+                .filter(|j| usize::from(*j) != i)
+                .collect::<Vec<_>>()
+        };
         // A scratch run of node 0 exposes the height's leaders and blocks.
         let ctx0 = &built.contexts[0];
         let mut scratch = NodeState::new(built.tip);
@@ -98,7 +113,9 @@ impl TcModel {
             }),
             &mut sink,
         );
-        let round = scratch.round().expect("a presynchronized start opens the height");
+        let round = scratch
+            .round()
+            .expect("a presynchronized start opens the height");
         let bc = round.height_ctx().block_context().clone();
         let orch = cfg.orchestrator();
         let leader_of = |a: u32| {
@@ -116,20 +133,38 @@ impl TcModel {
             let p = plan(cfg.rules, &orch, a);
             let Some(l) = leader_of(a) else { continue };
             let id = built.registry.member(l).node_id.clone();
-            let prefix = if p.kind == BlockKind::RewardOnly { "R" } else { "B" };
+            let prefix = if p.kind == BlockKind::RewardOnly {
+                "R"
+            } else {
+                "B"
+            };
             let mut add = |block: Block, label: String| {
                 let h = block.hash();
                 labels.entry(h).or_insert(label);
-                let block = valid_blocks.entry(h).or_insert_with(|| Arc::new(block)).clone();
+                let block = valid_blocks
+                    .entry(h)
+                    .or_insert_with(|| Arc::new(block))
+                    .clone();
                 block
             };
             if cfg.is_honest(l) {
-                add(bc.build(p.kind, &id, &built.mempool), format!("{prefix}{a}·{id}"));
+                add(
+                    bc.build(p.kind, &id, &built.mempool),
+                    format!("{prefix}{a}·{id}"),
+                );
             } else if a <= cfg.max_attempt && !cfg.behaviour.is_silent() {
-                let mut blocks = vec![add(bc.build(p.kind, &id, &built.mempool), format!("{prefix}{a}·{id}"))];
+                let mut blocks = vec![add(
+                    bc.build(p.kind, &id, &built.mempool),
+                    format!("{prefix}{a}·{id}"),
+                )];
                 if cfg.behaviour.equivocate && p.kind == BlockKind::Normal {
-                    let alt = [Transaction::transfer(format!("equivocation-{a}").as_bytes())];
-                    blocks.push(add(bc.build(p.kind, &id, &alt), format!("{prefix}{a}'·{id}")));
+                    let alt = [Transaction::transfer(
+                        format!("equivocation-{a}").as_bytes(),
+                    )];
+                    blocks.push(add(
+                        bc.build(p.kind, &id, &alt),
+                        format!("{prefix}{a}'·{id}"),
+                    ));
                 }
                 for block in blocks {
                     byz_proposals.entry(l).or_default().push(Proposal {
@@ -270,7 +305,10 @@ impl TcModel {
                 }
                 if let Some(t) = then {
                     let base = cur.as_ref().unwrap_or(state);
-                    if let Some(next) = self.inner.next_state(base, ActorModelAction::Timeout(*dst, *t)) {
+                    if let Some(next) = self
+                        .inner
+                        .next_state(base, ActorModelAction::Timeout(*dst, *t))
+                    {
                         cur = Some(next);
                     }
                 }
@@ -292,14 +330,18 @@ impl TcModel {
             let weights = round.height_ctx().weights();
             let q = weights.quorum();
             let registry = &self.info.registry;
-            let mut groups: BTreeMap<(u32, Step, Hash32), Vec<(usize, Id, Packet)>> = BTreeMap::new();
+            let mut groups: BTreeMap<VoteKey, Vec<Pending>> = BTreeMap::new();
             for env in state.network.iter_deliverable() {
                 if usize::from(env.dst) != x {
                     continue;
                 }
-                let Message::Vote(sv) = env.msg.msg() else { continue };
+                let Message::Vote(sv) = env.msg.msg() else {
+                    continue;
+                };
                 let v = &sv.vote;
-                let Some(pos) = registry.position_of(&v.voter) else { continue };
+                let Some(pos) = registry.position_of(&v.voter) else {
+                    continue;
+                };
                 let tally = round.tally(v.attempt, v.step);
                 if tally.is_some_and(|t| t.get(pos).is_some() || t.quorum_block(q).is_some())
                     || !round.blocks().contains_key(&v.block_hash)
@@ -313,17 +355,22 @@ impl TcModel {
                 }
             }
             for ((attempt, step, block), cands) in groups {
-                let have = round.tally(attempt, step).map_or(0, |t| t.weight_of(&block));
+                let have = round
+                    .tally(attempt, step)
+                    .map_or(0, |t| t.weight_of(&block));
                 let n = cands.len().min(16);
                 for mask in 1u32..(1 << n) {
-                    let chosen: Vec<&(usize, Id, Packet)> =
-                        (0..n).filter(|i| mask & (1 << i) != 0).map(|i| &cands[i]).collect();
+                    let chosen: Vec<&(usize, Id, Packet)> = (0..n)
+                        .filter(|i| mask & (1 << i) != 0)
+                        .map(|i| &cands[i])
+                        .collect();
                     let total: u64 = have + chosen.iter().map(|c| weights.weight(c.0)).sum::<u64>();
                     if total < q {
                         continue;
                     }
                     // The vote that completes the quorum goes last.
-                    let Some(last) = chosen.iter().position(|c| total - weights.weight(c.0) < q) else {
+                    let Some(last) = chosen.iter().position(|c| total - weights.weight(c.0) < q)
+                    else {
                         continue;
                     };
                     let mut votes: Vec<(Id, Packet)> = chosen
@@ -350,11 +397,17 @@ impl TcModel {
         let timers: Vec<(Id, Timer)> = actions
             .iter()
             .filter_map(|a| match a {
-                Action::Actor(ActorModelAction::Timeout(id, t @ Timer::VotingWindow { .. })) => Some((*id, *t)),
+                Action::Actor(ActorModelAction::Timeout(id, t @ Timer::VotingWindow { .. })) => {
+                    Some((*id, *t))
+                }
                 _ => None,
             })
             .collect();
-        let pooled = !self.info.cfg.rules.has(time_consensus::Amendment::RegistryWeights);
+        let pooled = !self
+            .info
+            .cfg
+            .rules
+            .has(time_consensus::Amendment::RegistryWeights);
         for (id, timer) in timers {
             let x = usize::from(id);
             let Some(round) = state.actor_states[x].node().and_then(NodeState::round) else {
@@ -365,16 +418,25 @@ impl TcModel {
                 if usize::from(env.dst) != x {
                     continue;
                 }
-                let Message::Vote(sv) = env.msg.msg() else { continue };
+                let Message::Vote(sv) = env.msg.msg() else {
+                    continue;
+                };
                 let v = &sv.vote;
-                let Some(pos) = self.info.registry.position_of(&v.voter) else { continue };
+                let Some(pos) = self.info.registry.position_of(&v.voter) else {
+                    continue;
+                };
                 let counted = if pooled {
                     round.pooled_votes().contains_key(&v.voter)
                 } else {
-                    round.tally(v.attempt, v.step).is_some_and(|t| t.get(pos).is_some())
+                    round
+                        .tally(v.attempt, v.step)
+                        .is_some_and(|t| t.get(pos).is_some())
                 };
                 if !counted {
-                    by_voter.entry(pos).or_default().push((env.src, env.msg.clone()));
+                    by_voter
+                        .entry(pos)
+                        .or_default()
+                        .push((env.src, env.msg.clone()));
                 }
             }
             // Every combination of "none, or one of this voter's votes".
@@ -423,12 +485,19 @@ pub fn actor_progress(s: &McState) -> [u64; 4] {
 /// returns to a state: the graph is acyclic. Returns what went wrong.
 pub fn check_progress(before: &State, after: &State) -> Result<(), String> {
     let mut changed = 0;
-    for (i, (a, b)) in before.actor_states.iter().zip(&after.actor_states).enumerate() {
+    for (i, (a, b)) in before
+        .actor_states
+        .iter()
+        .zip(&after.actor_states)
+        .enumerate()
+    {
         if a != b {
             changed += 1;
             let (pa, pb) = (actor_progress(a), actor_progress(b));
             if pb <= pa {
-                return Err(format!("actor {i} changed but its progress went {pa:?} -> {pb:?}"));
+                return Err(format!(
+                    "actor {i} changed but its progress went {pa:?} -> {pb:?}"
+                ));
             }
         }
     }
@@ -456,7 +525,13 @@ impl Model for TcModel {
             }
             actions.push(Action::Actor(a));
         }
-        if batched && self.info.cfg.rules.has(time_consensus::Amendment::TwoStepLocking) {
+        if batched
+            && self
+                .info
+                .cfg
+                .rules
+                .has(time_consensus::Amendment::TwoStepLocking)
+        {
             self.vote_batches(state, actions);
         } else if batched {
             self.seed_vote_batches(state, actions);
@@ -464,7 +539,9 @@ impl Model for TcModel {
         if self.gst().is_some() && self.info.cfg.lose_proposals {
             // A leader's proposal may be lost on its way to any node.
             for env in state.network.iter_deliverable() {
-                if self.info.cfg.is_honest(usize::from(env.src)) && matches!(env.msg.msg(), Message::Proposal(_)) {
+                if self.info.cfg.is_honest(usize::from(env.src))
+                    && matches!(env.msg.msg(), Message::Proposal(_))
+                {
                     actions.push(Action::Actor(ActorModelAction::Drop(env.to_cloned_msg())));
                 }
             }
@@ -476,22 +553,44 @@ impl Model for TcModel {
         if !actions.iter().any(gated) {
             return;
         }
-        // A synchronous timer waits while any delivery of honest messages, or
-        // any timer of an attempt before stabilization, would still change
-        // something. Byzantine messages do not hold timers back: a Byzantine
-        // node chooses when to send, so it may send after any timeout.
+        // A synchronous timer waits while any delivery, or any timer of an
+        // attempt before stabilization, would still change something. A
+        // Byzantine node configured `late` chooses when to send, so its
+        // messages hold no timer back.
+        let late =
+            |src: &Id| self.info.cfg.behaviour.late && !self.info.cfg.is_honest(usize::from(*src));
         let busy = actions.iter().any(|a| match a {
             Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => false,
             Action::Actor(ActorModelAction::Drop(_)) => false,
-            Action::Actor(ActorModelAction::Deliver { src, .. }) if !self.info.cfg.is_honest(usize::from(*src)) => false,
-            Action::Votes { votes, .. } if votes.iter().any(|(src, _)| !self.info.cfg.is_honest(usize::from(*src))) => {
-                false
-            }
+            Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
+            Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
             _ => self.apply(state, a).is_some(),
         });
         if busy {
             actions.retain(|a| !gated(a));
+            return;
         }
+        // Timeouts outlast message delays and start together, so no honest
+        // node times out of attempt `a` while another has not reached it.
+        let slowest = self
+            .info
+            .honest
+            .iter()
+            .filter_map(|&i| state.actor_states[i].node().and_then(NodeState::round))
+            .map(|r| {
+                if r.started() {
+                    i64::from(r.attempt())
+                } else {
+                    -1
+                }
+            })
+            .min();
+        actions.retain(|a| match a {
+            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => {
+                t.attempt().map_or(-1, i64::from) <= slowest.unwrap_or(i64::MAX)
+            }
+            _ => true,
+        });
     }
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
@@ -533,16 +632,33 @@ impl Model for TcModel {
             props.push(Property::eventually("emergency liveness", liveness));
         }
         let orch = cfg.orchestrator();
-        let plans: Vec<_> = (0..=cfg.max_attempt).map(|a| plan(cfg.rules, &orch, a)).collect();
-        props.push(Property::sometimes("finalized in attempt 0", in_first_attempt));
-        if plans.iter().any(|p| p.attempt > 0 && p.kind == BlockKind::Normal) {
-            props.push(Property::sometimes("finalized after a rotation", after_rotation));
+        let plans: Vec<_> = (0..=cfg.max_attempt)
+            .map(|a| plan(cfg.rules, &orch, a))
+            .collect();
+        props.push(Property::sometimes(
+            "finalized in attempt 0",
+            in_first_attempt,
+        ));
+        if plans
+            .iter()
+            .any(|p| p.attempt > 0 && p.kind == BlockKind::Normal)
+        {
+            props.push(Property::sometimes(
+                "finalized after a rotation",
+                after_rotation,
+            ));
         }
         if plans.iter().any(|p| p.kind == BlockKind::RewardOnly) {
-            props.push(Property::sometimes("finalized a reward-only block", reward_only));
+            props.push(Property::sometimes(
+                "finalized a reward-only block",
+                reward_only,
+            ));
         }
         if plans.iter().any(|p| p.kind == BlockKind::Emergency) {
-            props.push(Property::sometimes("finalized the emergency block", emergency));
+            props.push(Property::sometimes(
+                "finalized the emergency block",
+                emergency,
+            ));
         }
         props
     }
@@ -560,7 +676,8 @@ fn agreement(m: &TcModel, s: &State) -> bool {
 fn validity(m: &TcModel, s: &State) -> bool {
     m.decisions(s).iter().all(|(_, d)| {
         m.info.valid_blocks.get(&d.hash).is_some_and(|b| {
-            b.header.height == 1 && b.header.previous_hash == time_consensus::sim::genesis_tip().hash
+            b.header.height == 1
+                && b.header.previous_hash == time_consensus::sim::genesis_tip().hash
         })
     })
 }
@@ -581,11 +698,15 @@ fn after_rotation(m: &TcModel, s: &State) -> bool {
 }
 
 fn reward_only(m: &TcModel, s: &State) -> bool {
-    m.decisions(s).iter().any(|(_, d)| d.kind == BlockKind::RewardOnly)
+    m.decisions(s)
+        .iter()
+        .any(|(_, d)| d.kind == BlockKind::RewardOnly)
 }
 
 fn emergency(m: &TcModel, s: &State) -> bool {
-    m.decisions(s).iter().any(|(_, d)| d.kind == BlockKind::Emergency)
+    m.decisions(s)
+        .iter()
+        .any(|(_, d)| d.kind == BlockKind::Emergency)
 }
 
 /// The step kinds, for readable traces.

@@ -32,13 +32,22 @@ pub fn describe_message(info: &Info, m: &Message) -> String {
         }
         Message::Vote(v) => {
             let v = &v.vote;
-            let mut s = format!("{} vote for {} in attempt {}", step_name(v.step), info.label(&v.block_hash), v.attempt);
+            let mut s = format!(
+                "{} vote for {} in attempt {}",
+                step_name(v.step),
+                info.label(&v.block_hash),
+                v.attempt
+            );
             if !v.approve {
                 s.push_str(" (against)");
             }
             if info.cfg.behaviour.inflate_weight
                 && v.weight == 1000
-                && info.cfg.byzantine.iter().any(|&i| format!("mn{i:03}") == v.voter.as_str())
+                && info
+                    .cfg
+                    .byzantine
+                    .iter()
+                    .any(|&i| format!("mn{i:03}") == v.voter.as_str())
             {
                 s.push_str(&format!(" declaring weight {}", v.weight));
             }
@@ -64,7 +73,9 @@ fn describe_timer(t: &Timer) -> String {
     match t {
         Timer::Heartbeat { .. } => "the heartbeat timeout fires".into(),
         Timer::Leader { attempt, .. } => format!("the leader timeout of attempt {attempt} fires"),
-        Timer::VotingWindow { attempt, .. } => format!("the voting window of attempt {attempt} closes"),
+        Timer::VotingWindow { attempt, .. } => {
+            format!("the voting window of attempt {attempt} closes")
+        }
         Timer::Attempt { attempt, .. } => format!("the timeout of attempt {attempt} fires"),
     }
 }
@@ -76,9 +87,19 @@ pub fn describe_action(info: &Info, a: &Action) -> String {
         Action::Votes { dst, votes, then } => {
             let parts: Vec<String> = votes
                 .iter()
-                .map(|(src, m)| format!("{} ({})", actor_name(info, *src), describe_message(info, m.msg())))
+                .map(|(src, m)| {
+                    format!(
+                        "{} ({})",
+                        actor_name(info, *src),
+                        describe_message(info, m.msg())
+                    )
+                })
                 .collect();
-            let mut s = format!("{} receives {}", actor_name(info, *dst), parts.join(", then "));
+            let mut s = format!(
+                "{} receives {}",
+                actor_name(info, *dst),
+                parts.join(", then ")
+            );
             if let Some(t) = then {
                 s.push_str(&format!("; then {}", describe_timer(t)));
             }
@@ -101,7 +122,9 @@ fn describe_actor_action(info: &Info, a: &ActorAction) -> String {
             actor_name(info, env.dst),
             describe_message(info, env.msg.msg())
         ),
-        ActorModelAction::Timeout(id, t) => format!("{}: {}", actor_name(info, *id), describe_timer(t)),
+        ActorModelAction::Timeout(id, t) => {
+            format!("{}: {}", actor_name(info, *id), describe_timer(t))
+        }
         other => format!("{other:?}"),
     }
 }
@@ -119,11 +142,22 @@ pub struct TraceStep {
 
 fn effects(info: &Info, before: &State, after: &State) -> Vec<String> {
     let mut out = Vec::new();
-    for (i, (a, b)) in before.actor_states.iter().zip(&after.actor_states).enumerate() {
-        let (Some(a), Some(b)) = (a.node(), b.node()) else { continue };
+    for (i, (a, b)) in before
+        .actor_states
+        .iter()
+        .zip(&after.actor_states)
+        .enumerate()
+    {
+        let (Some(a), Some(b)) = (a.node(), b.node()) else {
+            continue;
+        };
         let name = actor_name(info, Id::from(i));
         if let Some(d) = b.last_decision().filter(|_| a.last_decision().is_none()) {
-            let how = if d.unilateral { ", without a single vote" } else { "" };
+            let how = if d.unilateral {
+                ", without a single vote"
+            } else {
+                ""
+            };
             out.push(format!(
                 "{name} FINALIZES {} ({:?} block, attempt {}{how})",
                 info.label(&d.hash),
@@ -136,7 +170,9 @@ fn effects(info: &Info, before: &State, after: &State) -> Vec<String> {
             out.push(format!("{name} gives the height up"));
             continue;
         }
-        let (Some(ra), Some(rb)) = (a.round(), b.round()) else { continue };
+        let (Some(ra), Some(rb)) = (a.round(), b.round()) else {
+            continue;
+        };
         if rb.attempt() != ra.attempt() {
             out.push(format!("{name} moves to attempt {}", rb.attempt()));
         }
@@ -181,8 +217,16 @@ pub fn outcome(model: &TcModel, state: &State) -> Vec<String> {
         .iter()
         .map(|&i| {
             let name = actor_name(&model.info, Id::from(i));
-            match state.actor_states[i].node().and_then(NodeState::last_decision) {
-                Some(d) => format!("{name}: {} ({:?}, attempt {})", model.info.label(&d.hash), d.kind, d.attempt),
+            match state.actor_states[i]
+                .node()
+                .and_then(NodeState::last_decision)
+            {
+                Some(d) => format!(
+                    "{name}: {} ({:?}, attempt {})",
+                    model.info.label(&d.hash),
+                    d.kind,
+                    d.attempt
+                ),
                 None => format!("{name}: undecided"),
             }
         })

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::hash::{Hash, Hasher};
 use time_consensus::fallback::BlockKind;
 use time_consensus::primitives::Hash32;
-use time_consensus_model::config::{Byzantine, ModelConfig, Network, VoteDelivery};
+use time_consensus_model::config::{ModelConfig, Network, VoteDelivery};
 use time_consensus_model::TcModel;
 
 type Outcome = Vec<Option<(Hash32, u32, BlockKind)>>;
@@ -55,21 +55,25 @@ fn same_outcomes(mut cfg: ModelConfig) {
     cfg.votes = VoteDelivery::Batched;
     let (batched, batched_states) = outcomes(&cfg);
     assert_eq!(single, batched, "{}", cfg.name);
-    assert!(batched_states < single_states, "{batched_states} vs {single_states}");
+    assert!(
+        batched_states < single_states,
+        "{batched_states} vs {single_states}"
+    );
     assert!(single.len() > 1, "a trivial comparison");
 }
 
 #[test]
 fn batched_votes_reach_the_same_outcomes_under_the_reference_rules() {
-    // Active Byzantine, partial synchrony, one attempt.
-    let mut cfg = ModelConfig::preset("quick").unwrap();
-    cfg.max_attempt = 0;
-    same_outcomes(cfg);
+    // Asynchrony, an equivocating Byzantine voting for everything.
+    same_outcomes(ModelConfig::preset("reference-async-active").unwrap());
     // Asynchrony with timeouts into a second attempt, withholding Byzantine.
     let mut cfg = ModelConfig::preset("reference-async").unwrap();
     cfg.max_attempt = 1;
-    cfg.behaviour = Byzantine::SILENT;
-    cfg.network = Network::Async;
+    same_outcomes(cfg);
+    // Synchronous timers, lost proposals, an active Byzantine, two attempts.
+    let mut cfg = ModelConfig::preset("reference-active").unwrap();
+    cfg.max_attempt = 1;
+    assert_eq!(cfg.network, Network::Gst(0));
     same_outcomes(cfg);
 }
 

@@ -13,10 +13,10 @@ pub mod blocks;
 pub mod exec;
 pub mod format;
 pub mod generate;
+pub mod model_traces;
 pub mod run;
 pub mod suites;
 pub mod traces;
-pub mod model_traces;
 
 pub use format::{Case, Suite, FORMAT_VERSION};
 pub use generate::Generated;

@@ -6,7 +6,7 @@
 use super::format::{Member, Origin, TraceSetup};
 use super::generate::Gen;
 use crate::check::find_paths;
-use crate::config::{Byzantine, ModelConfig, Network};
+use crate::config::ModelConfig;
 use crate::model::{Action, State, TcModel};
 use crate::trace::{actor_name, describe_action};
 use serde_json::Value;
@@ -26,20 +26,12 @@ const SEARCHES: &[(&str, &[&str], &[&str])] = &[
     ("seed-flaw4", &["agreement"], &["S7.2", "S7.3"]),
     ("reference-A4", &["agreement"], &["R6.2", "R7.1", "S7.3"]),
     ("reference-tight", &["agreement"], &["R5.3", "R5.7", "R7.4"]),
+    (
+        "reference-gst-one-emergency",
+        &["emergency liveness"],
+        &["R7.2", "R7.3", "R6.3", "R6.4"],
+    ),
 ];
-
-/// The reference configuration whose `sometimes` paths are exported.
-pub fn endings_config() -> ModelConfig {
-    ModelConfig {
-        name: "endings".into(),
-        byzantine: vec![3],
-        behaviour: Byzantine::SILENT,
-        max_leader_rotations: 1,
-        max_attempt: 4,
-        network: Network::Gst(3),
-        ..ModelConfig::preset("reference").expect("preset")
-    }
-}
 
 const ENDINGS: &[&str] = &[
     "finalized in attempt 0",
@@ -56,8 +48,8 @@ pub fn model_traces(g: &mut Gen) {
     }
     export(
         g,
-        &endings_config(),
-        "endings",
+        &ModelConfig::preset("reference").expect("preset"),
+        "reference",
         ENDINGS,
         &["R7.1", "R7.2", "R7.3", "R7.4", "R6.5"],
     );
@@ -65,7 +57,13 @@ pub fn model_traces(g: &mut Gen) {
 
 fn slug(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect::<String>()
         .split('_')
         .filter(|p| !p.is_empty())
@@ -90,26 +88,27 @@ fn export(g: &mut Gen, cfg: &ModelConfig, preset: &str, props: &[&'static str], 
                 scheme: SignatureScheme::Symbolic,
                 secret_seed: sha256(label.as_bytes()),
                 key_label: Some(label),
-                masternodes: model.info.registry.members().iter().map(Member::from).collect(),
+                masternodes: model
+                    .info
+                    .registry
+                    .members()
+                    .iter()
+                    .map(Member::from)
+                    .collect(),
                 config: cfg.orchestrator(),
                 tip: genesis_tip(),
             };
-            let what = if prop == "agreement" {
-                "the counterexample to agreement"
+            let what = if ENDINGS.contains(&prop.as_str()) {
+                format!("the example of `{prop}`")
             } else {
-                "the example of"
+                format!("the counterexample to `{prop}`")
             };
             let description = format!(
-                "Exported from the model checker (`tcm check --config {preset}`): {what}{} as {name} lived it. The node's inputs along the path, replayed on a fresh node.",
-                if prop == "agreement" { String::new() } else { format!(" `{prop}`") }
+                "Exported from the model checker (`tcm check --config {preset}`): {what} as {name} lived it. The node's inputs along the path, replayed on a fresh node."
             );
             let origin = Origin {
                 tool: "tcm check".into(),
-                model_config: Some(if preset == "endings" {
-                    serde_json::to_value(cfg).unwrap_or(Value::Null)
-                } else {
-                    Value::String(preset.into())
-                }),
+                model_config: Some(Value::String(preset.into())),
                 property: Some(prop.clone()),
                 path: Some(words.clone()),
                 actor: Some(name.clone()),
@@ -129,7 +128,11 @@ fn export(g: &mut Gen, cfg: &ModelConfig, preset: &str, props: &[&'static str], 
 
 /// What each honest node received along `path`: its start, then every
 /// message delivered to it and every timer it fired, in order.
-fn inputs_per_actor(model: &TcModel, cfg: &ModelConfig, path: &[(State, Option<Action>)]) -> BTreeMap<usize, Vec<Input>> {
+fn inputs_per_actor(
+    model: &TcModel,
+    cfg: &ModelConfig,
+    path: &[(State, Option<Action>)],
+) -> BTreeMap<usize, Vec<Input>> {
     let mut inputs: BTreeMap<usize, Vec<Input>> = model
         .info
         .honest
@@ -152,7 +155,9 @@ fn inputs_per_actor(model: &TcModel, cfg: &ModelConfig, path: &[(State, Option<A
     };
     for (_, action) in path {
         match action {
-            Some(Action::Actor(ActorModelAction::Deliver { dst, msg, .. })) => push(*dst, Input::Message(msg.msg().clone())),
+            Some(Action::Actor(ActorModelAction::Deliver { dst, msg, .. })) => {
+                push(*dst, Input::Message(msg.msg().clone()))
+            }
             Some(Action::Actor(ActorModelAction::Timeout(id, t))) => push(*id, Input::Timer(*t)),
             Some(Action::Votes { dst, votes, then }) => {
                 for (_, m) in votes {
