@@ -70,8 +70,9 @@ fn batched_votes_reach_the_same_outcomes_under_the_reference_rules() {
     let mut cfg = ModelConfig::preset("reference-async").unwrap();
     cfg.max_attempt = 1;
     same_outcomes(cfg);
-    // Synchronous timers, lost proposals, an active Byzantine, two attempts.
-    let mut cfg = ModelConfig::preset("reference-active").unwrap();
+    // Synchronous timers, lost proposals, a withholding Byzantine, two
+    // attempts.
+    let mut cfg = ModelConfig::preset("reference").unwrap();
     cfg.max_attempt = 1;
     assert_eq!(cfg.network, Network::Gst(0));
     same_outcomes(cfg);
