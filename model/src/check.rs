@@ -6,7 +6,7 @@ use crate::model::TcModel;
 use crate::trace::{outcome, trace_steps, TraceStep};
 use serde::{Deserialize, Serialize};
 use stateright::{Checker, Expectation, Model, UniformChooser};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -155,13 +155,19 @@ fn finish<C: Checker<TcModel>>(
     start: Instant,
 ) -> Report {
     let mut last = Instant::now();
+    // A terminal gets one line redrawn; a log gets one line per report.
+    let (start_of_line, end_of_line) = if std::io::stderr().is_terminal() {
+        ("\r", "")
+    } else {
+        ("", "\n")
+    };
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
         if opts.progress && last.elapsed() >= Duration::from_secs(1) {
             last = Instant::now();
             let secs = start.elapsed().as_secs_f64();
             eprint!(
-                "\r  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s ",
+                "{start_of_line}  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s {end_of_line}",
                 secs,
                 checker.state_count(),
                 checker.unique_state_count(),
@@ -171,7 +177,7 @@ fn finish<C: Checker<TcModel>>(
             let _ = std::io::stderr().flush();
         }
     }
-    if opts.progress {
+    if opts.progress && end_of_line.is_empty() {
         eprintln!();
     }
     let seconds = start.elapsed().as_secs_f64();

@@ -355,6 +355,18 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "reference-third",
+        about: "reference rules under full asynchrony, masternodes weighing 2/2/1/1, the first Bronze one (exactly a third) Byzantine and active: agreement breaks at the bound itself",
+        build: || ModelConfig {
+            tiers: vec![Tier::Bronze, Tier::Bronze, Tier::Free, Tier::Free],
+            byzantine: vec![0],
+            behaviour: Byzantine::ACTIVE,
+            max_attempt: 1,
+            network: Network::Async,
+            ..base("reference-third", Rules::Reference)
+        },
+    },
+    Preset {
         name: "seed",
         about: "the deployed rules, 4 honest masternodes, ladder to the emergency block: agreement breaks",
         build: || ModelConfig {

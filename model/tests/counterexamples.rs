@@ -167,3 +167,29 @@ fn a_byzantine_third_or_more_breaks_the_reference_rules() {
     );
     assert_eq!(r.config.byzantine_share(), (8, 15));
 }
+
+#[test]
+fn a_byzantine_third_exactly_breaks_the_reference_rules() {
+    // Weights 2/2/1/1, quorum 4 of 6: the Byzantine Bronze (exactly a third)
+    // completes a quorum with the honest Bronze for B0 and another with the
+    // two Free masternodes for B1; the honest parts do not intersect.
+    let r = check("reference-third");
+    assert_eq!(r.config.byzantine_share(), (2, 6));
+    assert_violated(
+        &r,
+        &[
+            "mn001 → mn000*: proposal of B0·mn001 for attempt 0",
+            "mn002: the timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn003: the timeout of attempt 0 fires ⇒ mn003 moves to attempt 1",
+            "mn003 → mn000*: proposal of B1·mn003 for attempt 1",
+            "mn003 → mn002: proposal of B1·mn003 for attempt 1 ⇒ mn002 votes in attempt 1",
+            "mn001 receives mn000* (approve vote for B0·mn001 in attempt 0) ⇒ mn001 locks on B0·mn001 (attempt 0)",
+            "mn002 receives mn000* (approve vote for B1·mn003 in attempt 1), then mn003 (approve vote for B1·mn003 in attempt 1) ⇒ mn002 locks on B1·mn003 (attempt 1)",
+            "mn002 → mn003: approve certificate for B1·mn003 in attempt 1 (3 votes) ⇒ mn003 locks on B1·mn003 (attempt 1)",
+            "mn003 receives mn002 (commit vote for B1·mn003 in attempt 1), then mn000* (commit vote for B1·mn003 in attempt 1) ⇒ mn003 FINALIZES B1·mn003 (Normal block, attempt 1)",
+            "mn001 receives mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
+        ],
+        "mn001: B0·mn001 (Normal, attempt 0); mn002: undecided; mn003: B1·mn003 (Normal, attempt 1)",
+        535899,
+    );
+}
