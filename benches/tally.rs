@@ -9,11 +9,10 @@
 //!
 //! - `reference_each`, `reference_batch`: `tally_signed` with one
 //!   `verify_strict` per vote, or one batch: resolving every voter id,
-//!   checking height/attempt/step, computing the signing bytes, verifying,
-//!   counting and deciding. It decodes the voters' keys on every call.
-//! - `prepared_each`, `prepared_batch`: the same tally on `HeightVoters`,
-//!   whose keys are decoded once per height (as the weights are).
-//! - `decode_keys`: that once-per-height decoding, `HeightVoters::new`.
+//!   checking height/attempt/step, computing the signing bytes, verifying
+//!   with the keys the registry decoded once, counting and deciding.
+//! - `registry`: building the registry of the height (validating and
+//!   decoding every key), done once per masternode set, not per tally.
 //! - `reference_trusted`: `tally_signed` with `Verification::Trusted`
 //!   (resolves voter ids and checks the vote fields, no signatures).
 //! - `verified`: `tally_verified` on the votes as `(canonical position,
@@ -40,7 +39,7 @@ use time_consensus::election::HeightWeights;
 use time_consensus::registry::{Registry, Tier};
 use time_consensus::sim::{test_network, SplitMix64};
 use time_consensus::tally::{
-    seed_check_consensus, tally_signed, tally_verified, HeightVoters, TallyOutcome, Verification,
+    seed_check_consensus, tally_signed, tally_verified, TallyOutcome, Verification,
 };
 use time_consensus::vote::{SignedVote, Step, Vote};
 use time_consensus::{Date, Hash32};
@@ -174,18 +173,6 @@ fn bench(c: &mut Criterion) {
                 f
             })
         };
-        // The keys decoded once per height, as a node would hold them.
-        let voters_cell = OnceCell::new();
-        let voters = || {
-            voters_cell.get_or_init(|| {
-                let f = fixture();
-                let voters = HeightVoters::new(&f.registry, &f.weights);
-                for v in [Verification::Each, Verification::Batch] {
-                    f.check(&voters.tally(HEIGHT, ATTEMPT, STEP, &f.votes, v));
-                }
-                voters
-            })
-        };
         let mut g = c.benchmark_group(format!("tally_{n}"));
         g.throughput(Throughput::Elements(n as u64));
 
@@ -193,18 +180,6 @@ fn bench(c: &mut Criterion) {
         g.sample_size(10);
         g.warm_up_time(Duration::from_millis(500));
         g.measurement_time(Duration::from_secs(if n >= 10_000 { 2 } else { 3 }));
-        g.bench_function("prepared_batch", |b| {
-            let (f, voters) = (fixture(), voters());
-            b.iter(|| {
-                voters.tally(
-                    HEIGHT,
-                    ATTEMPT,
-                    STEP,
-                    black_box(&f.votes),
-                    Verification::Batch,
-                )
-            })
-        });
         g.bench_function("floor_verify_batch", |b| {
             let f = fixture();
             b.iter(|| f.floor_verify_batch())
@@ -214,21 +189,10 @@ fn bench(c: &mut Criterion) {
             let f = fixture();
             b.iter(|| f.signed(Verification::Batch))
         });
-        g.bench_function("decode_keys", |b| {
+        g.bench_function("registry", |b| {
             let f = fixture();
-            b.iter(|| HeightVoters::new(black_box(&f.registry), &f.weights))
-        });
-        g.bench_function("prepared_each", |b| {
-            let (f, voters) = (fixture(), voters());
-            b.iter(|| {
-                voters.tally(
-                    HEIGHT,
-                    ATTEMPT,
-                    STEP,
-                    black_box(&f.votes),
-                    Verification::Each,
-                )
-            })
+            let members = f.registry.members().to_vec();
+            b.iter(|| Registry::new(SignatureScheme::Ed25519, black_box(members.clone())).unwrap())
         });
         g.bench_function("reference_each", |b| {
             let f = fixture();
@@ -274,9 +238,7 @@ fn main() {
         &[
             ("reference_each", verify),
             ("reference_batch", verify),
-            ("prepared_each", verify),
-            ("prepared_batch", verify),
-            ("decode_keys", verify),
+            ("registry", verify),
             ("reference_trusted", sum),
             ("verified", sum),
         ],

@@ -203,12 +203,7 @@ pub fn verify_certificate(
                 voter: v.voter.clone(),
             });
         }
-        if !already_verified(pos, sv)
-            && !registry.scheme().verify(
-                &registry.at_position(pos).public_key,
-                &v.signing_bytes(),
-                &sv.signature,
-            )
+        if !already_verified(pos, sv) && !registry.verify_at(pos, &v.signing_bytes(), &sv.signature)
         {
             return Err(CertificateError::BadSignature {
                 index,

@@ -767,8 +767,7 @@ impl<'a> Act<'a> {
             });
             return None;
         };
-        let key = self.ctx.registry.at_position(pos).public_key;
-        if !self.ctx.registry.scheme().verify(&key, bytes, sig) {
+        if !self.ctx.registry.verify_at(pos, bytes, sig) {
             self.reject(Rejection::BadSignature {
                 signer: signer.clone(),
                 what: what.to_string(),

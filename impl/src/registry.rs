@@ -1,8 +1,12 @@
 //! The masternode registry of a height (spec R2.1-R2.3): who may vote, with
 //! which key, and with what weight.
 
-use crate::crypto::{KeyError, PublicKey, SignatureScheme};
+use crate::crypto::{
+    decode_key, verify_batch_decoded, verify_decoded, KeyError, PublicKey, Signature,
+    SignatureScheme,
+};
 use crate::primitives::{Date, NodeId};
+use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -124,6 +128,9 @@ pub struct Registry {
     by_id: HashMap<NodeId, u32>,
     canonical: Vec<u32>,
     position: Vec<u32>,
+    /// Under ed25519, every member's key decoded once, in canonical order;
+    /// empty under the symbolic scheme.
+    keys: Vec<VerifyingKey>,
 }
 
 impl Registry {
@@ -145,6 +152,7 @@ impl Registry {
         }
         let mut by_id = HashMap::with_capacity(members.len());
         let mut by_key: HashMap<PublicKey, u32> = HashMap::with_capacity(members.len());
+        let mut decoded: Vec<VerifyingKey> = Vec::new();
         for (i, m) in members.iter().enumerate() {
             if by_id.insert(m.node_id.clone(), i as u32).is_some() {
                 return Err(RegistryError::DuplicateId(m.node_id.clone()));
@@ -156,12 +164,16 @@ impl Registry {
                     second: m.node_id.clone(),
                 });
             }
-            scheme
-                .check_key(&m.public_key)
-                .map_err(|error| RegistryError::BadKey {
-                    node: m.node_id.clone(),
-                    error,
-                })?;
+            let bad_key = |error| RegistryError::BadKey {
+                node: m.node_id.clone(),
+                error,
+            };
+            match scheme {
+                SignatureScheme::Ed25519 => {
+                    decoded.push(decode_key(&m.public_key).map_err(bad_key)?)
+                }
+                SignatureScheme::Symbolic => scheme.check_key(&m.public_key).map_err(bad_key)?,
+            }
             if m.reputation_milli > Self::MAX_REPUTATION_MILLI {
                 return Err(RegistryError::Reputation {
                     node: m.node_id.clone(),
@@ -179,12 +191,18 @@ impl Registry {
         for (pos, &i) in canonical.iter().enumerate() {
             position[i as usize] = pos as u32;
         }
+        let keys = if decoded.is_empty() {
+            Vec::new()
+        } else {
+            canonical.iter().map(|&i| decoded[i as usize]).collect()
+        };
         Ok(Registry {
             scheme,
             members,
             by_id,
             canonical,
             position,
+            keys,
         })
     }
 
@@ -234,5 +252,35 @@ impl Registry {
     /// The member at canonical position `pos`.
     pub fn at_position(&self, pos: usize) -> &MasternodeInfo {
         &self.members[self.canonical[pos] as usize]
+    }
+
+    /// Verifies a signature of the member at canonical position `pos` (R0.4),
+    /// with its key as decoded at registration.
+    pub fn verify_at(&self, pos: usize, msg: &[u8], sig: &Signature) -> bool {
+        match self.keys.get(pos) {
+            Some(key) => verify_decoded(key, msg, sig),
+            None => self
+                .scheme
+                .verify(&self.at_position(pos).public_key, msg, sig),
+        }
+    }
+
+    /// Verifies signatures of members, given as canonical positions, in one
+    /// batch; `true` iff all are valid (R0.4: a batch may accept what
+    /// `verify_at` refuses only for a signature its own signer crafted).
+    pub fn verify_batch_at(&self, items: &[(usize, &[u8], &Signature)]) -> bool {
+        if self.keys.is_empty() {
+            let items: Vec<(&PublicKey, &[u8], &Signature)> = items
+                .iter()
+                .map(|&(pos, m, s)| (&self.at_position(pos).public_key, m, s))
+                .collect();
+            self.scheme.verify_batch(&items)
+        } else {
+            let items: Vec<(&VerifyingKey, &[u8], &Signature)> = items
+                .iter()
+                .map(|&(pos, m, s)| (&self.keys[pos], m, s))
+                .collect();
+            verify_batch_decoded(&items)
+        }
     }
 }

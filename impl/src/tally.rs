@@ -8,18 +8,16 @@
 //! one slot per registered voter (canonical position), weights from the
 //! registry, running sums per block so that deciding is O(1), duplicates and
 //! equivocations told apart. [`tally_signed`] is the whole hot path from
-//! signed votes to a decision, as the benches measure it; [`HeightVoters`]
-//! runs it with the registry's keys decoded once per height, and
+//! signed votes to a decision, as the benches measure it, and
 //! [`tally_verified`] counts votes already verified and resolved to canonical
-//! positions. All three share one counting core that gives the outcome a
+//! positions. Both share one counting core that gives the outcome a
 //! [`Tally`] would.
 
-use crate::crypto::{PublicKey, Signature, SignatureScheme};
+use crate::crypto::Signature;
 use crate::election::HeightWeights;
 use crate::primitives::{Hash32, NodeId};
 use crate::registry::Registry;
 use crate::vote::{SignedVote, Step, Vote};
-use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 
 /// The deployed `check_consensus` result.
@@ -189,180 +187,75 @@ pub struct TallyOutcome {
 
 /// The reference tally of one step of one attempt from signed votes: resolve
 /// each voter in the registry, check the vote is for this height, attempt and
-/// step, verify its signature, count it once with its registry weight, and
-/// decide against the quorum of the registry's total weight (R5.2-R5.6).
-///
-/// Every call decodes the keys of the voters it verifies; a node that tallies
-/// many steps and attempts against one registry decodes them once with
-/// [`HeightVoters`], which gives the same outcome.
-pub fn tally_signed(
+/// step, verify its signature with the key the registry decoded once, count
+/// it once with its registry weight, and decide against the quorum of the
+/// registry's total weight (R5.2-R5.6).
+pub fn tally_signed<'v>(
     registry: &Registry,
     weights: &HeightWeights,
     height: u64,
     attempt: u32,
     step: Step,
-    votes: &[SignedVote],
+    votes: &'v [SignedVote],
     verification: Verification,
 ) -> TallyOutcome {
-    HeightVoters {
-        registry,
-        weights,
-        keys: Vec::new(),
-    }
-    .tally(height, attempt, step, votes, verification)
-}
-
-/// The voters of one height, prepared once for the tallies of all its steps
-/// and attempts: the registry, the height's weights and, under ed25519, every
-/// member's key decoded to a curve point in canonical order.
-///
-/// Decoding a key (a square root in the field) costs about a third of what
-/// batch verification spends per signature, and it depends only on the
-/// registry, so the hot path must not pay it per vote (R0.4, R5.2).
-#[derive(Clone, Debug)]
-pub struct HeightVoters<'a> {
-    registry: &'a Registry,
-    weights: &'a HeightWeights,
-    /// Canonical order; `None` for a key that does not decode (a registry
-    /// refuses those). Empty under the symbolic scheme, or when not decoded.
-    keys: Vec<Option<VerifyingKey>>,
-}
-
-impl<'a> HeightVoters<'a> {
-    /// Prepares the voters of a height: decodes every registered key once.
-    pub fn new(registry: &'a Registry, weights: &'a HeightWeights) -> Self {
-        let keys = match registry.scheme() {
-            SignatureScheme::Ed25519 => registry
-                .canonical()
-                .iter()
-                .map(|&i| VerifyingKey::from_bytes(&registry.member(i as usize).public_key.0).ok())
-                .collect(),
-            SignatureScheme::Symbolic => Vec::new(),
-        };
-        HeightVoters {
-            registry,
-            weights,
-            keys,
-        }
-    }
-
-    /// The registry.
-    pub fn registry(&self) -> &'a Registry {
-        self.registry
-    }
-
-    /// The weights of the height.
-    pub fn weights(&self) -> &'a HeightWeights {
-        self.weights
-    }
-
-    /// [`tally_signed`] on the prepared voters; the same outcome.
-    pub fn tally<'v>(
-        &self,
-        height: u64,
-        attempt: u32,
-        step: Step,
-        votes: &'v [SignedVote],
-        verification: Verification,
-    ) -> TallyOutcome {
-        let registry = self.registry;
-        let mut refused = 0;
-        // Resolve and filter first, so a batch covers only plausible votes.
-        let mut candidates: Vec<(u32, &'v SignedVote)> = Vec::with_capacity(votes.len());
-        for sv in votes {
-            let v = &sv.vote;
-            match registry.position_of(&v.voter) {
-                Some(pos)
-                    if v.height == height
-                        && v.attempt == attempt
-                        && v.step == step
-                        && v.approve =>
-                {
-                    candidates.push((pos as u32, sv));
-                }
-                _ => refused += 1,
+    let mut refused = 0;
+    // Resolve and filter first, so a batch covers only plausible votes.
+    let mut candidates: Vec<(usize, &'v SignedVote)> = Vec::with_capacity(votes.len());
+    for sv in votes {
+        let v = &sv.vote;
+        match registry.position_of(&v.voter) {
+            Some(pos)
+                if v.height == height && v.attempt == attempt && v.step == step && v.approve =>
+            {
+                candidates.push((pos, sv));
             }
-        }
-        let valid = match verification {
-            Verification::Trusted => None,
-            Verification::Each => Some(
-                candidates
-                    .iter()
-                    .map(|&(pos, sv)| self.verify(pos, &sv.vote.signing_bytes(), &sv.signature))
-                    .collect(),
-            ),
-            Verification::Batch => Some(self.verify_batch(&candidates)),
-        };
-        let mut count = Count::new(registry.len(), self.weights);
-        let resolved = |&(pos, sv): &(u32, &'v SignedVote)| (pos as usize, &sv.vote.block_hash);
-        match valid {
-            None => count.offer(candidates.iter().map(resolved)),
-            Some(valid) => {
-                let ok = candidates.iter().zip(&valid).filter(|(_, ok)| **ok);
-                count.offer(ok.map(|(c, _)| resolved(c)));
-                refused += valid.iter().filter(|ok| !**ok).count();
-            }
-        }
-        count.refused += refused;
-        count.outcome(self.weights.quorum())
-    }
-
-    /// One signature (R0.4: `verify_strict`), with the decoded key if any.
-    fn verify(&self, pos: u32, msg: &[u8], sig: &Signature) -> bool {
-        match self.keys.get(pos as usize) {
-            Some(Some(vk)) => vk
-                .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig.0))
-                .is_ok(),
-            Some(None) => false,
-            None => {
-                let key = &self.registry.at_position(pos as usize).public_key;
-                self.registry.scheme().verify(key, msg, sig)
-            }
+            _ => refused += 1,
         }
     }
-
-    /// One batch over the candidates; on failure each on its own to find the
-    /// bad ones.
-    fn verify_batch(&self, candidates: &[(u32, &SignedVote)]) -> Vec<bool> {
-        let msgs: Vec<Vec<u8>> = candidates
-            .iter()
-            .map(|(_, sv)| sv.vote.signing_bytes())
-            .collect();
-        let all_ok = if self.keys.is_empty() {
-            let items: Vec<(&PublicKey, &[u8], &Signature)> = candidates
-                .iter()
-                .zip(&msgs)
-                .map(|(&(pos, sv), m)| {
-                    let key = &self.registry.at_position(pos as usize).public_key;
-                    (key, m.as_slice(), &sv.signature)
-                })
-                .collect();
-            self.registry.scheme().verify_batch(&items)
-        } else {
-            // What `SignatureScheme::verify_batch` does, minus decoding the
-            // keys: a key that does not decode fails the whole batch.
-            let keys: Option<Vec<VerifyingKey>> = candidates
-                .iter()
-                .map(|&(pos, _)| self.keys[pos as usize])
-                .collect();
-            keys.is_some_and(|keys| {
-                let msgs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
-                let sigs: Vec<ed25519_dalek::Signature> = candidates
-                    .iter()
-                    .map(|(_, sv)| ed25519_dalek::Signature::from_bytes(&sv.signature.0))
-                    .collect();
-                ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok()
-            })
-        };
-        if all_ok {
-            vec![true; candidates.len()]
-        } else {
+    let valid = match verification {
+        Verification::Trusted => None,
+        Verification::Each => Some(
             candidates
                 .iter()
-                .zip(&msgs)
-                .map(|(&(pos, sv), m)| self.verify(pos, m, &sv.signature))
-                .collect()
+                .map(|&(pos, sv)| registry.verify_at(pos, &sv.vote.signing_bytes(), &sv.signature))
+                .collect(),
+        ),
+        Verification::Batch => Some(verify_batch(registry, &candidates)),
+    };
+    let mut count = Count::new(registry.len(), weights);
+    let resolved = |&(pos, sv): &(usize, &'v SignedVote)| (pos, &sv.vote.block_hash);
+    match valid {
+        None => count.offer(candidates.iter().map(resolved)),
+        Some(valid) => {
+            let ok = candidates.iter().zip(&valid).filter(|(_, ok)| **ok);
+            count.offer(ok.map(|(c, _)| resolved(c)));
+            refused += valid.iter().filter(|ok| !**ok).count();
         }
+    }
+    count.refused += refused;
+    count.outcome(weights.quorum())
+}
+
+/// One batch over the candidates; on failure each on its own to find the bad
+/// ones.
+fn verify_batch(registry: &Registry, candidates: &[(usize, &SignedVote)]) -> Vec<bool> {
+    let msgs: Vec<Vec<u8>> = candidates
+        .iter()
+        .map(|(_, sv)| sv.vote.signing_bytes())
+        .collect();
+    let items: Vec<(usize, &[u8], &Signature)> = candidates
+        .iter()
+        .zip(&msgs)
+        .map(|(&(pos, sv), m)| (pos, m.as_slice(), &sv.signature))
+        .collect();
+    if registry.verify_batch_at(&items) {
+        vec![true; items.len()]
+    } else {
+        items
+            .iter()
+            .map(|&(pos, m, s)| registry.verify_at(pos, m, s))
+            .collect()
     }
 }
 
@@ -549,6 +442,7 @@ pub fn voter_position(registry: &Registry, voter: &NodeId) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::{PublicKey, SignatureScheme};
 
     fn vote(voter: &str, approve: bool, weight: u64, hash: u8) -> Vote {
         Vote {
@@ -747,9 +641,6 @@ mod tests {
         for scheme in [SignatureScheme::Ed25519, SignatureScheme::Symbolic] {
             for seed in 0..40 {
                 let (registry, weights, votes) = mixed_votes(scheme, seed, seed % 3 == 0);
-                let voters = HeightVoters::new(&registry, &weights);
-                assert_eq!(voters.registry().len(), 12);
-                assert_eq!(voters.weights(), &weights);
                 for verification in [
                     Verification::Each,
                     Verification::Batch,
@@ -774,13 +665,19 @@ mod tests {
                         verification,
                     );
                     assert_eq!(got, want, "{scheme:?} seed {seed} {verification:?}");
-                    let prepared = voters.tally(7, 1, Step::Commit, &votes, verification);
-                    assert_eq!(prepared, want, "{scheme:?} seed {seed} {verification:?}");
                     match want.decided {
                         Some(_) => decided += 1,
                         None => undecided += 1,
                     }
-                    let trusted = voters.tally(7, 1, Step::Commit, &votes, Verification::Trusted);
+                    let trusted = tally_signed(
+                        &registry,
+                        &weights,
+                        7,
+                        1,
+                        Step::Commit,
+                        &votes,
+                        Verification::Trusted,
+                    );
                     if want.counted < trusted.counted {
                         forged += 1;
                     }
