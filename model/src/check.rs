@@ -330,7 +330,11 @@ pub fn render(r: &Report) -> String {
         tiers.join(" "),
         c.behaviour
     );
-    s += &format!("  byzantine    weight {byz} of {total}\n");
+    let budget = match c.budget {
+        Some(b) => format!("within the budget: below {b}"),
+        None => "no budget".to_string(),
+    };
+    s += &format!("  byzantine    weight {byz} of {total} ({budget})\n");
     s += &format!(
         "  attempts     0..={} ({} emergency blocks{}), phase 1 {}\n",
         c.max_attempt,

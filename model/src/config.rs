@@ -188,6 +188,22 @@ pub enum ConfigError {
         /// Masternodes.
         count: usize,
     },
+    /// A Byzantine index given twice.
+    #[error("Byzantine masternode {0} is listed twice")]
+    ByzantineTwice(usize),
+    /// A budget that is not a fraction in (0, 1].
+    #[error("Byzantine budget {0:?} is not a fraction n/d with 0 < n <= d (or none)")]
+    Budget(String),
+    /// The Byzantine masternodes weigh more than the budget allows.
+    #[error("the Byzantine masternodes weigh {weight} of {total}, not below the budget of {budget} of the weight (give --budget none to go beyond it)")]
+    OverBudget {
+        /// Their weight.
+        weight: u64,
+        /// The total weight.
+        total: u64,
+        /// The budget.
+        budget: Budget,
+    },
     /// Everybody Byzantine: no property is about anyone.
     #[error("every masternode is Byzantine; at least one must be honest")]
     NoHonest,
@@ -214,6 +230,49 @@ pub enum ConfigError {
     Node(#[from] NodeError),
 }
 
+/// A bound on the Byzantine masternodes' weight: strictly below `num/den` of
+/// the total. The reference rules assume `F < T/3` (spec/properties.md, P1);
+/// a configuration that checks them within that assumption says so, and one
+/// that goes beyond it on purpose (the tightness checks) has no budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    /// Numerator.
+    pub num: u64,
+    /// Denominator.
+    pub den: u64,
+}
+
+impl Budget {
+    /// Below a third: the reference rules' assumption.
+    pub const THIRD: Budget = Budget { num: 1, den: 3 };
+
+    /// Parses `n/d` (0 < n <= d <= 1000), or `none`.
+    pub fn parse(s: &str) -> Result<Option<Budget>, ConfigError> {
+        if s.trim() == "none" {
+            return Ok(None);
+        }
+        let bad = || ConfigError::Budget(s.to_string());
+        let (n, d) = s.trim().split_once('/').ok_or_else(bad)?;
+        let num: u64 = n.trim().parse().map_err(|_| bad())?;
+        let den: u64 = d.trim().parse().map_err(|_| bad())?;
+        if num == 0 || num > den || den > 1000 {
+            return Err(bad());
+        }
+        Ok(Some(Budget { num, den }))
+    }
+
+    /// Whether `weight` of `total` is below the budget.
+    pub fn admits(self, weight: u64, total: u64) -> bool {
+        u128::from(weight) * u128::from(self.den) < u128::from(self.num) * u128::from(total)
+    }
+}
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.num, self.den)
+    }
+}
+
 /// A model configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -229,6 +288,8 @@ pub struct ModelConfig {
     pub byzantine: Vec<usize>,
     /// What they do.
     pub behaviour: Byzantine,
+    /// The Byzantine weight budget the configuration must respect, if any.
+    pub budget: Option<Budget>,
     /// The last attempt explored: its timers are not set, so the model is
     /// finite (and the last attempt waits for messages forever).
     pub max_attempt: u32,
@@ -267,6 +328,7 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         reputation_milli: 1000,
         byzantine: vec![],
         behaviour: Byzantine::SILENT,
+        budget: Some(Budget::THIRD),
         max_attempt: 0,
         network: Network::Async,
         phase1: false,
@@ -348,6 +410,7 @@ pub const PRESETS: &[Preset] = &[
         about: "reference rules under full asynchrony with the Gold masternode (8 of 15, above a third) Byzantine and active: agreement breaks",
         build: || ModelConfig {
             byzantine: vec![0],
+            budget: None,
             behaviour: Byzantine::ACTIVE,
             max_attempt: 1,
             network: Network::Async,
@@ -360,6 +423,7 @@ pub const PRESETS: &[Preset] = &[
         build: || ModelConfig {
             tiers: vec![Tier::Bronze, Tier::Bronze, Tier::Free, Tier::Free],
             byzantine: vec![0],
+            budget: None,
             behaviour: Byzantine::ACTIVE,
             max_attempt: 1,
             network: Network::Async,
@@ -458,8 +522,23 @@ impl ModelConfig {
                 });
             }
         }
+        for (k, &b) in self.byzantine.iter().enumerate() {
+            if self.byzantine[..k].contains(&b) {
+                return Err(ConfigError::ByzantineTwice(b));
+            }
+        }
         if (0..self.tiers.len()).all(|i| self.byzantine.contains(&i)) {
             return Err(ConfigError::NoHonest);
+        }
+        if let Some(budget) = self.budget {
+            let (weight, total) = self.byzantine_share();
+            if !budget.admits(weight, total) {
+                return Err(ConfigError::OverBudget {
+                    weight,
+                    total,
+                    budget,
+                });
+            }
         }
         if self.max_attempt > 8 {
             return Err(ConfigError::MaxAttempt(self.max_attempt));

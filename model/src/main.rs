@@ -7,7 +7,7 @@ use std::time::Duration;
 use time_consensus::Rules;
 use time_consensus_model::check::{self, Options, Strategy};
 use time_consensus_model::config::{
-    parse_tiers, Byzantine, ConfigError, ModelConfig, Network, VoteDelivery, PRESETS,
+    parse_tiers, Budget, Byzantine, ConfigError, ModelConfig, Network, VoteDelivery, PRESETS,
 };
 
 #[derive(Parser)]
@@ -93,6 +93,9 @@ struct ModelArgs {
     /// Byzantine behaviour: equivocate, vote-any, inflate-weight (comma separated), all, or silent.
     #[arg(long)]
     behaviour: Option<String>,
+    /// Byzantine weight budget: the Byzantine masternodes must weigh less than this fraction of the total (n/d), or none.
+    #[arg(long)]
+    budget: Option<String>,
     /// The last attempt explored.
     #[arg(long)]
     max_attempt: Option<u32>,
@@ -144,6 +147,9 @@ impl ModelArgs {
         }
         if let Some(b) = &self.behaviour {
             c.behaviour = Byzantine::parse(b).map_err(|e| e.to_string())?;
+        }
+        if let Some(b) = &self.budget {
+            c.budget = Budget::parse(b).map_err(|e| e.to_string())?;
         }
         if let Some(a) = self.max_attempt {
             c.max_attempt = a;

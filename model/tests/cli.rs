@@ -45,6 +45,20 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
             "at least one must be honest",
         ),
         (&["check", "--network", "warp"], "unknown network \"warp\""),
+        (
+            &["check", "--byzantine", "1,1"],
+            "Byzantine masternode 1 is listed twice",
+        ),
+        (
+            &["check", "--byzantine", "0"],
+            "the Byzantine masternodes weigh 8 of 15, not below the budget of 1/3",
+        ),
+        (
+            &["check", "--config", "reference-tight", "--budget", "1/3"],
+            "weigh 8 of 15, not below the budget of 1/3",
+        ),
+        (&["check", "--budget", "3/2"], "Byzantine budget \"3/2\""),
+        (&["check", "--budget", "a third"], "Byzantine budget"),
         (&["check", "--max-attempt", "99"], "max attempt 99"),
         (
             &["check", "--config", "nope"],
