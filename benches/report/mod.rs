@@ -1,0 +1,87 @@
+//! Reads a run's criterion estimates back and prints the report table that
+//! `benches/REPORT.md` quotes; shared by both benches.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+fn criterion_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(d);
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion")
+}
+
+/// Criterion's estimate of the time of one iteration, in ns, if this
+/// process wrote it: the slope if it sampled linearly, else the mean,
+/// as criterion prints it.
+fn estimate(group: &str, function: &str, since: SystemTime) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group)
+        .join(function)
+        .join("new")
+        .join("estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let point = |key: &str| -> Option<f64> {
+        let rest = &text[text.find(&format!("\"{key}\":{{"))?..];
+        let at = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+        let end = rest[at..].find([',', '}'])?;
+        rest[at..at + end].trim().parse().ok()
+    };
+    point("slope").or_else(|| point("mean"))
+}
+
+fn time(ns: f64) -> String {
+    match ns {
+        ns if ns >= 1e9 => format!("{:.2} s", ns / 1e9),
+        ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
+        ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
+        ns => format!("{ns:.2} ns"),
+    }
+}
+
+/// One row per size and bench in `rows` (bench, its floor), with the
+/// time of one iteration, the time per element and the ratios of the
+/// iteration times to `seed` and to the floor.
+pub fn print(
+    since: SystemTime,
+    prefix: &str,
+    element: &str,
+    sizes: &[usize],
+    rows: &[(&str, &str)],
+    seed: &str,
+) {
+    let mut lines = Vec::new();
+    for &n in sizes {
+        let group = format!("{prefix}_{n}");
+        for (row, floor) in rows {
+            let Some(t) = estimate(&group, row, since) else {
+                continue;
+            };
+            let ratio = |other: &str| {
+                estimate(&group, other, since).map_or("-".into(), |o| format!("{:.2}x", t / o))
+            };
+            lines.push(format!(
+                "| {n} | `{row}` | {} | {} | {} | {} | `{floor}` |",
+                time(t),
+                time(t / n as f64),
+                ratio(seed),
+                ratio(floor),
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return;
+    }
+    println!();
+    println!("| {element}s | bench | time | per {element} | vs `{seed}` | vs floor | floor |");
+    println!("|---:|---|---:|---:|---:|---:|---|");
+    for line in lines {
+        println!("{line}");
+    }
+}
