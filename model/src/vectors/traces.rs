@@ -24,6 +24,21 @@ use time_consensus::sim::genesis_tip;
 use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
 use time_consensus::{Amendment, Rules};
 
+/// The seed rules' voting window of an attempt at height 1 (S5.1, S6.2).
+fn window(attempt: u32) -> Timer {
+    Timer::VotingWindow { height: 1, attempt }
+}
+
+/// The timeout of an attempt at height 1 (R7.2).
+fn timeout(attempt: u32) -> Timer {
+    Timer::Attempt { height: 1, attempt }
+}
+
+/// The seed rules' leader timeout of an attempt at height 1 (S7.1).
+fn leader_timeout(attempt: u32) -> Timer {
+    Timer::Leader { height: 1, attempt }
+}
+
 /// A hand-driven network whose every input is recorded per node.
 #[derive(Clone)]
 struct Net {
@@ -103,9 +118,9 @@ impl Net {
 
     fn attempt_timer(&self, attempt: u32) -> Timer {
         if self.rules.has(Amendment::TwoStepLocking) {
-            Timer::Attempt { height: 1, attempt }
+            timeout(attempt)
         } else {
-            Timer::Leader { height: 1, attempt }
+            leader_timeout(attempt)
         }
     }
 
@@ -324,13 +339,7 @@ fn normal_height(g: &mut Gen, rules: Rules) {
     net.pump(starts, |_, _, _| true);
     if rules.is_seed() {
         for i in 0..4 {
-            net.fire(
-                i,
-                Timer::VotingWindow {
-                    height: 1,
-                    attempt: 0,
-                },
-            );
+            net.fire(i, window(0));
         }
     }
     let follower = (leader + 1) % 4;
@@ -480,13 +489,7 @@ fn single_vote(g: &mut Gen, rules: Rules) {
     let x = (leader + 1) % 4;
     net.deliver(x, Message::Proposal(p));
     if rules.is_seed() {
-        net.fire(
-            x,
-            Timer::VotingWindow {
-                height: 1,
-                attempt: 0,
-            },
-        );
+        net.fire(x, window(0));
         net.emit(
             g,
             "flaw1_single_vote_finalizes",
@@ -495,13 +498,7 @@ fn single_vote(g: &mut Gen, rules: Rules) {
             &["S5.1", "S6.2", "S6.3"],
         );
     } else {
-        net.fire(
-            x,
-            Timer::Attempt {
-                height: 1,
-                attempt: 0,
-            },
-        );
+        net.fire(x, timeout(0));
         net.emit(
             g,
             "single_vote_does_not_finalize",
@@ -533,13 +530,7 @@ fn declared_weight(g: &mut Gen, rules: Rules) {
         net.deliver(x, m);
     }
     if rules.is_seed() {
-        net.fire(
-            x,
-            Timer::VotingWindow {
-                height: 1,
-                attempt: 0,
-            },
-        );
+        net.fire(x, window(0));
         net.emit(
             g,
             "flaw2_declared_weight_counts",
@@ -548,13 +539,7 @@ fn declared_weight(g: &mut Gen, rules: Rules) {
             &["S6.1", "S6.2", "S6.3"],
         );
     } else {
-        net.fire(
-            x,
-            Timer::Attempt {
-                height: 1,
-                attempt: 0,
-            },
-        );
+        net.fire(x, timeout(0));
         net.emit(
             g,
             "declared_weight_ignored",
@@ -987,13 +972,7 @@ fn reward_only_attempt(g: &mut Gen, rules: Rules) {
         // The follower's leader timers fire in attempts 0 and 1; the
         // original leader's reward-only proposal of attempt 2 arrives.
         for a in 0..ro {
-            net.fire(
-                x,
-                Timer::Leader {
-                    height: 1,
-                    attempt: a,
-                },
-            );
+            net.fire(x, leader_timeout(a));
         }
         let ctx = net.block_context(x);
         let b = ctx.build(BlockKind::RewardOnly, &net.ids[l], &mempools[l]);
@@ -1007,13 +986,7 @@ fn reward_only_attempt(g: &mut Gen, rules: Rules) {
         };
         let m = net.sign_proposal(l, p);
         net.deliver(x, m);
-        net.fire(
-            x,
-            Timer::VotingWindow {
-                height: 1,
-                attempt: ro,
-            },
-        );
+        net.fire(x, window(ro));
         net.emit(
             g,
             "reward_only_attempt",
@@ -1028,13 +1001,7 @@ fn reward_only_attempt(g: &mut Gen, rules: Rules) {
     let mut last = Vec::new();
     for i in 0..4 {
         for a in 0..ro {
-            let outs = net.fire(
-                i,
-                Timer::Attempt {
-                    height: 1,
-                    attempt: a,
-                },
-            );
+            let outs = net.fire(i, timeout(a));
             if a + 1 == ro {
                 last.push((i, outs));
             }
@@ -1061,13 +1028,7 @@ fn seed_only(g: &mut Gen) {
         .find(|i| !leaders.contains(i))
         .expect("a node that leads none of attempts 0-2");
     for a in 0..3 {
-        net.fire(
-            x,
-            Timer::Leader {
-                height: 1,
-                attempt: a,
-            },
-        );
+        net.fire(x, leader_timeout(a));
     }
     net.emit(
         g,
@@ -1087,13 +1048,7 @@ fn seed_only(g: &mut Gen) {
     };
     let m = net.sign_proposal(leader, bad);
     net.deliver(x, m);
-    net.fire(
-        x,
-        Timer::VotingWindow {
-            height: 1,
-            attempt: 0,
-        },
-    );
+    net.fire(x, window(0));
     net.emit(
         g,
         "invalid_proposal_fails_attempt",
@@ -1116,13 +1071,7 @@ fn seed_only(g: &mut Gen) {
     );
     let against = net.vote(heavy, 0, Step::Approve, h, false, w);
     net.deliver(x, against);
-    let outs = net.fire(
-        x,
-        Timer::VotingWindow {
-            height: 1,
-            attempt: 0,
-        },
-    );
+    let outs = net.fire(x, window(0));
     let failed = has_event(&outs, |e| matches!(e, Event::ConsensusFailed { .. }));
     let l1 = net.leader(x, 1).expect("rotation 1");
     let ctx = net.block_context(x);
@@ -1137,13 +1086,7 @@ fn seed_only(g: &mut Gen) {
     };
     let m = net.sign_proposal(l1, p1);
     net.deliver(x, m);
-    net.fire(
-        x,
-        Timer::VotingWindow {
-            height: 1,
-            attempt: 1,
-        },
-    );
+    net.fire(x, window(1));
     if !failed {
         g.error("seed pooled-votes scenario: attempt 0 unexpectedly reached consensus".into());
     }
@@ -1166,13 +1109,7 @@ fn emergency(g: &mut Gen) {
     for i in 0..4 {
         let mut outs = Vec::new();
         for a in 0..4 {
-            outs = net.fire(
-                i,
-                Timer::Attempt {
-                    height: 1,
-                    attempt: a,
-                },
-            );
+            outs = net.fire(i, timeout(a));
         }
         at_emergency.push((i, outs));
     }
@@ -1189,13 +1126,7 @@ fn emergency(g: &mut Gen) {
     let mut net = Net::new(&TIERS4, rules);
     net.start(0, true);
     for a in 0..4 {
-        net.fire(
-            0,
-            Timer::Attempt {
-                height: 1,
-                attempt: a,
-            },
-        );
+        net.fire(0, timeout(a));
     }
     g.trace(
         "ref_without_a4_emergency_unilateral",
@@ -1234,13 +1165,7 @@ fn reference_only(g: &mut Gen) {
                 _ => None,
             })
             .expect("the approve certificate is relayed");
-        net.fire(
-            x,
-            Timer::Attempt {
-                height: 1,
-                attempt: 0,
-            },
-        );
+        net.fire(x, timeout(0));
         let l1 = net.leader(x, 1).expect("leader 1");
         let ctx = net.block_context(x);
         let c = Arc::new(ctx.build(
@@ -1258,13 +1183,7 @@ fn reference_only(g: &mut Gen) {
         };
         let m = net.sign_proposal(l1, fresh);
         net.deliver(x, m);
-        net.fire(
-            x,
-            Timer::Attempt {
-                height: 1,
-                attempt: 1,
-            },
-        );
+        net.fire(x, timeout(1));
         let l2 = net.leader(x, 2).expect("leader 2");
         let again = Proposal {
             height: 1,
@@ -1379,13 +1298,7 @@ fn future_attempt(g: &mut Gen) {
         let v = net.vote(i, 1, Step::Approve, b.hash(), true, 1);
         net.deliver(x, v);
     }
-    net.fire(
-        x,
-        Timer::Attempt {
-            height: 1,
-            attempt: 0,
-        },
-    );
+    net.fire(x, timeout(0));
     net.emit(
         g,
         "future_attempt_buffered",
@@ -1411,13 +1324,7 @@ fn reproposal(g: &mut Gen) {
     }
     let v = net.vote(l0, 0, Step::Approve, b, true, 1);
     net.deliver(x, v);
-    net.fire(
-        x,
-        Timer::Attempt {
-            height: 1,
-            attempt: 0,
-        },
-    );
+    net.fire(x, timeout(0));
     net.emit(
         g,
         "leader_reproposes_valid_block",
@@ -1440,13 +1347,7 @@ fn emergency_valid_block(g: &mut Gen) {
         net.deliver(x, v);
     }
     for a in 0..4 {
-        net.fire(
-            x,
-            Timer::Attempt {
-                height: 1,
-                attempt: a,
-            },
-        );
+        net.fire(x, timeout(a));
     }
     net.emit(
         g,
@@ -1483,13 +1384,7 @@ fn rotation(g: &mut Gen) {
     let l0 = net.leader(0, 0).expect("leader 0");
     let mut after = Vec::new();
     for i in 0..4 {
-        let outs = net.fire(
-            i,
-            Timer::Attempt {
-                height: 1,
-                attempt: 0,
-            },
-        );
+        let outs = net.fire(i, timeout(0));
         after.push((i, outs));
     }
     net.pump(after, |_, _, _| true);
