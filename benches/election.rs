@@ -24,6 +24,8 @@
 //!
 //! Quick check: `cargo bench --bench election -- --quick --noplot`.
 
+#![forbid(unsafe_code)]
+
 mod report;
 
 use criterion::{Criterion, Throughput};

@@ -27,6 +27,8 @@
 //!
 //! Quick check: `cargo bench --bench tally -- --quick --noplot`.
 
+#![forbid(unsafe_code)]
+
 mod report;
 
 use criterion::{Criterion, Throughput};

@@ -1,5 +1,7 @@
 //! `tcm`: check the protocol's properties with Stateright, explore its state
-//! space in a browser, or simulate a height with real signatures.
+//! space in a browser, and generate or run the conformance vectors.
+
+#![forbid(unsafe_code)]
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
