@@ -641,6 +641,18 @@ mod tests {
         for scheme in [SignatureScheme::Ed25519, SignatureScheme::Symbolic] {
             for seed in 0..40 {
                 let (registry, weights, votes) = mixed_votes(scheme, seed, seed % 3 == 0);
+                let tally = |verification| {
+                    tally_signed(
+                        &registry,
+                        &weights,
+                        7,
+                        1,
+                        Step::Commit,
+                        &votes,
+                        verification,
+                    )
+                };
+                let trusted = tally(Verification::Trusted);
                 for verification in [
                     Verification::Each,
                     Verification::Batch,
@@ -655,29 +667,12 @@ mod tests {
                         &votes,
                         verification,
                     );
-                    let got = tally_signed(
-                        &registry,
-                        &weights,
-                        7,
-                        1,
-                        Step::Commit,
-                        &votes,
-                        verification,
-                    );
+                    let got = tally(verification);
                     assert_eq!(got, want, "{scheme:?} seed {seed} {verification:?}");
                     match want.decided {
                         Some(_) => decided += 1,
                         None => undecided += 1,
                     }
-                    let trusted = tally_signed(
-                        &registry,
-                        &weights,
-                        7,
-                        1,
-                        Step::Commit,
-                        &votes,
-                        Verification::Trusted,
-                    );
                     if want.counted < trusted.counted {
                         forged += 1;
                     }
@@ -697,15 +692,6 @@ mod tests {
                             .map(|p| (p as u32, sv.vote.block_hash))
                     })
                     .collect();
-                let trusted = tally_signed(
-                    &registry,
-                    &weights,
-                    7,
-                    1,
-                    Step::Commit,
-                    &votes,
-                    Verification::Trusted,
-                );
                 let verified = tally_verified(&weights, &resolved);
                 assert_eq!(verified.decided, trusted.decided);
                 assert_eq!(verified.best_weight, trusted.best_weight);
