@@ -349,12 +349,18 @@ impl TcModel {
                 {
                     continue;
                 }
-                let g = groups.entry((v.attempt, v.step, v.block_hash)).or_default();
-                if !g.iter().any(|(p, _, _)| *p == pos) {
-                    g.push((pos, env.src, env.msg.clone()));
-                }
+                groups
+                    .entry((v.attempt, v.step, v.block_hash))
+                    .or_default()
+                    .push((pos, env.src, env.msg.clone()));
             }
-            for ((attempt, step, block), cands) in groups {
+            for ((attempt, step, block), mut cands) in groups {
+                // The network's iteration order depends on the path that
+                // built it; the batches must depend on the state alone, or
+                // what is explored would depend on the search order. One
+                // vote per voter: the copies of a vote differ only by sender.
+                cands.sort();
+                cands.dedup_by_key(|c| c.0);
                 let have = round
                     .tally(attempt, step)
                     .map_or(0, |t| t.weight_of(&block));
