@@ -148,12 +148,24 @@ impl SimReport {
 }
 
 /// The registry and keys a simulation (or a test) uses: node `i` is
-/// `mn{i:03}` with key `from_label(scheme, "mn{i:03}")`.
+/// `mn{i:03}` with key `from_label(scheme, "mn{i:03}")`, reputation 1.0.
 pub fn test_network(
     n: usize,
     tiers: &[Tier],
     scheme: SignatureScheme,
     registered_at: Date,
+) -> Result<(Arc<Registry>, Vec<Keypair>), RegistryError> {
+    labelled_network(n, tiers, scheme, registered_at, 1000)
+}
+
+/// [`test_network`] with every member's reputation set to
+/// `reputation_milli` (the model checker's configurations vary it).
+pub fn labelled_network(
+    n: usize,
+    tiers: &[Tier],
+    scheme: SignatureScheme,
+    registered_at: Date,
+    reputation_milli: u32,
 ) -> Result<(Arc<Registry>, Vec<Keypair>), RegistryError> {
     let keys: Vec<Keypair> = (0..n)
         .map(|i| Keypair::from_label(scheme, &format!("mn{i:03}")))
@@ -166,7 +178,7 @@ pub fn test_network(
             public_key: k.public(),
             tier: tiers[i % tiers.len().max(1)],
             registered_at,
-            reputation_milli: 1000,
+            reputation_milli,
         })
         .collect();
     Ok((Arc::new(Registry::new(scheme, members)?), keys))

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 use time_consensus::block::Transaction;
-use time_consensus::crypto::{Keypair, SignatureScheme};
+use time_consensus::crypto::SignatureScheme;
 use time_consensus::fallback::{plan, LeaderRule};
 use time_consensus::node::{Context, NodeError, Tip};
-use time_consensus::primitives::{Date, NodeId};
-use time_consensus::registry::{MasternodeInfo, Registry, RegistryError, Tier};
-use time_consensus::sim::genesis_tip;
+use time_consensus::primitives::Date;
+use time_consensus::registry::{Registry, RegistryError, Tier};
+use time_consensus::sim::{genesis_tip, labelled_network};
 use time_consensus::{OrchestratorConfig, Rules};
 
 /// How messages travel and when timers fire.
@@ -590,22 +590,13 @@ impl ModelConfig {
     /// Built registry and node contexts.
     pub fn build(&self) -> Result<Built, ConfigError> {
         self.validate()?;
-        let scheme = SignatureScheme::Symbolic;
-        let keys: Vec<Keypair> = (0..self.tiers.len())
-            .map(|i| Keypair::from_label(scheme, &format!("mn{i:03}")))
-            .collect();
-        let members = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| MasternodeInfo {
-                node_id: NodeId::new(&format!("mn{i:03}")).expect("valid id"),
-                public_key: k.public(),
-                tier: self.tiers[i],
-                registered_at: self.date(),
-                reputation_milli: self.reputation_milli,
-            })
-            .collect();
-        let registry = Arc::new(Registry::new(scheme, members)?);
+        let (registry, keys) = labelled_network(
+            self.tiers.len(),
+            &self.tiers,
+            SignatureScheme::Symbolic,
+            self.date(),
+            self.reputation_milli,
+        )?;
         let contexts = keys
             .into_iter()
             .map(|k| {

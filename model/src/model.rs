@@ -16,7 +16,7 @@ use time_consensus::fallback::{plan, BlockKind, LeaderRule};
 use time_consensus::message::{Message, Proposal};
 use time_consensus::node::{Decision, Input, NodeState, StartHeight, Timer};
 use time_consensus::primitives::Hash32;
-use time_consensus::vote::Step;
+use time_consensus::vote::{SignedVote, Step};
 use time_consensus::Amendment;
 
 /// (attempt, step, block) of a vote.
@@ -317,6 +317,25 @@ impl TcModel {
         }
     }
 
+    /// The votes deliverable to honest node `x` from registered voters:
+    /// voter position, sender, packet, vote.
+    fn votes_in_flight<'s>(
+        &'s self,
+        state: &'s State,
+        x: usize,
+    ) -> impl Iterator<Item = (usize, Id, &'s Packet, &'s SignedVote)> + 's {
+        state.network.iter_deliverable().filter_map(move |env| {
+            if usize::from(env.dst) != x {
+                return None;
+            }
+            let Message::Vote(sv) = env.msg.msg() else {
+                return None;
+            };
+            let pos = self.info.registry.position_of(&sv.vote.voter)?;
+            Some((pos, env.src, env.msg, sv))
+        })
+    }
+
     /// The vote batches enabled in `state` (see [`VoteDelivery::Batched`]):
     /// for each honest node and each (attempt, step, block) it knows the
     /// block of and has no quorum for yet, every set of pending votes from
@@ -329,19 +348,9 @@ impl TcModel {
             };
             let weights = round.height_ctx().weights();
             let q = weights.quorum();
-            let registry = &self.info.registry;
             let mut groups: BTreeMap<VoteKey, Vec<Pending>> = BTreeMap::new();
-            for env in state.network.iter_deliverable() {
-                if usize::from(env.dst) != x {
-                    continue;
-                }
-                let Message::Vote(sv) = env.msg.msg() else {
-                    continue;
-                };
+            for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
-                let Some(pos) = registry.position_of(&v.voter) else {
-                    continue;
-                };
                 let tally = round.tally(v.attempt, v.step);
                 if tally.is_some_and(|t| t.get(pos).is_some() || t.quorum_block(q).is_some())
                     || !round.blocks().contains_key(&v.block_hash)
@@ -352,7 +361,7 @@ impl TcModel {
                 groups
                     .entry((v.attempt, v.step, v.block_hash))
                     .or_default()
-                    .push((pos, env.src, env.msg.clone()));
+                    .push((pos, src, msg.clone()));
             }
             for ((attempt, step, block), mut cands) in groups {
                 // The network's iteration order depends on the path that
@@ -420,17 +429,8 @@ impl TcModel {
                 continue;
             };
             let mut by_voter: BTreeMap<usize, Vec<(Id, Packet)>> = BTreeMap::new();
-            for env in state.network.iter_deliverable() {
-                if usize::from(env.dst) != x {
-                    continue;
-                }
-                let Message::Vote(sv) = env.msg.msg() else {
-                    continue;
-                };
+            for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
-                let Some(pos) = self.info.registry.position_of(&v.voter) else {
-                    continue;
-                };
                 let counted = if pooled {
                     round.pooled_votes().contains_key(&v.voter)
                 } else {
@@ -439,10 +439,7 @@ impl TcModel {
                         .is_some_and(|t| t.get(pos).is_some())
                 };
                 if !counted {
-                    by_voter
-                        .entry(pos)
-                        .or_default()
-                        .push((env.src, env.msg.clone()));
+                    by_voter.entry(pos).or_default().push((src, msg.clone()));
                 }
             }
             // Every combination of "none, or one of this voter's votes".

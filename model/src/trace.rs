@@ -140,6 +140,18 @@ pub struct TraceStep {
     pub effects: Vec<String>,
 }
 
+impl TraceStep {
+    /// The step on one line, `action ⇒ effect ⇒ ...`, as tests pin it.
+    pub fn one_line(&self) -> String {
+        let mut line = self.action.clone();
+        for e in &self.effects {
+            line.push_str(" ⇒ ");
+            line.push_str(e);
+        }
+        line
+    }
+}
+
 fn effects(info: &Info, before: &State, after: &State) -> Vec<String> {
     let mut out = Vec::new();
     for (i, (a, b)) in before

@@ -3,6 +3,7 @@
 
 use time_consensus_model::check::{run, Options, Report};
 use time_consensus_model::config::ModelConfig;
+use time_consensus_model::trace::TraceStep;
 
 fn check(name: &str) -> Report {
     let cfg = ModelConfig::preset(name).unwrap();
@@ -20,14 +21,7 @@ fn path(r: &Report, prop: &str) -> Vec<String> {
         .as_ref()
         .unwrap()
         .iter()
-        .map(|s| {
-            let mut line = s.action.clone();
-            for e in &s.effects {
-                line.push_str(" ⇒ ");
-                line.push_str(e);
-            }
-            line
-        })
+        .map(TraceStep::one_line)
         .collect()
 }
 

@@ -4,6 +4,7 @@
 
 use time_consensus_model::check::{run, Options, Report, Strategy};
 use time_consensus_model::config::ModelConfig;
+use time_consensus_model::trace::TraceStep;
 
 fn check(name: &str) -> Report {
     run(&ModelConfig::preset(name).unwrap(), &Options::default()).unwrap()
@@ -82,14 +83,7 @@ fn one_emergency_attempt_is_not_enough_when_the_network_stabilizes_late() {
         .as_ref()
         .unwrap()
         .iter()
-        .map(|s| {
-            let mut line = s.action.clone();
-            for e in &s.effects {
-                line.push_str(" ⇒ ");
-                line.push_str(e);
-            }
-            line
-        })
+        .map(TraceStep::one_line)
         .collect();
     assert_eq!(
         path,
