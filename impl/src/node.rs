@@ -207,6 +207,11 @@ impl Context {
         &self.me
     }
 
+    /// This node's signing key (a model's Byzantine member signs with it).
+    pub fn keypair(&self) -> &Keypair {
+        &self.keypair
+    }
+
     /// The registry.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
@@ -284,7 +289,12 @@ impl Context {
             out.push(Output::Event(Event::Rejected(r)));
             return;
         };
-        if got != expected {
+        // S1.1: the deployed collection is keyed by sender alone, so under
+        // the seed rules a heartbeat counts in phase 1 whatever tip it holds.
+        let seed_heartbeat = matches!(m, Message::Heartbeat(_))
+            && round.sync.is_some()
+            && !self.rules.has(Amendment::WeightedSync);
+        if got != expected && !seed_heartbeat {
             out.push(Output::Event(Event::Rejected(Rejection::WrongHeight {
                 expected,
                 got,
@@ -320,6 +330,23 @@ impl Context {
     }
 }
 
+/// The weights of `height` under `rules`: from the chain's date for the
+/// height (R2.2) or, under the seed rules, from the node's local `date`
+/// (S2.1).
+pub fn height_weights(
+    rules: Rules,
+    registry: &Registry,
+    config: &OrchestratorConfig,
+    height: u64,
+    date: Date,
+) -> HeightWeights {
+    if rules.has(Amendment::ChainElection) {
+        HeightWeights::reference(registry, config.chain_date(height))
+    } else {
+        HeightWeights::seed(registry, date)
+    }
+}
+
 /// Everything about a height that follows from the inputs that started it;
 /// compared and hashed by those inputs alone.
 #[derive(Debug)]
@@ -347,15 +374,13 @@ impl std::hash::Hash for HeightCtx {
 }
 
 impl HeightCtx {
-    fn new(ctx: &Context, height: u64, previous_hash: Hash32, date: Date) -> Self {
+    /// The context of `height` above `previous_hash`, started on the local
+    /// `date`: weights (R2.2, S2.1), leaders (R2.7, S2.6) and blocks (R3).
+    pub fn new(ctx: &Context, height: u64, previous_hash: Hash32, date: Date) -> Self {
         let reg = &ctx.registry;
         let cfg = &ctx.config;
         let chain = ctx.rules.has(Amendment::ChainElection);
-        let weights = if chain {
-            HeightWeights::reference(reg, cfg.chain_date(height))
-        } else {
-            HeightWeights::seed(reg, date)
-        };
+        let weights = height_weights(ctx.rules, reg, cfg, height, date);
         let election = chain.then(|| Election::new(&weights));
         let block = BlockContext::new(
             height,
@@ -423,7 +448,9 @@ impl HeightCtx {
         }
     }
 
-    fn leader(&self, ctx: &Context, attempt: u32) -> Option<u32> {
+    /// The elected leader of `attempt` as a canonical position (none for an
+    /// emergency attempt).
+    pub fn leader(&self, ctx: &Context, attempt: u32) -> Option<u32> {
         match self.leaders.get(attempt as usize) {
             Some(l) => *l,
             None => self.compute_leader(ctx, attempt),

@@ -215,3 +215,39 @@ fn seed_network_with_all_messages_finalizes_one_block() {
     let tips: Vec<_> = net.nodes.iter().map(|n| n.state().tip()).collect();
     assert!(tips.iter().all(|t| *t == tips[0] && t.height == 1));
 }
+
+#[test]
+fn seed_phase_1_counts_a_heartbeat_whatever_tip_it_holds() {
+    // Six members; node 0 hears two peers on its tip and one announcing tip
+    // height 5. The deployed collection is keyed by sender alone (S1.1):
+    // 4 responses >= ceil(2*6/3) = 4, and the most common state is held by
+    // 3 >= ceil(2*4/3) = 3, so it is synchronized. Under the reference rules
+    // (A6) that heartbeat belongs to another height and is refused (R0.6).
+    let tiers6 = [&TIERS[..], &[Tier::Free, Tier::Free]].concat();
+    for rules in [Rules::Seed, Rules::Reference] {
+        let mut net = Net::new(&tiers6, rules);
+        let beats: Vec<Message> = (0..4)
+            .map(|i| broadcasts(&net.start(i, false))[0].clone())
+            .collect();
+        net.deliver(0, beats[1].clone());
+        net.deliver(0, beats[2].clone());
+        let Message::Heartbeat(mut ahead) = beats[3].clone() else {
+            unreachable!()
+        };
+        ahead.heartbeat.block_height = 5;
+        ahead.signature = net.keys[3].sign(&ahead.heartbeat.signing_bytes());
+        let outs = net.deliver(0, Message::Heartbeat(ahead));
+        if rules == Rules::Seed {
+            assert!(rejections(&outs).is_empty(), "{outs:?}");
+            assert!(events(&outs).contains(&Event::Synchronized { heartbeats: 4 }));
+        } else {
+            assert_eq!(
+                rejections(&outs),
+                [Rejection::WrongHeight {
+                    expected: 1,
+                    got: 6
+                }]
+            );
+        }
+    }
+}

@@ -118,7 +118,10 @@ impl Report {
 
 /// Runs the check of `cfg`.
 pub fn run(cfg: &ModelConfig, opts: &Options) -> Result<Report, crate::config::ConfigError> {
-    let model = TcModel::new(cfg)?;
+    let mut model = TcModel::new(cfg)?;
+    if opts.strategy == Strategy::Simulation {
+        model = model.effective_actions_only();
+    }
     let info = model.info.clone();
     let props = model.properties();
     let mut builder = model.checker().threads(opts.threads.max(1));
@@ -316,7 +319,10 @@ pub fn find_paths(
 pub fn render(r: &Report) -> String {
     let c = &r.config;
     let mut s = String::new();
-    let (byz, total) = c.byzantine_share();
+    let share = match c.byzantine_share() {
+        Ok((byz, total)) => format!("{byz} of {total}"),
+        Err(e) => format!("unknown ({e})"),
+    };
     let tiers: Vec<String> = c
         .tiers
         .iter()
@@ -334,7 +340,7 @@ pub fn render(r: &Report) -> String {
         Some(b) => format!("within the budget: below {b}"),
         None => "no budget".to_string(),
     };
-    s += &format!("  byzantine    weight {byz} of {total} ({budget})\n");
+    s += &format!("  byzantine    weight {share} ({budget})\n");
     s += &format!(
         "  attempts     0..={} ({} emergency blocks{}), phase 1 {}\n",
         c.max_attempt,
@@ -364,9 +370,15 @@ pub fn render(r: &Report) -> String {
     if let Some(e) = &r.acyclicity_violation {
         s += &format!("state graph    NOT SHOWN ACYCLIC: {e}; the `eventually` verdict is void\n");
     } else if let Some(e) = r.acyclic_edges {
-        s += &format!(
-            "state graph    finite and acyclic: the progress measure rose on all {e} transitions, so `eventually` is checked soundly at terminal states\n"
-        );
+        if r.complete {
+            s += &format!(
+                "state graph    finite and acyclic: the progress measure rose on all {e} transitions, so `eventually` is checked soundly at terminal states\n"
+            );
+        } else {
+            s += &format!(
+                "state graph    the progress measure rose on all {e} transitions explored (the search was not exhaustive, so the whole graph is not shown acyclic)\n"
+            );
+        }
     }
     s += "properties\n";
     for v in &r.properties {
@@ -376,6 +388,9 @@ pub fn render(r: &Report) -> String {
             v.name,
             v.status.to_uppercase()
         );
+    }
+    if r.properties.iter().any(|v| v.status == "not found") {
+        s += "  (an ending NOT FOUND cannot happen in this configuration: the properties\n   that held say nothing about heights ending that way here)\n";
     }
     for v in &r.properties {
         let Some(path) = &v.path else { continue };
@@ -402,9 +417,9 @@ fn network_words(n: Network) -> String {
     match n {
         Network::Async => "async: loss, reordering and duplication; timers fire at any moment".into(),
         Network::Lossy => "lossy: each message delivered at most once or lost; timers fire at any moment".into(),
-        Network::Gst(0) => "sync: every message delivered once; timers wait until no delivery is pending".into(),
+        Network::Gst(0) => "sync: every message delivered (redeliveries change nothing); timers wait until no delivery is pending".into(),
         Network::Gst(g) => format!(
-            "gst:{g}: every message delivered once; timers fire at any moment before attempt {g}, and from attempt {g} on only when no delivery or earlier timer is pending"
+            "gst:{g}: every message delivered (redeliveries change nothing); timers fire at any moment before attempt {g}, and from attempt {g} on only when no delivery or earlier timer is pending"
         ),
     }
 }

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 use time_consensus::block::Transaction;
-use time_consensus::crypto::SignatureScheme;
+use time_consensus::crypto::{Keypair, SignatureScheme};
 use time_consensus::fallback::{plan, LeaderRule};
-use time_consensus::node::{Context, NodeError, Tip};
+use time_consensus::node::{height_weights, Context, NodeError, Tip};
 use time_consensus::primitives::Date;
 use time_consensus::registry::{Registry, RegistryError, Tier};
 use time_consensus::sim::{genesis_tip, labelled_network};
@@ -219,6 +219,9 @@ pub enum ConfigError {
     /// A reputation outside the registry's range.
     #[error("reputation {0} is outside 0..=10000 thousandths")]
     Reputation(u32),
+    /// More mempool transactions than a block may hold.
+    #[error("mempool of {0} transactions is more than a block may hold ({MAX_MEMPOOL})")]
+    Mempool(usize),
     /// An unknown named configuration.
     #[error("unknown configuration {0:?}; `tcm configs` lists them")]
     UnknownPreset(String),
@@ -229,6 +232,10 @@ pub enum ConfigError {
     #[error(transparent)]
     Node(#[from] NodeError),
 }
+
+/// The most mempool transactions a configuration may give each leader: a
+/// block's limit under the default configuration (R3.6).
+pub const MAX_MEMPOOL: usize = 10_000;
 
 /// A bound on the Byzantine masternodes' weight: strictly below `num/den` of
 /// the total. The reference rules assume `F < T/3` (spec/properties.md, P1);
@@ -530,8 +537,17 @@ impl ModelConfig {
         if (0..self.tiers.len()).all(|i| self.byzantine.contains(&i)) {
             return Err(ConfigError::NoHonest);
         }
+        if self.max_attempt > 8 {
+            return Err(ConfigError::MaxAttempt(self.max_attempt));
+        }
+        if self.reputation_milli > Registry::MAX_REPUTATION_MILLI {
+            return Err(ConfigError::Reputation(self.reputation_milli));
+        }
+        if self.mempool > MAX_MEMPOOL {
+            return Err(ConfigError::Mempool(self.mempool));
+        }
         if let Some(budget) = self.budget {
-            let (weight, total) = self.byzantine_share();
+            let (weight, total) = self.byzantine_share()?;
             if !budget.admits(weight, total) {
                 return Err(ConfigError::OverBudget {
                     weight,
@@ -539,12 +555,6 @@ impl ModelConfig {
                     budget,
                 });
             }
-        }
-        if self.max_attempt > 8 {
-            return Err(ConfigError::MaxAttempt(self.max_attempt));
-        }
-        if self.reputation_milli > Registry::MAX_REPUTATION_MILLI {
-            return Err(ConfigError::Reputation(self.reputation_milli));
         }
         self.rules
             .validate()
@@ -590,13 +600,7 @@ impl ModelConfig {
     /// Built registry and node contexts.
     pub fn build(&self) -> Result<Built, ConfigError> {
         self.validate()?;
-        let (registry, keys) = labelled_network(
-            self.tiers.len(),
-            &self.tiers,
-            SignatureScheme::Symbolic,
-            self.date(),
-            self.reputation_milli,
-        )?;
+        let (registry, keys) = self.network()?;
         let contexts = keys
             .into_iter()
             .map(|k| {
@@ -620,11 +624,37 @@ impl ModelConfig {
             .any(|a| plan(self.rules, &self.orchestrator(), a).leader == LeaderRule::Leaderless)
     }
 
-    /// Byzantine weight over total weight, as a fraction.
-    pub fn byzantine_share(&self) -> (u64, u64) {
-        let total: u64 = self.tiers.iter().map(|t| t.weight()).sum();
-        let byz: u64 = self.byzantine.iter().map(|&i| self.tiers[i].weight()).sum();
-        (byz, total)
+    /// The registry every node runs with, and the members' keys.
+    fn network(&self) -> Result<(Arc<Registry>, Vec<Keypair>), ConfigError> {
+        Ok(labelled_network(
+            self.tiers.len(),
+            &self.tiers,
+            SignatureScheme::Symbolic,
+            self.date(),
+            self.reputation_milli,
+        )?)
+    }
+
+    /// Byzantine weight over total weight, in the weights the nodes use for
+    /// the height (R2.2 or S2.1), as a fraction in lowest terms.
+    pub fn byzantine_share(&self) -> Result<(u64, u64), ConfigError> {
+        let (registry, _) = self.network()?;
+        let weights = height_weights(self.rules, &registry, &self.orchestrator(), 1, self.date());
+        let byz = self
+            .byzantine
+            .iter()
+            .map(|&i| {
+                let id = &registry.member(i).node_id;
+                weights.weight(registry.position_of(id).expect("member"))
+            })
+            .sum();
+        let total = weights.total();
+        let (mut a, mut b) = (byz, total);
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        let g = a.max(1);
+        Ok((byz / g, total / g))
     }
 }
 

@@ -17,7 +17,7 @@
 //!   `async` keeps every message deliverable forever, in any order, any number
 //!   of times, or never (loss, reordering, duplication) with timers firing at
 //!   any moment: the semantics for safety. `gst:<a>` delivers every message
-//!   exactly once and lets timers of attempt `a` or later fire only when no
+//!   (a redelivery may happen but changes nothing) and lets timers of attempt `a` or later fire only when no
 //!   delivery or earlier timer could still change anything (partial synchrony
 //!   stabilizing at attempt `a`): the semantics for liveness.
 //!

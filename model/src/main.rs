@@ -237,10 +237,8 @@ fn main() -> ExitCode {
             if threads == 0 || threads > 256 {
                 return usage_error("--threads must be 1 to 256");
             }
-            if strategy == Strategy::Simulation && timeout.is_none() && max_depth.is_none() {
-                return usage_error(
-                    "simulation never ends on its own: give --timeout or --max-depth",
-                );
+            if strategy == Strategy::Simulation && timeout.is_none() {
+                return usage_error("simulation never ends on its own: give --timeout SECONDS");
             }
             let opts = Options {
                 strategy,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use time_consensus::block::{Block, Transaction};
 use time_consensus::fallback::{plan, BlockKind, LeaderRule};
 use time_consensus::message::{Message, Proposal};
-use time_consensus::node::{Decision, Input, NodeState, StartHeight, Timer};
+use time_consensus::node::{Decision, HeightCtx, NodeState, Timer};
 use time_consensus::primitives::Hash32;
 use time_consensus::vote::{SignedVote, Step};
 use time_consensus::Amendment;
@@ -58,6 +58,10 @@ pub struct Info {
     /// Every block an elected leader can propose within the bound, and the
     /// emergency block: the blocks validity allows (R3, R4.3).
     pub valid_blocks: BTreeMap<Hash32, Arc<Block>>,
+    /// For each of those blocks, the attempts in which it is proposed: those
+    /// whose elected leader builds it, or the emergency attempts for the
+    /// emergency block. It may be finalized in these or later attempts.
+    pub origins: BTreeMap<Hash32, Vec<u32>>,
     /// Readable names of those blocks.
     pub labels: BTreeMap<Hash32, String>,
     /// The emergency block's hash.
@@ -86,6 +90,8 @@ pub struct TcModel {
     pub inner: ActorModel<McActor, (), ()>,
     /// Shared facts.
     pub info: Arc<Info>,
+    /// List only actions that change the state (for random walks).
+    effective_only: bool,
 }
 
 impl TcModel {
@@ -100,37 +106,29 @@ impl TcModel {
                 .filter(|j| usize::from(*j) != i)
                 .collect::<Vec<_>>()
         };
-        // A scratch run of node 0 exposes the height's leaders and blocks.
+        // Node 0's view of the height gives its leaders and blocks.
         let ctx0 = &built.contexts[0];
-        let mut scratch = NodeState::new(built.tip);
-        let mut sink = Vec::new();
-        ctx0.handle(
-            &mut scratch,
-            Input::Start(StartHeight {
-                date: cfg.date(),
-                mempool: vec![],
-                presynchronized: true,
-            }),
-            &mut sink,
-        );
-        let round = scratch
-            .round()
-            .expect("a presynchronized start opens the height");
-        let bc = round.height_ctx().block_context().clone();
+        let hc = HeightCtx::new(ctx0, built.tip.height + 1, built.tip.hash, cfg.date());
+        let bc = hc.block_context().clone();
         let orch = cfg.orchestrator();
         let leader_of = |a: u32| {
-            round
-                .leader(ctx0, a)
-                .map(|id| built.registry.index_of(&id).expect("member"))
+            hc.leader(ctx0, a).map(|p| {
+                let id = &built.registry.at_position(p as usize).node_id;
+                built.registry.index_of(id).expect("member")
+            })
         };
         let mut labels = BTreeMap::new();
         let mut valid_blocks = BTreeMap::new();
+        let mut origins: BTreeMap<Hash32, Vec<u32>> = BTreeMap::new();
         let emergency = bc.emergency.clone();
         labels.insert(emergency.hash(), "E".to_string());
         valid_blocks.insert(emergency.hash(), emergency.clone());
         let mut byz_proposals: BTreeMap<usize, Vec<Proposal>> = BTreeMap::new();
         for a in 0..=cfg.max_attempt + 1 {
             let p = plan(cfg.rules, &orch, a);
+            if p.kind == BlockKind::Emergency {
+                origins.entry(emergency.hash()).or_default().push(a);
+            }
             let Some(l) = leader_of(a) else { continue };
             let id = built.registry.member(l).node_id.clone();
             let prefix = if p.kind == BlockKind::RewardOnly {
@@ -141,6 +139,7 @@ impl TcModel {
             let mut add = |block: Block, label: String| {
                 let h = block.hash();
                 labels.entry(h).or_insert(label);
+                origins.entry(h).or_default().push(a);
                 let block = valid_blocks
                     .entry(h)
                     .or_insert_with(|| Arc::new(block))
@@ -181,7 +180,7 @@ impl TcModel {
         let emergency_attempts: Vec<u32> = (0..=cfg.max_attempt)
             .filter(|a| plan(cfg.rules, &orch, *a).leader == LeaderRule::Leaderless)
             .collect();
-        let weights = round.height_ctx().weights().clone();
+        let weights = hc.weights().clone();
         let actors: Vec<McActor> = (0..n)
             .map(|i| {
                 let ctx = built.contexts[i].clone();
@@ -196,10 +195,7 @@ impl TcModel {
                         peers: peers(i),
                     })
                 } else {
-                    let keypair = time_consensus::Keypair::from_label(
-                        built.registry.scheme(),
-                        &format!("mn{i:03}"),
-                    );
+                    let keypair = ctx.keypair().clone();
                     let proposals = byz_proposals
                         .remove(&i)
                         .unwrap_or_default()
@@ -241,13 +237,26 @@ impl TcModel {
             cfg: cfg.clone(),
             honest: (0..n).filter(|&i| cfg.is_honest(i)).collect(),
             valid_blocks,
+            origins,
             labels,
             emergency: emergency.hash(),
             edges_checked: AtomicU64::new(0),
             registry: built.registry.clone(),
             acyclicity_violation: std::sync::Mutex::new(None),
         });
-        Ok(TcModel { inner, info })
+        Ok(TcModel {
+            inner,
+            info,
+            effective_only: false,
+        })
+    }
+
+    /// The model with only state-changing actions listed. Stateright 0.31's
+    /// simulation records the index of an action that changed nothing and
+    /// then cannot replay its path; with this it never meets one.
+    pub fn effective_actions_only(mut self) -> Self {
+        self.effective_only = true;
+        self
     }
 
     /// Honest decisions in `state`, by masternode index.
@@ -315,6 +324,53 @@ impl TcModel {
                 cur
             }
         }
+    }
+
+    /// Under [`Network::Gst`], holds back synchronous timers while anything
+    /// else could still happen (see [`Network::Gst`]).
+    fn gate_synchronous_timers(&self, state: &State, actions: &mut Vec<Action>) {
+        let gated = |a: &Action| matches!(a, Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t));
+        if !actions.iter().any(gated) {
+            return;
+        }
+        // A synchronous timer waits while any delivery, or any timer of an
+        // attempt before stabilization, would still change something. A
+        // Byzantine node configured `late` chooses when to send, so its
+        // messages hold no timer back.
+        let late =
+            |src: &Id| self.info.cfg.behaviour.late && !self.info.cfg.is_honest(usize::from(*src));
+        let busy = actions.iter().any(|a| match a {
+            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => false,
+            Action::Actor(ActorModelAction::Drop(_)) => false,
+            Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
+            Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
+            _ => self.apply(state, a).is_some(),
+        });
+        if busy {
+            actions.retain(|a| !gated(a));
+            return;
+        }
+        // Timeouts outlast message delays and start together, so no honest
+        // node times out of attempt `a` while another has not reached it.
+        let slowest = self
+            .info
+            .honest
+            .iter()
+            .filter_map(|&i| state.actor_states[i].node().and_then(NodeState::round))
+            .map(|r| {
+                if r.started() {
+                    i64::from(r.attempt())
+                } else {
+                    -1
+                }
+            })
+            .min();
+        actions.retain(|a| match a {
+            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => {
+                t.attempt().map_or(-1, i64::from) <= slowest.unwrap_or(i64::MAX)
+            }
+            _ => true,
+        });
     }
 
     /// The votes deliverable to honest node `x` from registered voters:
@@ -549,51 +605,12 @@ impl Model for TcModel {
                 }
             }
         }
-        if self.gst().is_none() {
-            return;
+        if self.gst().is_some() {
+            self.gate_synchronous_timers(state, actions);
         }
-        let gated = |a: &Action| matches!(a, Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t));
-        if !actions.iter().any(gated) {
-            return;
+        if self.effective_only {
+            actions.retain(|a| self.apply(state, a).is_some());
         }
-        // A synchronous timer waits while any delivery, or any timer of an
-        // attempt before stabilization, would still change something. A
-        // Byzantine node configured `late` chooses when to send, so its
-        // messages hold no timer back.
-        let late =
-            |src: &Id| self.info.cfg.behaviour.late && !self.info.cfg.is_honest(usize::from(*src));
-        let busy = actions.iter().any(|a| match a {
-            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => false,
-            Action::Actor(ActorModelAction::Drop(_)) => false,
-            Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
-            Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
-            _ => self.apply(state, a).is_some(),
-        });
-        if busy {
-            actions.retain(|a| !gated(a));
-            return;
-        }
-        // Timeouts outlast message delays and start together, so no honest
-        // node times out of attempt `a` while another has not reached it.
-        let slowest = self
-            .info
-            .honest
-            .iter()
-            .filter_map(|&i| state.actor_states[i].node().and_then(NodeState::round))
-            .map(|r| {
-                if r.started() {
-                    i64::from(r.attempt())
-                } else {
-                    -1
-                }
-            })
-            .min();
-        actions.retain(|a| match a {
-            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => {
-                t.attempt().map_or(-1, i64::from) <= slowest.unwrap_or(i64::MAX)
-            }
-            _ => true,
-        });
     }
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
@@ -631,7 +648,9 @@ impl Model for TcModel {
             Property::always("agreement", agreement),
             Property::always("validity", validity),
         ];
-        if cfg.network.checks_liveness() {
+        // Emergency liveness (P3) is a claim about runs that can reach an
+        // emergency attempt; without one in the bound there is nothing to check.
+        if cfg.network.checks_liveness() && cfg.reaches_emergency() {
             props.push(Property::eventually("emergency liveness", liveness));
         }
         let orch = cfg.orchestrator();
@@ -673,16 +692,31 @@ fn agreement(m: &TcModel, s: &State) -> bool {
     d.windows(2).all(|w| w[0].1.hash == w[1].1.hash)
 }
 
-/// A finalized block is one an elected leader could propose within the bound
-/// (built for its attempt's kind on the tip), or the canonical emergency
-/// block; every such block extends the tip at the next height.
+/// Every honest decision is valid (see [`valid_decision`]).
 fn validity(m: &TcModel, s: &State) -> bool {
-    m.decisions(s).iter().all(|(_, d)| {
-        m.info.valid_blocks.get(&d.hash).is_some_and(|b| {
-            b.header.height == 1
-                && b.header.previous_hash == time_consensus::sim::genesis_tip().hash
-        })
-    })
+    m.decisions(s)
+        .iter()
+        .all(|(_, d)| valid_decision(&m.info, d))
+}
+
+/// A finalized block is one the elected leader of an attempt builds for that
+/// attempt's kind on the tip (honest or not), or the canonical emergency
+/// block of an emergency attempt (R3, R4.3, R7.3); it is finalized in that
+/// attempt or a later one, as the kind its header says, at height 1 on the
+/// genesis tip.
+pub fn valid_decision(info: &Info, d: &Decision) -> bool {
+    let Some(b) = info.valid_blocks.get(&d.hash) else {
+        return false;
+    };
+    let proposed_by_then = info
+        .origins
+        .get(&d.hash)
+        .is_some_and(|o| o.iter().any(|&a| a <= d.attempt));
+    d.height == 1
+        && b.header.height == 1
+        && b.header.previous_hash == time_consensus::sim::genesis_tip().hash
+        && d.kind == b.header.kind
+        && proposed_by_then
 }
 
 /// Every honest node has finalized the height.

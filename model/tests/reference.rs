@@ -22,7 +22,7 @@ fn reference_full_ladder_with_a_withholding_byzantine() {
     // 8/4/2/1 with the Bronze node (2 of 15) Byzantine; attempts 0 to 5:
     // attempt 0, two rotations, reward-only, two emergency attempts.
     let r = check("reference");
-    assert_eq!(r.config.byzantine_share(), (2, 15));
+    assert_eq!(r.config.byzantine_share().unwrap(), (2, 15));
     assert!(r.complete);
     assert_eq!(
         statuses(&r),
@@ -150,4 +150,48 @@ fn breadth_and_depth_first_explore_the_same_states() {
             assert_eq!(r.unique_states, unique, "{name} {strategy:?}");
         }
     }
+}
+
+#[test]
+fn validity_refuses_blocks_out_of_their_attempt_kind_or_leader() {
+    use time_consensus::fallback::BlockKind;
+    use time_consensus::node::Decision;
+    use time_consensus_model::model::valid_decision;
+    use time_consensus_model::TcModel;
+
+    let m = TcModel::new(&ModelConfig::preset("reference").unwrap()).unwrap();
+    let info = &m.info;
+    let hash_of = |label: &str| {
+        *info
+            .labels
+            .iter()
+            .find(|(_, l)| l.as_str() == label)
+            .unwrap_or_else(|| panic!("no block {label}: {:?}", info.labels))
+            .0
+    };
+    let d = |label: &str, attempt: u32, kind: BlockKind| Decision {
+        height: 1,
+        hash: hash_of(label),
+        attempt,
+        kind,
+        unilateral: false,
+    };
+    let (b0, b1, r3) = ("B0·mn001", "B1·mn000", "R3·mn003");
+    // Attempt 0's leader's block, in its attempt or later (re-proposed).
+    assert!(valid_decision(info, &d(b0, 0, BlockKind::Normal)));
+    assert!(valid_decision(info, &d(b0, 3, BlockKind::Normal)));
+    assert!(valid_decision(info, &d(r3, 3, BlockKind::RewardOnly)));
+    assert!(valid_decision(info, &d("E", 4, BlockKind::Emergency)));
+    // Before it was proposed, as another kind, or the emergency block before
+    // the emergency attempts.
+    assert!(!valid_decision(info, &d(b1, 0, BlockKind::Normal)));
+    assert!(!valid_decision(info, &d(b0, 0, BlockKind::RewardOnly)));
+    assert!(!valid_decision(info, &d("E", 3, BlockKind::Emergency)));
+    // A block no elected leader builds, or at another height.
+    let mut stranger = d(b0, 0, BlockKind::Normal);
+    stranger.hash = time_consensus::Hash32([7; 32]);
+    assert!(!valid_decision(info, &stranger));
+    let mut elsewhere = d(b0, 0, BlockKind::Normal);
+    elsewhere.height = 2;
+    assert!(!valid_decision(info, &elsewhere));
 }

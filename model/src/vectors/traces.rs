@@ -479,8 +479,12 @@ fn phase1(g: &mut Gen, rules: Rules) {
         g,
         "heartbeat_refused",
         x,
-        "In phase 1: a heartbeat from mn009 (not registered), one of mn000 signed with another key, and one announcing tip height 5 (it starts height 6, not the height being decided): each refused, nothing recorded.",
-        &["R0.5", "R0.4", "R1.1"],
+        if seed {
+            "In phase 1: a heartbeat from mn009 (not registered) and one of mn000 signed with another key are refused; one of mn000 announcing tip height 5 is recorded all the same (the deployed collection is keyed by sender alone, so any tip counts as a response)."
+        } else {
+            "In phase 1: a heartbeat from mn009 (not registered), one of mn000 signed with another key, and one announcing tip height 5 (it starts height 6, not the height being decided): each refused, nothing recorded."
+        },
+        if seed { &["R0.5", "R0.4", "S1.1"] } else { &["R0.5", "R0.4", "R0.6"] },
     );
 }
 
