@@ -16,6 +16,8 @@
 //! network; the `time-consensus-model` crate runs the same code under a model
 //! checker.
 #![forbid(unsafe_code)]
+// No floats outside the seed rules' own formula: nodes must agree bit for bit.
+#![deny(clippy::float_arithmetic)]
 
 pub mod block;
 pub mod config;

@@ -71,6 +71,7 @@ pub struct MasternodeInfo {
 
 impl MasternodeInfo {
     /// The seed rules' `f32` reputation score.
+    #[allow(clippy::float_arithmetic)] // S2.1 reads the reputation as f32
     pub fn reputation_score(&self) -> f32 {
         self.reputation_milli as f32 / 1000.0
     }

@@ -39,9 +39,14 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// Uniform in `lo..=hi` (tiny modulo bias is irrelevant for schedules).
+    /// Uniform in `lo..=hi`, bounds in either order (tiny modulo bias is
+    /// irrelevant for schedules).
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next_u64() % (hi - lo + 1)
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
+        match (hi - lo).checked_add(1) {
+            Some(span) => lo + self.next_u64() % span,
+            None => self.next_u64(),
+        }
     }
 }
 

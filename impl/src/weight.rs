@@ -11,6 +11,7 @@ pub fn days_active(date: Date, registered_at: Date) -> u64 {
 
 /// The seed rules' weight, bit for bit (S2.1): `f32` arithmetic evaluated left
 /// to right, rounded half away from zero, cast with Rust's saturating `as`.
+#[allow(clippy::float_arithmetic)] // S2.1 is an f32 formula
 pub fn seed_weight(tier: Tier, days_active: u64, reputation_score: f32) -> u64 {
     let tier_weight = tier.weight();
     let longevity_bonus = ((days_active / 30).min(100)) as f32 / 100.0;
