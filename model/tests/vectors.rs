@@ -275,3 +275,266 @@ fn the_cli_exit_statuses() {
     );
     assert_eq!(status(&["conform".as_ref()]), Some(2));
 }
+
+/// Runs `dir` on another thread, failing the test if it takes over a minute
+/// (a runner that follows a link cycle never returns).
+fn run_dir_within_a_minute(dir: &Path) -> vectors::RunReport {
+    let dir = dir.to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run_dir(&dir));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the runner returns within a minute")
+        .expect("the directory is readable")
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_to_directories_are_not_followed_and_are_reported() {
+    use std::os::unix::fs::symlink;
+    let tmp = TempDir::new("symlinks");
+    let w = tmp.0.join("weights");
+    std::fs::create_dir_all(&w).unwrap();
+    std::fs::write(
+        w.join("ref_half_bronze_d0_r1250.json"),
+        committed("weights/ref_half_bronze_d0_r1250.json"),
+    )
+    .unwrap();
+    // Two loops: followed, they would run the case without end (or, with a
+    // depth limit, exponentially many times) and report success.
+    symlink("..", w.join("up")).unwrap();
+    symlink(".", tmp.0.join("here")).unwrap();
+    // A link to a file is read like the file; a dangling link is an error.
+    let linked = tmp.0.join("linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    symlink(
+        w.join("ref_half_bronze_d0_r1250.json"),
+        linked.join("ref_half_bronze_d0_r1250.json"),
+    )
+    .unwrap();
+    symlink(tmp.0.join("absent"), tmp.0.join("dangling.json")).unwrap();
+
+    let r = run_dir_within_a_minute(&tmp.0);
+    assert_eq!((r.cases(), r.passed()), (2, 2), "{}", r.render());
+    let errs: Vec<String> = r.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains(&*w.join("up").to_string_lossy()) && e.contains("not followed")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains(&*tmp.0.join("here").to_string_lossy())
+                && e.contains("not followed")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("dangling.json") && e.contains("cannot be read")),
+        "{errs:?}"
+    );
+    assert!(!r.all_pass());
+    assert!(matches!(run::vector_files(&tmp.0), Err(RunError::Entry(_))));
+    // Exit status 2: a run that skipped something never passes.
+    let out = Command::new(env!("CARGO_BIN_EXE_tcm"))
+        .arg("conform")
+        .arg(&tmp.0)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("ERROR") && text.contains("not followed"),
+        "{text}"
+    );
+
+    // Only a loop, no vector: still exit 2, naming the link.
+    let lonely = TempDir::new("loop-only");
+    symlink(".", lonely.0.join("again")).unwrap();
+    let r = run_dir_within_a_minute(&lonely.0);
+    assert_eq!((r.cases(), r.errors.len()), (0, 1), "{}", r.render());
+    assert!(r.errors[0].to_string().contains("again"));
+}
+
+/// Writes `text` as `dir/<suite>/<case>.json`, renaming the case to `case`.
+fn write_case(dir: &Path, suite: &str, from_case: &str, case: &str, text: &str) -> PathBuf {
+    let d = dir.join(suite);
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join(format!("{case}.json"));
+    std::fs::write(
+        &p,
+        text.replace(
+            &format!("\"case\": \"{from_case}\""),
+            &format!("\"case\": \"{case}\""),
+        ),
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn envelope_errors_name_the_key_path_and_its_line() {
+    let tmp = TempDir::new("envelope");
+    let name = "ref_half_bronze_d0_r1250";
+    let good = committed("weights/ref_half_bronze_d0_r1250.json");
+    let w = |case: &str, text: String| write_case(&tmp.0, "weights", name, case, &text);
+    w(
+        "future",
+        good.replace("time-consensus-vectors/1", "time-consensus-vectors/2"),
+    );
+    w(
+        "no_rules",
+        good.replace("\"rules\": [\n    \"reference\"\n  ]", "\"rules\": []"),
+    );
+    w(
+        "undefined_id",
+        good.replace("\"R2.2\"", "\"R2.2\", \"R99.1\""),
+    );
+    w(
+        "both",
+        good.replace(
+            "\"expected\": {",
+            "\"expected_rejection\": {\"error\": \"x\"},\n  \"expected\": {",
+        ),
+    );
+    let neither = good.split("  \"expected\"").next().unwrap().trim_end();
+    w(
+        "neither",
+        format!("{}\n}}\n", neither.trim_end_matches(',')),
+    );
+    w(
+        "other_suite",
+        good.replace("\"suite\": \"weights\"", "\"suite\": \"tally\""),
+    );
+    w(
+        "seed_only_op",
+        good.replace(
+            "\"weight\": {\n      \"tier\"",
+            "\"seed_weight_f32\": {\n      \"tier\"",
+        )
+        .replace(
+            "\"reputation_milli\": 1250",
+            "\"reputation_f32_bits\": \"3fa00000\"",
+        ),
+    );
+    // A field that no output of `weight` has: a malformed file, not a failure.
+    w(
+        "extra_expected",
+        good.replace(
+            "\"weight\": 250000",
+            "\"weight\": 250000,\n    \"bonus\": 1",
+        ),
+    );
+    // A field inside an event of a node trace, which the event's type would
+    // silently drop.
+    let trace = committed("node_trace/ref_phase1_timeout.json");
+    let mut v: serde_json::Value = serde_json::from_str(&trace).unwrap();
+    v["case"] = "extra_event_field".into();
+    let ev = &mut v["input"]["node_trace"]["steps"][0]["outputs"][0]["event"];
+    let (_, body) = ev.as_object_mut().unwrap().iter_mut().next().unwrap();
+    body.as_object_mut()
+        .unwrap()
+        .insert("colour".into(), "red".into());
+    std::fs::create_dir_all(tmp.0.join("node_trace")).unwrap();
+    std::fs::write(
+        tmp.0.join("node_trace/extra_event_field.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+
+    let r = run_dir(&tmp.0).unwrap();
+    assert_eq!(r.cases(), 0, "{}", r.render());
+    let errs: BTreeMap<String, String> = r
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.file.file_stem().unwrap().to_string_lossy().into_owned(),
+                e.message.clone(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("future", "line 2, column 3 ($.format): format"),
+        ("no_rules", "line 5, column 3 ($.rules): name at least one rule set"),
+        ("undefined_id", "($.rule_ids[1]): \"R99.1\" is not a rule id"),
+        (
+            "both",
+            "($.expected_rejection): give either `expected` or `expected_rejection`, not both",
+        ),
+        ("neither", "line 1, column 1 ($): give `expected` or `expected_rejection`"),
+        ("other_suite", "($.suite): suite \"tally\" lies in the directory of suite \"weights\""),
+        (
+            "seed_only_op",
+            "($.rules[0]): operation `seed_weight_f32` is defined only without amendment A5",
+        ),
+        (
+            "extra_expected",
+            "line 21, column 5 ($.expected.bonus): unknown field `bonus`",
+        ),
+        (
+            "extra_event_field",
+            "($.input.node_trace.steps[0].outputs[0].event.protocol_started.colour): unknown field `colour`",
+        ),
+    ];
+    for (file, needle) in expect {
+        let e = errs
+            .get(file)
+            .unwrap_or_else(|| panic!("no error for {file}: {errs:?}"));
+        assert!(e.contains(needle), "{file}: {e:?} lacks {needle:?}");
+    }
+    assert_eq!(errs.len(), expect.len(), "{errs:?}");
+
+    // An operation of another suite, in a directory that is no suite's.
+    let loose = TempDir::new("loose");
+    let p = loose.0.join(format!("{name}.json"));
+    std::fs::write(
+        &p,
+        good.replace("\"suite\": \"weights\"", "\"suite\": \"tally\""),
+    )
+    .unwrap();
+    let e = run::load(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("line 13, column 5 ($.input.weight): operation `weight` belongs to suite \"weights\", not \"tally\""),
+        "{e}"
+    );
+}
+
+/// Rule ids defined in a spec file: lines starting with `**<id>**`.
+fn spec_definitions(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(spec_vectors().join("..").join(file)).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("**")?;
+            let id = &rest[..rest.find("**")?];
+            let b = id.as_bytes();
+            let ok = matches!(b.first(), Some(b'R' | b'S'))
+                && id[1..].split_once('.').is_some_and(|(a, b)| {
+                    [a, b]
+                        .iter()
+                        .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+                });
+            ok.then(|| id.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_runner_knows_exactly_the_rule_ids_the_spec_defines() {
+    let mut spec = spec_definitions("protocol.md");
+    spec.extend(spec_definitions("seed-rules.md"));
+    spec.sort();
+    let mut code: Vec<String> = run::DEFINED_RULE_IDS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    code.sort();
+    assert_eq!(
+        spec, code,
+        "update run::DEFINED_RULE_IDS in model/src/vectors/run.rs to the ids spec/protocol.md and spec/seed-rules.md define"
+    );
+    assert!(run::is_defined_rule_id("A4") && run::is_defined_rule_id("S6.1"));
+    assert!(!run::is_defined_rule_id("R99.1") && !run::is_defined_rule_id("A7"));
+}

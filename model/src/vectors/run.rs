@@ -1,7 +1,12 @@
 //! The runner: reads any directory of vectors, runs every case against this
 //! implementation, and says which failed and why. It never panics on bad
-//! input: a file it cannot read is reported with its line and column, a
-//! case that fails is reported with the first difference.
+//! input: a file it cannot read is reported with its line and column (and the
+//! JSON path of the offending key when the file parses but is not a valid
+//! case), a case that fails is reported with the first difference.
+//!
+//! It walks the directory without following symbolic links to directories
+//! (each is reported as an error, so a run that skipped vectors never
+//! passes), and reports every entry it cannot read, naming its path.
 
 use super::exec::{applies, execute, replay, Outcome, Refusal};
 use super::format::{Case, ExpectedRejection, Op, Suite, FORMAT_VERSION};
@@ -124,7 +129,7 @@ impl RunReport {
         }
         let _ = writeln!(
             s,
-            "{:<12} {:>6} {:>6}   ({} failed, {} unreadable files)",
+            "{:<12} {:>6} {:>6}   ({} failed, {} files or entries in error)",
             "total",
             self.cases(),
             self.passed(),
@@ -146,42 +151,335 @@ pub enum RunError {
         /// The error.
         error: std::io::Error,
     },
+    /// An entry below the directory cannot be used ([`vector_files`] only;
+    /// [`run_dir`] reports such entries in [`RunReport::errors`]).
+    #[error("{0}")]
+    Entry(FileError),
     /// No `.json` file anywhere below the directory.
     #[error("{0}: no vector files (*.json) found")]
     Empty(PathBuf),
 }
 
-/// Every `.json` file below `dir`, sorted, skipping hidden entries.
-pub fn vector_files(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
-    let mut out = Vec::new();
+/// What a walk of a directory found.
+#[derive(Clone, Debug, Default)]
+pub struct Scan {
+    /// Every `.json` file, sorted.
+    pub files: Vec<PathBuf>,
+    /// Entries that could not be used, sorted by path: unreadable
+    /// directories and entries, dangling symbolic links, and symbolic links
+    /// to directories, which are not followed.
+    pub errors: Vec<FileError>,
+}
+
+/// Walks `dir` (which may itself be a symbolic link): every `.json` file
+/// below it, skipping hidden entries (names starting with `.`). A symbolic
+/// link to a file is read like the file; a symbolic link to a directory is
+/// **not followed** and is reported as an error, as is every entry whose
+/// type or target cannot be read, so that nothing is skipped silently and a
+/// link cycle cannot make the walk repeat or hang. Fails only when `dir`
+/// itself cannot be read.
+pub fn scan(dir: &Path) -> Result<Scan, RunError> {
+    let mut scan = Scan::default();
+    let entry_error = |path: PathBuf, message: String| FileError {
+        file: path,
+        message,
+    };
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|error| RunError::Io {
-            path: d.clone(),
-            error,
-        })?;
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(error) if d == dir => {
+                return Err(RunError::Io {
+                    path: d.clone(),
+                    error,
+                })
+            }
+            Err(e) => {
+                scan.errors
+                    .push(entry_error(d, format!("cannot read the directory: {e}")));
+                continue;
+            }
+        };
         for e in entries {
-            let e = e.map_err(|error| RunError::Io {
-                path: d.clone(),
-                error,
-            })?;
-            let p = e.path();
+            let e = match e {
+                Ok(e) => e,
+                Err(e) => {
+                    scan.errors.push(entry_error(
+                        d.clone(),
+                        format!("cannot read an entry of the directory: {e}"),
+                    ));
+                    continue;
+                }
+            };
             if e.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
-            if p.is_dir() {
+            let p = e.path();
+            // The entry's own type: a symbolic link is not followed here.
+            let ty = match e.file_type() {
+                Ok(t) => t,
+                Err(e) => {
+                    scan.errors
+                        .push(entry_error(p, format!("cannot read the entry's type: {e}")));
+                    continue;
+                }
+            };
+            let is_json = p.extension().is_some_and(|x| x == "json");
+            if ty.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
+            } else if ty.is_symlink() {
+                match std::fs::metadata(&p) {
+                    Err(e) => scan.errors.push(entry_error(
+                        p,
+                        format!("symbolic link whose target cannot be read: {e}"),
+                    )),
+                    Ok(m) if m.is_dir() => scan.errors.push(entry_error(
+                        p,
+                        "symbolic link to a directory: not followed (run the runner on its target instead)"
+                            .into(),
+                    )),
+                    Ok(m) if m.is_file() && is_json => scan.files.push(p),
+                    Ok(_) => {}
+                }
+            } else if ty.is_file() && is_json {
+                scan.files.push(p);
             }
         }
     }
-    out.sort();
-    Ok(out)
+    scan.files.sort();
+    scan.errors.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(scan)
+}
+
+/// Every `.json` file below `dir`, sorted, skipping hidden entries (see
+/// [`scan`]); the first entry that cannot be used is an error.
+pub fn vector_files(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
+    let s = scan(dir)?;
+    match s.errors.into_iter().next() {
+        Some(e) => Err(RunError::Entry(e)),
+        None => Ok(s.files),
+    }
+}
+
+/// The rule ids that spec/protocol.md and spec/seed-rules.md define (lines
+/// starting with the id in bold), besides the amendments `A1`-`A6`
+/// ([`time_consensus::Amendment::ALL`]). A vector may name only these; the
+/// test `model/tests/vectors.rs` keeps this list equal to the spec's.
+pub const DEFINED_RULE_IDS: &[&str] = &[
+    "R0.1", "R0.2", "R0.3", "R0.4", "R0.5", "R0.6", // foundations
+    "R1.1", "R1.2", "R1.3", "R1.4", // synchronization
+    "R2.1", "R2.2", "R2.3", "R2.4", "R2.5", "R2.6", "R2.7", // election
+    "R3.1", "R3.2", "R3.3", "R3.4", "R3.5", "R3.6", // blocks
+    "R4.1", "R4.2", "R4.3", "R4.4", "R4.5", // proposals
+    "R5.1", "R5.2", "R5.3", "R5.4", "R5.5", "R5.6", "R5.7", "R5.8", // votes
+    "R6.1", "R6.2", "R6.3", "R6.4", "R6.5", // quorums
+    "R7.1", "R7.2", "R7.3", "R7.4", "R7.5", // ladder
+    "S1.1", "S1.2", "S1.3", "S1.4", // seed rules
+    "S2.1", "S2.2", "S2.3", "S2.4", "S2.5", "S2.6", //
+    "S4.1", "S5.1", "S6.1", "S6.2", "S6.3", "S7.1", "S7.2", "S7.3",
+];
+
+/// Whether `id` is a rule id the spec defines (R, S or an amendment).
+pub fn is_defined_rule_id(id: &str) -> bool {
+    DEFINED_RULE_IDS.contains(&id) || time_consensus::Amendment::ALL.iter().any(|a| a.id() == id)
+}
+
+/// One step of a JSON path: an object key or an array index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    /// `.key`
+    Key(String),
+    /// `[index]`
+    Index(usize),
+}
+
+fn key(k: &str) -> Seg {
+    Seg::Key(k.to_string())
+}
+
+/// `$.input.node_trace.steps[3]`.
+pub fn path_text(path: &[Seg]) -> String {
+    let mut s = String::from("$");
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                let _ = write!(s, ".{k}");
+            }
+            Seg::Index(i) => {
+                let _ = write!(s, "[{i}]");
+            }
+        }
+    }
+    s
+}
+
+/// Finds where `path` starts in the JSON `text` (already known to parse):
+/// the byte offset of its last key's opening quote, or of its last array
+/// entry; `$` itself is the first non-blank byte. Keys are compared
+/// without decoding escapes (the format's keys have none).
+fn locate(text: &str, path: &[Seg]) -> Option<usize> {
+    struct Scanner<'a> {
+        s: &'a [u8],
+        i: usize,
+    }
+    impl Scanner<'_> {
+        fn ws(&mut self) {
+            while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+                self.i += 1;
+            }
+        }
+        /// Skips a string starting at its opening quote; returns its raw content.
+        fn string(&mut self) -> Option<&[u8]> {
+            if self.s.get(self.i) != Some(&b'"') {
+                return None;
+            }
+            let start = self.i + 1;
+            let mut j = start;
+            while j < self.s.len() && self.s[j] != b'"' {
+                j += if self.s[j] == b'\\' { 2 } else { 1 };
+            }
+            let content = self.s.get(start..j)?;
+            self.i = j + 1;
+            Some(content)
+        }
+        /// Skips one value; if `path` is not empty, looks for it inside.
+        fn value(&mut self, path: &[Seg]) -> Option<Option<usize>> {
+            self.ws();
+            match *self.s.get(self.i)? {
+                b'{' => {
+                    self.i += 1;
+                    let mut found = None;
+                    loop {
+                        self.ws();
+                        if self.s.get(self.i) == Some(&b'}') {
+                            self.i += 1;
+                            return Some(found);
+                        }
+                        let at = self.i;
+                        let k = self.string()?.to_vec();
+                        self.ws();
+                        if self.s.get(self.i) != Some(&b':') {
+                            return None;
+                        }
+                        self.i += 1;
+                        let hit =
+                            matches!(path.first(), Some(Seg::Key(want)) if want.as_bytes() == k);
+                        if hit && path.len() == 1 {
+                            found = found.or(Some(at));
+                        }
+                        let inner = self.value(if hit { &path[1..] } else { &[] })?;
+                        found = found.or(inner);
+                        self.ws();
+                        if self.s.get(self.i) == Some(&b',') {
+                            self.i += 1;
+                        }
+                    }
+                }
+                b'[' => {
+                    self.i += 1;
+                    let mut found = None;
+                    let mut n = 0;
+                    loop {
+                        self.ws();
+                        if self.s.get(self.i) == Some(&b']') {
+                            self.i += 1;
+                            return Some(found);
+                        }
+                        let hit = matches!(path.first(), Some(Seg::Index(want)) if *want == n);
+                        if hit && path.len() == 1 {
+                            found = found.or(Some(self.i));
+                        }
+                        let inner = self.value(if hit { &path[1..] } else { &[] })?;
+                        found = found.or(inner);
+                        n += 1;
+                        self.ws();
+                        if self.s.get(self.i) == Some(&b',') {
+                            self.i += 1;
+                        }
+                    }
+                }
+                b'"' => self.string().map(|_| None),
+                _ => {
+                    while self.i < self.s.len()
+                        && !matches!(self.s[self.i], b',' | b'}' | b']')
+                        && !self.s[self.i].is_ascii_whitespace()
+                    {
+                        self.i += 1;
+                    }
+                    Some(None)
+                }
+            }
+        }
+    }
+    let mut sc = Scanner {
+        s: text.as_bytes(),
+        i: 0,
+    };
+    sc.ws();
+    if path.is_empty() {
+        return (sc.i < text.len()).then_some(sc.i);
+    }
+    sc.value(path).flatten()
+}
+
+/// `line L, column C ($.path)` for `path` in `text`, 1-based, columns in
+/// characters; just `$.path` when it cannot be found.
+fn position(text: &str, path: &[Seg]) -> String {
+    let p = path_text(path);
+    match locate(text, path) {
+        Some(offset) => {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column} ({p})")
+        }
+        None => p,
+    }
+}
+
+/// The first key of `have` (in key order, depth first) that `known` lacks
+/// at the same place: an object key of `have` with no counterpart in the
+/// object `known` holds there. Where the two are not both objects or both
+/// arrays nothing is reported (that is a difference, not an unknown field).
+/// With `null_is_absent`, a key of `have` whose value is `null` may be
+/// missing from `known` (an absent optional field is serialized as nothing).
+fn unknown_key(have: &Value, known: &Value, null_is_absent: bool, path: &mut Vec<Seg>) -> bool {
+    match (have, known) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                path.push(key(k));
+                let unknown = match b.get(k) {
+                    None => !(null_is_absent && va.is_null()),
+                    Some(vb) => unknown_key(va, vb, null_is_absent, path),
+                };
+                if unknown {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
+                path.push(Seg::Index(i));
+                if unknown_key(va, vb, null_is_absent, path) {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Reads and checks the envelope of one vector file.
 pub fn load(path: &Path) -> Result<Case<Value>, FileError> {
+    load_text(path).map(|(c, _)| c)
+}
+
+/// [`load`], also returning the file's text (to locate later errors in it).
+fn load_text(path: &Path) -> Result<(Case<Value>, String), FileError> {
     let err = |message: String| FileError {
         file: path.to_path_buf(),
         message,
@@ -194,36 +492,47 @@ pub fn load(path: &Path) -> Result<Case<Value>, FileError> {
         let msg = text.strip_suffix(&suffix).unwrap_or(&text);
         err(format!("line {}, column {}: {msg}", e.line(), e.column()))
     })?;
-    check_envelope(path, &case).map_err(err)?;
-    Ok(case)
-}
-
-fn valid_rule_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    if b.len() < 2 || !matches!(b[0], b'R' | b'S' | b'A') {
-        return false;
+    // Types of the implementation (events, rejections, timers, outputs) do
+    // not all refuse unknown fields; a field the typed reading dropped is
+    // one it does not know.
+    let raw: Value = serde_json::from_str(&text).map_err(|e| err(format!("{e}")))?;
+    let typed = serde_json::to_value(&case).map_err(|e| err(format!("{e}")))?;
+    let mut at = Vec::new();
+    if unknown_key(&raw, &typed, true, &mut at) {
+        return Err(err(format!(
+            "{}: unknown field `{}` (unknown fields are errors everywhere)",
+            position(&text, &at),
+            match at.last() {
+                Some(Seg::Key(k)) => k.as_str(),
+                _ => "?",
+            }
+        )));
     }
-    let rest = &id[1..];
-    let mut parts = rest.split('.');
-    let major = parts.next().unwrap_or("");
-    let minor = parts.next();
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    parts.next().is_none() && digits(major) && minor.is_none_or(digits)
+    check_envelope(path, &case)
+        .map_err(|(at, msg)| err(format!("{}: {msg}", position(&text, &at))))?;
+    Ok((case, text))
 }
 
-fn check_envelope(path: &Path, c: &Case<Value>) -> Result<(), String> {
+fn check_envelope(path: &Path, c: &Case<Value>) -> Result<(), (Vec<Seg>, String)> {
+    let at = |p: Vec<Seg>, m: String| Err((p, m));
     if c.format != FORMAT_VERSION {
-        return Err(format!(
-            "format {:?} is not supported; this runner reads {FORMAT_VERSION:?}",
-            c.format
-        ));
+        return at(
+            vec![key("format")],
+            format!(
+                "format {:?} is not supported; this runner reads {FORMAT_VERSION:?}",
+                c.format
+            ),
+        );
     }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     if stem.as_deref() != Some(c.case.as_str()) {
-        return Err(format!(
-            "case {:?} does not match the file name (expected the case to be named after the file)",
-            c.case
-        ));
+        return at(
+            vec![key("case")],
+            format!(
+                "case {:?} does not match the file name (expected the case to be named after the file)",
+                c.case
+            ),
+        );
     }
     if let Some(dir) = path
         .parent()
@@ -231,47 +540,70 @@ fn check_envelope(path: &Path, c: &Case<Value>) -> Result<(), String> {
         .and_then(|d| Suite::from_name(&d.to_string_lossy()))
     {
         if dir != c.suite {
-            return Err(format!(
-                "suite {:?} lies in the directory of suite {:?}",
-                c.suite.name(),
-                dir.name()
-            ));
+            return at(
+                vec![key("suite")],
+                format!(
+                    "suite {:?} lies in the directory of suite {:?}",
+                    c.suite.name(),
+                    dir.name()
+                ),
+            );
         }
     }
     if c.input.suite() != c.suite {
-        return Err(format!(
-            "operation `{}` belongs to suite {:?}, not {:?}",
-            c.input.name(),
-            c.input.suite().name(),
-            c.suite.name()
-        ));
+        return at(
+            vec![key("input"), key(c.input.name())],
+            format!(
+                "operation `{}` belongs to suite {:?}, not {:?}",
+                c.input.name(),
+                c.input.suite().name(),
+                c.suite.name()
+            ),
+        );
     }
     if c.rules.is_empty() {
-        return Err("rules: name at least one rule set".into());
+        return at(vec![key("rules")], "name at least one rule set".into());
     }
     if c.rule_ids.is_empty() {
-        return Err("rule_ids: name at least one rule id".into());
+        return at(vec![key("rule_ids")], "name at least one rule id".into());
     }
-    if let Some(bad) = c.rule_ids.iter().find(|id| !valid_rule_id(id)) {
-        return Err(format!(
-            "rule_ids: {bad:?} is not a rule id (R1.2, S6.1, A3...)"
-        ));
+    if let Some((i, bad)) = c
+        .rule_ids
+        .iter()
+        .enumerate()
+        .find(|(_, id)| !is_defined_rule_id(id))
+    {
+        return at(
+            vec![key("rule_ids"), Seg::Index(i)],
+            format!(
+                "{bad:?} is not a rule id that spec/protocol.md or spec/seed-rules.md defines (R0.1-R7.5, S1.1-S7.3, A1-A6)"
+            ),
+        );
     }
     match (&c.expected, &c.expected_rejection, &c.input) {
         (Some(_), Some(_), _) => {
-            return Err("give either `expected` or `expected_rejection`, not both".into())
+            return at(
+                vec![key("expected_rejection")],
+                "give either `expected` or `expected_rejection`, not both".into(),
+            )
         }
-        (None, None, _) => return Err("give `expected` or `expected_rejection`".into()),
+        (None, None, _) => {
+            return at(
+                Vec::new(),
+                "give `expected` or `expected_rejection` (neither is present)".into(),
+            )
+        }
         (None, Some(_), Op::NodeTrace(_)) => {
-            return Err(
+            return at(
+                vec![key("expected_rejection")],
                 "a node trace expects outputs per step and a final state in `expected`; rejections are events in the outputs"
                     .into(),
             )
         }
         _ => {}
     }
-    for r in &c.rules {
-        applies(&c.input, *r)?;
+    for (i, r) in c.rules.iter().enumerate() {
+        applies(&c.input, *r).map_err(|m| (vec![key("rules"), Seg::Index(i)], m))?;
     }
     Ok(())
 }
@@ -346,9 +678,59 @@ fn compare_outputs(
     ))
 }
 
-fn check_rejection(want: &ExpectedRejection, got: &ExpectedRejection) -> Result<(), String> {
+/// Why a case did not pass under one rule set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseError {
+    /// The implementation's output differs from the expected one (exit 1).
+    Fails(String),
+    /// The file is not a valid case, which only running it shows: `expected`
+    /// (or a rejection's `detail`) holds a field that the operation's output
+    /// does not have (exit 2).
+    Malformed {
+        /// The JSON path of the field.
+        at: Vec<Seg>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl From<String> for CaseError {
+    fn from(s: String) -> Self {
+        CaseError::Fails(s)
+    }
+}
+
+/// An unknown field of `want` (the vector's expectation, at `base`) that the
+/// implementation's output `got` does not have.
+fn unknown_expected(
+    want: &Value,
+    got: &Value,
+    base: &[Seg],
+    rules: Rules,
+) -> Result<(), CaseError> {
+    let mut at = base.to_vec();
+    if unknown_key(want, got, false, &mut at) {
+        let field = match at.last() {
+            Some(Seg::Key(k)) => k.clone(),
+            _ => String::new(),
+        };
+        return Err(CaseError::Malformed {
+            message: format!(
+                "unknown field `{field}`: the output under rules {rules} has no such field (unknown fields are errors everywhere)"
+            ),
+            at,
+        });
+    }
+    Ok(())
+}
+
+fn check_rejection(
+    want: &ExpectedRejection,
+    got: &ExpectedRejection,
+    rules: Rules,
+) -> Result<(), CaseError> {
     if want.error != got.error {
-        return Err(format!(
+        return Err(CaseError::Fails(format!(
             "expected rejection `{}`, got rejection `{}`{}",
             want.error,
             got.error,
@@ -356,20 +738,25 @@ fn check_rejection(want: &ExpectedRejection, got: &ExpectedRejection) -> Result<
                 .as_ref()
                 .map(|m| format!(" ({m})"))
                 .unwrap_or_default()
-        ));
+        )));
     }
     if let Some(d) = &want.detail {
         let g = got.detail.clone().unwrap_or(Value::Null);
-        if let Some(diff) = first_difference(d, &g, "$.detail") {
-            return Err(format!("rejection `{}`: {diff}", want.error));
+        unknown_expected(d, &g, &[key("expected_rejection"), key("detail")], rules)?;
+        if let Some(diff) = first_difference(d, &g, "$.expected_rejection.detail") {
+            return Err(CaseError::Fails(format!(
+                "rejection `{}`: {diff}",
+                want.error
+            )));
         }
     }
     Ok(())
 }
 
 /// Runs one case under one of its rule sets.
-pub fn check_case(c: &Case<Value>, rules: Rules) -> Result<(), String> {
-    let run = || -> Result<(), String> {
+pub fn check_case(c: &Case<Value>, rules: Rules) -> Result<(), CaseError> {
+    let expected_at = [key("expected")];
+    let run = || -> Result<(), CaseError> {
         if let Op::NodeTrace(t) = &c.input {
             let r = replay(rules, t).map_err(|e| format!("input refused: {e}"))?;
             for (i, (step, got)) in t.steps.iter().zip(&r.outputs).enumerate() {
@@ -377,32 +764,36 @@ pub fn check_case(c: &Case<Value>, rules: Rules) -> Result<(), String> {
             }
             let want = c.expected.as_ref().expect("checked by the envelope");
             let got = json(&r.final_state);
+            unknown_expected(want, &got, &expected_at, rules)?;
             return match first_difference(want, &got, "$.expected") {
                 None => Ok(()),
-                Some(d) => Err(format!("final state: {d}")),
+                Some(d) => Err(CaseError::Fails(format!("final state: {d}"))),
             };
         }
         match (execute(rules, &c.input), &c.expected, &c.expected_rejection) {
             (Ok(out), Some(want), _) => {
                 let got = json::<Outcome>(&out);
+                unknown_expected(want, &got, &expected_at, rules)?;
                 match first_difference(want, &got, "$.expected") {
                     None => Ok(()),
-                    Some(d) => Err(d),
+                    Some(d) => Err(CaseError::Fails(d)),
                 }
             }
-            (Ok(out), None, Some(r)) => Err(format!(
+            (Ok(out), None, Some(r)) => Err(CaseError::Fails(format!(
                 "expected rejection `{}`, got output {}",
                 r.error,
                 json(&out)
-            )),
-            (Err(Refusal::Rejected(got)), _, Some(want)) => check_rejection(want, &got),
-            (Err(Refusal::Rejected(got)), Some(_), None) => Err(format!(
+            ))),
+            (Err(Refusal::Rejected(got)), _, Some(want)) => check_rejection(want, &got, rules),
+            (Err(Refusal::Rejected(got)), Some(_), None) => Err(CaseError::Fails(format!(
                 "expected an output, got rejection `{}`{}",
                 got.error,
                 got.message.map(|m| format!(" ({m})")).unwrap_or_default()
-            )),
-            (Err(Refusal::BadInput(m)), _, _) => Err(format!("input refused: {m}")),
-            (_, None, None) => Err("nothing expected".into()),
+            ))),
+            (Err(Refusal::BadInput(m)), _, _) => {
+                Err(CaseError::Fails(format!("input refused: {m}")))
+            }
+            (_, None, None) => Err(CaseError::Fails("nothing expected".into())),
         }
     };
     match catch_unwind(AssertUnwindSafe(run)) {
@@ -413,12 +804,18 @@ pub fn check_case(c: &Case<Value>, rules: Rules) -> Result<(), String> {
                 .cloned()
                 .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(format!("the implementation panicked: {msg}"))
+            Err(CaseError::Fails(format!(
+                "the implementation panicked: {msg}"
+            )))
         }
     }
 }
 
-/// Runs every vector file below `dir`.
+/// Runs every vector file below `dir` (see [`scan`] for which files): a
+/// file that cannot be read or is not a valid case, and an entry that
+/// cannot be walked, is reported in [`RunReport::errors`] and the run goes
+/// on. Fails only when `dir` is not a readable directory, or when it holds
+/// no `.json` file and nothing unreadable.
 pub fn run_dir(dir: &Path) -> Result<RunReport, RunError> {
     let meta = std::fs::metadata(dir).map_err(|error| RunError::Io {
         path: dir.to_path_buf(),
@@ -430,29 +827,49 @@ pub fn run_dir(dir: &Path) -> Result<RunReport, RunError> {
             error: std::io::Error::other("not a directory"),
         });
     }
-    let files = vector_files(dir)?;
-    if files.is_empty() {
+    let Scan { files, errors } = scan(dir)?;
+    if files.is_empty() && errors.is_empty() {
         return Err(RunError::Empty(dir.to_path_buf()));
     }
-    let mut report = RunReport::default();
+    let mut report = RunReport {
+        errors,
+        ..RunReport::default()
+    };
     for f in files {
-        let case = match load(&f) {
+        let (case, text) = match load_text(&f) {
             Ok(c) => c,
             Err(e) => {
                 report.errors.push(e);
                 continue;
             }
         };
+        let results: Vec<(Rules, Result<(), CaseError>)> = case
+            .rules
+            .iter()
+            .map(|&r| (r, check_case(&case, r)))
+            .collect();
+        if let Some((at, msg)) = results.iter().find_map(|(_, r)| match r {
+            Err(CaseError::Malformed { at, message }) => Some((at, message)),
+            _ => None,
+        }) {
+            report.errors.push(FileError {
+                file: f.clone(),
+                message: format!("{}: {msg}", position(&text, at)),
+            });
+            continue;
+        }
         let count = report.suites.entry(case.suite).or_default();
         count.cases += 1;
         let mut all = true;
-        for &rules in &case.rules {
-            let r = check_case(&case, rules);
+        for (rules, r) in results {
             let entry = count.by_rules.entry(rules.to_string()).or_default();
             entry.0 += 1;
             match r {
                 Ok(()) => entry.1 += 1,
-                Err(reason) => {
+                Err(CaseError::Fails(reason))
+                | Err(CaseError::Malformed {
+                    message: reason, ..
+                }) => {
                     all = false;
                     report.failures.push(Failure {
                         file: f.clone(),
@@ -467,5 +884,6 @@ pub fn run_dir(dir: &Path) -> Result<RunReport, RunError> {
             count.passed += 1;
         }
     }
+    report.errors.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(report)
 }
