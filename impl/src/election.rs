@@ -415,10 +415,19 @@ mod tests {
     // Seed test `test_different_blocks_different_leaders`.
     #[test]
     fn seed_election_seeds_differ_by_height() {
+        // The seed is S2.2's hash of the height and date, so each height
+        // draws anew: over 20 heights more than one member leads.
         let mns = seed_test_masternodes();
-        let a = seed::elect_leader(1, nov1(), &mns).unwrap();
-        let b = seed::elect_leader(2, nov1(), &mns).unwrap();
-        assert_ne!(a.vrf_seed, b.vrf_seed);
+        let mut leaders = std::collections::BTreeSet::new();
+        for h in 1..=20u64 {
+            let r = seed::elect_leader(h, nov1(), &mns).unwrap();
+            let mut pre = b"TIME_COIN_VRF_SEED".to_vec();
+            pre.extend_from_slice(&h.to_le_bytes());
+            pre.extend_from_slice(b"2025-11-01");
+            assert_eq!(r.vrf_seed, sha256(&pre).0.to_vec(), "height {h}");
+            leaders.insert(r.leader);
+        }
+        assert!(leaders.len() > 1, "{leaders:?}");
     }
 
     // Seed test `test_vrf_proof_verification`.
@@ -505,26 +514,23 @@ mod tests {
         for space in [1, 2, 3, 7, 1 << 40, u64::MAX / 2 + 2, u64::MAX] {
             assert!(unbiased_draw(&seed, space) < space);
         }
-        // For space = 2^63 + 1 almost half of all u64 values are rejected, so
-        // some seed must need a second counter; check the result is the
-        // second hash's value, proving the rejection path runs.
+        // For space = 2^63 + 1 almost half of all u64 values are rejected:
+        // find a seed whose first draw is rejected and whose second is not,
+        // and check the result is the second hash's value, proving the
+        // rejection path runs.
         let space = (1u64 << 63) + 1;
-        let needs_retry = (0u8..64)
+        let limit = u64::MAX - (u64::MAX % space + 1) % space;
+        let raw = |s: &Hash32, counter: u32| {
+            let mut b = [0u8; 36];
+            b[..32].copy_from_slice(&s.0);
+            b[32..].copy_from_slice(&counter.to_le_bytes());
+            u64::from_le_bytes(sha256(&b).0[..8].try_into().unwrap())
+        };
+        let retried = (0u8..=255)
             .map(|i| Hash32([i; 32]))
-            .find(|s| {
-                let mut b = [0u8; 36];
-                b[..32].copy_from_slice(&s.0);
-                let r = u64::from_le_bytes(sha256(&b).0[..8].try_into().unwrap());
-                r > u64::MAX - (u64::MAX % space + 1) % space
-            })
-            .expect("a seed whose first draw is rejected");
-        let mut b = [0u8; 36];
-        b[..32].copy_from_slice(&needs_retry.0);
-        b[32..].copy_from_slice(&1u32.to_le_bytes());
-        let second = u64::from_le_bytes(sha256(&b).0[..8].try_into().unwrap());
-        if second <= u64::MAX - (u64::MAX % space + 1) % space {
-            assert_eq!(unbiased_draw(&needs_retry, space), second % space);
-        }
+            .find(|s| raw(s, 0) > limit && raw(s, 1) <= limit)
+            .expect("a seed whose first draw is rejected and second accepted");
+        assert_eq!(unbiased_draw(&retried, space), raw(&retried, 1) % space);
     }
 
     #[test]

@@ -78,6 +78,25 @@ pub struct ChainAgreement {
 }
 
 impl ChainAgreement {
+    /// The deployed `get_synchronized_nodes` and `get_desynchronized_nodes`
+    /// (monitoring, S1.3): the senders whose heartbeat holds the agreed
+    /// state, and the others with the height they hold, in input order.
+    pub fn partition<'a, K>(
+        &self,
+        beats: impl IntoIterator<Item = (K, u64, &'a Hash32)>,
+    ) -> (Vec<K>, Vec<(K, u64)>) {
+        let mut synced = Vec::new();
+        let mut behind = Vec::new();
+        for (k, height, tip) in beats {
+            if height == self.consensus_height && *tip == self.consensus_hash {
+                synced.push(k);
+            } else {
+                behind.push((k, height));
+            }
+        }
+        (synced, behind)
+    }
+
     /// Agreement in basis points of the heartbeats received (7500 = 75%).
     pub fn agreement_bps(&self) -> u32 {
         (self.agreement_count * 10_000)
@@ -195,17 +214,8 @@ mod tests {
         let xyz = h(2);
         let beats = [("node1", 100, abc), ("node2", 100, abc), ("node3", 99, xyz)];
         let a = chain_agreement(beats.iter().map(|(_, ht, t)| (*ht, t)));
-        let synced: Vec<&str> = beats
-            .iter()
-            .filter(|(_, ht, t)| *ht == a.consensus_height && *t == a.consensus_hash)
-            .map(|(n, _, _)| *n)
-            .collect();
+        let (synced, desynced) = a.partition(beats.iter().map(|(n, ht, t)| (*n, *ht, t)));
         assert_eq!(synced, vec!["node1", "node2"]);
-        let desynced: Vec<(&str, u64)> = beats
-            .iter()
-            .filter(|(_, ht, t)| *ht != a.consensus_height || *t != a.consensus_hash)
-            .map(|(n, ht, _)| (*n, *ht))
-            .collect();
         assert_eq!(desynced, vec![("node3", 99)]);
     }
 

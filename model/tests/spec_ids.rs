@@ -239,3 +239,32 @@ fn every_rule_id_named_by_a_vector_is_defined() {
         "vectors name undefined rule ids: {unknown:?}"
     );
 }
+
+#[test]
+fn every_test_the_seed_test_table_names_exists() {
+    // spec/seed-rules.md maps the seed's 26 tests to ours: each row's file
+    // must define each test function it names.
+    let text = std::fs::read_to_string(root().join("spec/seed-rules.md")).unwrap();
+    let table = text
+        .split("## The seed's tests, re-expressed")
+        .nth(1)
+        .expect("the table");
+    let mut rows = 0;
+    for line in table.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let Some(ours) = cells.get(3) else { continue };
+        let names: Vec<&str> = ours.split('`').skip(1).step_by(2).collect();
+        let [file, funcs @ ..] = &names[..] else {
+            continue;
+        };
+        if !file.ends_with(".rs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(root().join(file)).unwrap();
+        for f in funcs {
+            assert!(src.contains(&format!("fn {f}(")), "{file} has no fn {f}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 21);
+}
