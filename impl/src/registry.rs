@@ -6,6 +6,7 @@ use crate::crypto::{
     SignatureScheme,
 };
 use crate::primitives::{Date, NodeId};
+use crate::vote::SignedVote;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -283,5 +284,41 @@ impl Registry {
                 .collect();
             verify_batch_decoded(&items)
         }
+    }
+
+    /// Verifies the signature of a vote by the member at canonical position
+    /// `pos` on its own (R0.4, R5.2).
+    pub fn verify_vote(&self, pos: usize, sv: &SignedVote) -> bool {
+        self.verify_at(pos, &sv.vote.signing_bytes(), &sv.signature)
+    }
+
+    /// The votes among `votes` (each with its voter's canonical position)
+    /// whose signatures do not hold, as indices into `votes`, in order: one
+    /// batch over them all, and only if it fails each on its own, lazily, so
+    /// that a caller naming the first bad vote stops there (R0.4). The tally
+    /// ([`crate::tally::tally_signed`]) and the certificate check
+    /// ([`crate::message::verify_certificate`]) both verify through this.
+    pub fn bad_votes<'a>(
+        &'a self,
+        votes: &'a [(usize, &'a SignedVote)],
+    ) -> impl Iterator<Item = usize> + 'a {
+        let batch_holds = votes.is_empty() || {
+            let msgs: Vec<Vec<u8>> = votes
+                .iter()
+                .map(|(_, sv)| sv.vote.signing_bytes())
+                .collect();
+            let items: Vec<(usize, &[u8], &Signature)> = votes
+                .iter()
+                .zip(&msgs)
+                .map(|(&(pos, sv), m)| (pos, m.as_slice(), &sv.signature))
+                .collect();
+            self.verify_batch_at(&items)
+        };
+        let suspects = if batch_holds { &[][..] } else { votes };
+        suspects
+            .iter()
+            .enumerate()
+            .filter(move |(_, &(pos, sv))| !self.verify_vote(pos, sv))
+            .map(|(i, _)| i)
     }
 }

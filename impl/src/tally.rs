@@ -4,21 +4,23 @@
 //! every received vote, self-declared weights, threshold over the received
 //! total, block hashes ignored.
 //!
-//! [`Tally`] is the reference count of one step of one attempt (R5.3-R5.6):
-//! one slot per registered voter (canonical position), weights from the
-//! registry, running sums per block so that deciding is O(1), duplicates and
-//! equivocations told apart. [`tally_signed`] is the whole hot path from
-//! signed votes to a decision, as the benches measure it, and
-//! [`tally_verified`] counts votes already verified and resolved to canonical
-//! positions. Both share one counting core that gives the outcome a
-//! [`Tally`] would.
+//! [`Tally`] is the reference count of one step of one attempt (R5.3-R5.6),
+//! as a node keeps it: one slot per registered voter (canonical position)
+//! holding the index of the block it voted for, weights from the registry,
+//! running sums per block so that deciding is O(1), duplicates and
+//! equivocations told apart. [`tally_signed`] is the whole path from signed
+//! votes to a decision, and [`tally_verified`] counts votes already verified
+//! and resolved to `(position, block index)`. All three count through one
+//! private core, so the benches of the two functions measure the counting a
+//! node does.
 
-use crate::crypto::Signature;
 use crate::election::HeightWeights;
 use crate::primitives::{Hash32, NodeId};
 use crate::registry::Registry;
 use crate::vote::{SignedVote, Step, Vote};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// The deployed `check_consensus` result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,106 @@ pub fn seed_check_consensus<'a>(votes: impl IntoIterator<Item = &'a Vote>) -> Se
     }
 }
 
+/// The counting core of [`Tally`], [`tally_signed`] and [`tally_verified`]
+/// (R5.4-R5.6): one `u32` per voter and a weight per block index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Count {
+    /// Per canonical position: 0, or 1 + the index in `sums` of the block
+    /// voted for.
+    slots: Vec<u32>,
+    /// Blocks with their weights, by block index.
+    sums: Vec<(Hash32, u64)>,
+}
+
+impl Count {
+    fn new(members: usize) -> Self {
+        Count {
+            slots: vec![0; members],
+            sums: Vec::new(),
+        }
+    }
+
+    /// The index of `block` in `sums`, if it is there.
+    fn index_of(&self, block: &Hash32) -> Option<usize> {
+        self.sums.iter().position(|(h, _)| h == block)
+    }
+
+    /// The index of `block`, added with weight 0 if new.
+    fn index_or_add(&mut self, block: &Hash32) -> usize {
+        self.index_of(block).unwrap_or_else(|| {
+            self.sums.push((*block, 0));
+            self.sums.len() - 1
+        })
+    }
+
+    /// The block index of the vote of the voter at `pos`, if it voted.
+    /// Panics if `pos` is not a position.
+    fn vote_of(&self, pos: usize) -> Option<usize> {
+        self.slots[pos].checked_sub(1).map(|b| b as usize)
+    }
+
+    /// Offers the vote of the voter at `pos` for block index `b` with
+    /// `weight`: the voter's first vote counts (R5.5) and the block's new
+    /// weight is returned; a later one changes nothing and the block index
+    /// of the first is returned (R5.6). Panics if `pos` or `b` is out of
+    /// range.
+    #[inline]
+    fn offer(&mut self, pos: usize, b: usize, weight: u64) -> Result<u64, usize> {
+        let sum = &mut self.sums[b].1;
+        let slot = &mut self.slots[pos];
+        if *slot != 0 {
+            return Err(*slot as usize - 1);
+        }
+        // b < sums.len() < u32::MAX (checked by `tally_verified`, else at
+        // most one block per voter), so the tag is not 0.
+        *slot = b as u32 + 1;
+        *sum += weight;
+        Ok(*sum)
+    }
+
+    /// Offers the vote of the voter at `pos` for `block`, as [`Count::offer`]
+    /// does for a block index; a new block gets the next index only if the
+    /// vote counts (R5.4).
+    #[inline]
+    fn offer_hash(&mut self, pos: usize, block: &Hash32, weight: u64) -> Result<u64, usize> {
+        if let Some(first) = self.vote_of(pos) {
+            return Err(first);
+        }
+        let b = self.index_or_add(block);
+        self.offer(pos, b, weight)
+    }
+
+    /// Counts `votes`, `(position, block index)` in arrival order, with the
+    /// registry weights: the loop of [`tally_verified`]. A position outside
+    /// the registry is refused like a repeated voter. Returns the number
+    /// refused.
+    fn offer_all(&mut self, weights: &[u64], votes: &[(u32, u32)]) -> usize {
+        // As long as `slots`: one bounds check per vote covers both.
+        let weights = &weights[..self.slots.len()];
+        let mut refused = 0;
+        for &(pos, b) in votes {
+            let pos = pos as usize;
+            match weights.get(pos) {
+                Some(&w) if self.offer(pos, b as usize, w).is_ok() => {}
+                _ => refused += 1,
+            }
+        }
+        refused
+    }
+
+    /// The first block by index with weight `threshold` or more.
+    fn quorum_block(&self, threshold: u64) -> Option<Hash32> {
+        self.sums
+            .iter()
+            .find(|(_, w)| *w >= threshold)
+            .map(|(h, _)| *h)
+    }
+
+    fn best_weight(&self) -> u64 {
+        self.sums.iter().map(|(_, w)| *w).max().unwrap_or(0)
+    }
+}
+
 /// What happened to a vote offered to a [`Tally`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Insert {
@@ -68,94 +170,147 @@ pub enum Insert {
     },
 }
 
-/// The votes of one step of one attempt (R5.4-R5.6).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The votes of one step of one attempt (R5.4-R5.6), each with a payload
+/// (what a node keeps to rebuild the signed vote).
+///
+/// Blocks are indexed in first-vote order. Per voter it holds two `u32`s
+/// (its block index and where its payload is), and the payloads of counted
+/// votes in arrival order. Equality, hashing and `Debug` are those of the
+/// per-position list of `Option<(block, payload)>` followed by the blocks
+/// with their weights in first-vote order: two tallies are equal iff they
+/// hold the same votes and the same sums, whatever the arrival order of the
+/// votes of different blocks.
+#[derive(Clone)]
 pub struct Tally<P> {
-    slots: Vec<Option<(Hash32, P)>>,
-    sums: Vec<(Hash32, u64)>,
+    count: Count,
+    /// Per canonical position with a vote: its index in `payloads`.
+    payload_at: Vec<u32>,
+    payloads: Vec<P>,
 }
 
 impl<P> Tally<P> {
     /// An empty tally for `members` voters.
     pub fn new(members: usize) -> Self {
         Tally {
-            slots: (0..members).map(|_| None).collect(),
-            sums: Vec::new(),
+            count: Count::new(members),
+            payload_at: vec![0; members],
+            payloads: Vec::new(),
         }
     }
 
-    /// Offers the vote of the voter at canonical position `pos`.
+    /// Offers the vote of the voter at canonical position `pos`. Panics if
+    /// `pos` is not a position.
     pub fn insert(&mut self, pos: usize, block: Hash32, weight: u64, payload: P) -> Insert {
-        let slot = &mut self.slots[pos];
-        if let Some((first, _)) = slot {
-            return if *first == block {
-                Insert::Duplicate
-            } else {
-                Insert::Equivocation { first: *first }
-            };
+        match self.count.offer_hash(pos, &block, weight) {
+            Ok(block_weight) => {
+                self.payload_at[pos] = self.payloads.len() as u32;
+                self.payloads.push(payload);
+                Insert::Counted { block_weight }
+            }
+            Err(first) => match self.count.sums[first].0 {
+                first if first == block => Insert::Duplicate,
+                first => Insert::Equivocation { first },
+            },
         }
-        *slot = Some((block, payload));
-        let block_weight = match self.sums.iter_mut().find(|(h, _)| *h == block) {
-            Some((_, w)) => {
-                *w += weight;
-                *w
-            }
-            None => {
-                self.sums.push((block, weight));
-                weight
-            }
-        };
-        Insert::Counted { block_weight }
     }
 
-    /// The vote of the voter at `pos`, if any.
-    pub fn get(&self, pos: usize) -> Option<&(Hash32, P)> {
-        self.slots[pos].as_ref()
+    /// The vote of the voter at `pos`, if any: its block and payload.
+    /// Panics if `pos` is not a position.
+    pub fn get(&self, pos: usize) -> Option<(&Hash32, &P)> {
+        let b = self.count.vote_of(pos)?;
+        Some((
+            &self.count.sums[b].0,
+            &self.payloads[self.payload_at[pos] as usize],
+        ))
     }
 
     /// Weight counted for `block`.
     pub fn weight_of(&self, block: &Hash32) -> u64 {
-        self.sums
-            .iter()
-            .find(|(h, _)| h == block)
-            .map_or(0, |(_, w)| *w)
+        self.count
+            .index_of(block)
+            .map_or(0, |b| self.count.sums[b].1)
     }
 
     /// Weight counted for any block.
     pub fn total_weight(&self) -> u64 {
-        self.sums.iter().map(|(_, w)| w).sum()
+        self.count.sums.iter().map(|(_, w)| w).sum()
     }
 
-    /// The block whose weight reaches `threshold`, if any. With a quorum
-    /// threshold and honest voters holding more than a third of the weight
-    /// there is at most one (R5.3).
+    /// The block whose weight reaches `threshold`, if any, the first in
+    /// first-vote order. With a quorum threshold and honest voters holding
+    /// more than a third of the weight there is at most one (R5.3).
     pub fn quorum_block(&self, threshold: u64) -> Option<Hash32> {
-        self.sums
-            .iter()
-            .find(|(_, w)| *w >= threshold)
-            .map(|(h, _)| *h)
+        self.count.quorum_block(threshold)
     }
 
     /// Blocks with their weights, in first-vote order.
     pub fn sums(&self) -> &[(Hash32, u64)] {
-        &self.sums
+        &self.count.sums
     }
 
     /// Canonical positions and payloads of the votes for `block`, in
     /// canonical order.
     pub fn votes_for<'a>(&'a self, block: &'a Hash32) -> impl Iterator<Item = (usize, &'a P)> + 'a {
-        self.slots
+        // Tag 0 (no vote) matches no block.
+        let tag = self.count.index_of(block).map_or(0, |b| b as u32 + 1);
+        self.count
+            .slots
             .iter()
             .enumerate()
-            .filter_map(move |(i, s)| match s {
-                Some((h, p)) if h == block => Some((i, p)),
-                _ => None,
-            })
+            .filter(move |(_, s)| tag != 0 && **s == tag)
+            .map(|(pos, _)| (pos, &self.payloads[self.payload_at[pos] as usize]))
     }
 
     /// Number of voters counted.
     pub fn count(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        self.payloads.len()
+    }
+
+    /// Number of voters (registry size).
+    fn members(&self) -> usize {
+        self.count.slots.len()
+    }
+}
+
+impl<P: PartialEq> PartialEq for Tally<P> {
+    fn eq(&self, other: &Self) -> bool {
+        // Same sums in first-vote order and same slots: the same blocks per
+        // position; then the payloads, position by position.
+        self.count == other.count
+            && (0..self.members()).all(|pos| match (self.get(pos), other.get(pos)) {
+                (Some((_, p)), Some((_, q))) => p == q,
+                _ => true,
+            })
+    }
+}
+
+impl<P: Eq> Eq for Tally<P> {}
+
+impl<P: Hash> Hash for Tally<P> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As derived for `{ slots: Vec<Option<(Hash32, P)>>, sums }`.
+        self.members().hash(state);
+        for pos in 0..self.members() {
+            self.get(pos).hash(state);
+        }
+        self.count.sums.hash(state);
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for Tally<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Slots<'a, P>(&'a Tally<P>);
+        impl<P: fmt::Debug> fmt::Debug for Slots<'_, P> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries((0..self.0.members()).map(|pos| self.0.get(pos)))
+                    .finish()
+            }
+        }
+        f.debug_struct("Tally")
+            .field("slots", &Slots(self))
+            .field("sums", &self.count.sums)
+            .finish()
     }
 }
 
@@ -165,13 +320,13 @@ pub enum Verification {
     /// One `verify_strict` per vote.
     Each,
     /// One batch over all votes; on failure, each vote on its own to find the
-    /// bad ones.
+    /// bad ones ([`Registry::bad_votes`]).
     Batch,
     /// The votes were verified already (for example on receipt).
     Trusted,
 }
 
-/// The outcome of [`tally_signed`].
+/// The outcome of [`tally_signed`] and [`tally_verified`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TallyOutcome {
     /// Block with a quorum, if any.
@@ -190,18 +345,18 @@ pub struct TallyOutcome {
 /// step, verify its signature with the key the registry decoded once, count
 /// it once with its registry weight, and decide against the quorum of the
 /// registry's total weight (R5.2-R5.6).
-pub fn tally_signed<'v>(
+pub fn tally_signed(
     registry: &Registry,
     weights: &HeightWeights,
     height: u64,
     attempt: u32,
     step: Step,
-    votes: &'v [SignedVote],
+    votes: &[SignedVote],
     verification: Verification,
 ) -> TallyOutcome {
     let mut refused = 0;
     // Resolve and filter first, so a batch covers only plausible votes.
-    let mut candidates: Vec<(usize, &'v SignedVote)> = Vec::with_capacity(votes.len());
+    let mut candidates: Vec<(usize, &SignedVote)> = Vec::with_capacity(votes.len());
     for sv in votes {
         let v = &sv.vote;
         match registry.position_of(&v.voter) {
@@ -213,225 +368,84 @@ pub fn tally_signed<'v>(
             _ => refused += 1,
         }
     }
-    let valid = match verification {
-        Verification::Trusted => None,
-        Verification::Each => Some(
-            candidates
-                .iter()
-                .map(|&(pos, sv)| registry.verify_at(pos, &sv.vote.signing_bytes(), &sv.signature))
-                .collect(),
-        ),
-        Verification::Batch => Some(verify_batch(registry, &candidates)),
+    let mut valid = vec![true; candidates.len()];
+    let bad: Vec<usize> = match verification {
+        Verification::Trusted => Vec::new(),
+        Verification::Each => (0..candidates.len())
+            .filter(|&i| !registry.verify_vote(candidates[i].0, candidates[i].1))
+            .collect(),
+        Verification::Batch => registry.bad_votes(&candidates).collect(),
     };
-    let mut count = Count::new(registry.len(), weights);
-    let resolved = |&(pos, sv): &(usize, &'v SignedVote)| (pos, &sv.vote.block_hash);
-    match valid {
-        None => count.offer(candidates.iter().map(resolved)),
-        Some(valid) => {
-            let ok = candidates.iter().zip(&valid).filter(|(_, ok)| **ok);
-            count.offer(ok.map(|(c, _)| resolved(c)));
-            refused += valid.iter().filter(|ok| !**ok).count();
-        }
+    for i in bad {
+        valid[i] = false;
     }
-    count.refused += refused;
-    count.outcome(weights.quorum())
-}
-
-/// One batch over the candidates; on failure each on its own to find the bad
-/// ones.
-fn verify_batch(registry: &Registry, candidates: &[(usize, &SignedVote)]) -> Vec<bool> {
-    let msgs: Vec<Vec<u8>> = candidates
-        .iter()
-        .map(|(_, sv)| sv.vote.signing_bytes())
-        .collect();
-    let items: Vec<(usize, &[u8], &Signature)> = candidates
-        .iter()
-        .zip(&msgs)
-        .map(|(&(pos, sv), m)| (pos, m.as_slice(), &sv.signature))
-        .collect();
-    if registry.verify_batch_at(&items) {
-        vec![true; items.len()]
-    } else {
-        items
-            .iter()
-            .map(|&(pos, m, s)| registry.verify_at(pos, m, s))
-            .collect()
-    }
-}
-
-/// The tally of votes already verified and resolved to canonical positions,
-/// as `(position, block)` in arrival order: what a node holds once each vote
-/// passed its signature check on receipt (R5.4-R5.6). Each voter counts once
-/// with its weight from `weights`; a later vote of the same voter is refused,
-/// whether a duplicate or an equivocation, and so is a position outside the
-/// registry. The same outcome as [`tally_signed`] on the same votes.
-pub fn tally_verified(weights: &HeightWeights, votes: &[(u32, Hash32)]) -> TallyOutcome {
-    let mut count = Count::new(weights.as_slice().len(), weights);
-    count.offer(votes.iter().map(|(pos, block)| (*pos as usize, block)));
-    count.outcome(weights.quorum())
-}
-
-/// The counting core of [`tally_signed`] and [`tally_verified`]: a [`Tally`]
-/// without payloads, with one `u32` per voter (0, or 1 + the index in `sums`
-/// of the block it voted for), so that 100,000 voters clear 400 kB rather
-/// than 3.3 MB, and with the running weight of the block voted for last kept
-/// in a register, so that a run of votes for one block (the usual case) costs
-/// a slot check, one hash comparison and one addition per vote.
-struct Count<'w> {
-    weights: &'w [u64],
-    slots: Vec<u32>,
-    /// Blocks in first-vote order with their weights (R5.4).
-    sums: Vec<(Hash32, u64)>,
-    counted: usize,
-    refused: usize,
-}
-
-impl<'w> Count<'w> {
-    fn new(members: usize, weights: &'w HeightWeights) -> Self {
-        Count {
-            weights: weights.as_slice(),
-            slots: vec![0; members],
-            sums: Vec::new(),
-            counted: 0,
-            refused: 0,
-        }
-    }
-
-    /// Offers the votes of the voters at canonical positions `pos`, in
-    /// order: the first vote of a voter counts with its registry weight
-    /// (R5.5), a later one is refused, duplicate or equivocation alike (R5.6),
-    /// and so is a position outside the registry.
-    fn offer<'v>(&mut self, votes: impl IntoIterator<Item = (usize, &'v Hash32)>) {
-        let Count {
-            weights,
-            slots,
-            sums,
-            counted,
-            refused,
-        } = self;
-        // `current` is 0 or 1 + the index in `sums` of `current_hash`, whose
-        // weight is `current_weight` rather than the one in `sums`.
-        let (mut current, mut current_hash, mut current_weight) = (0u32, Hash32::ZERO, 0u64);
-        let (mut n_counted, mut n_refused) = (0usize, 0usize);
-        let mut votes = votes.into_iter();
-        let mut pending = None;
-        while let Some((pos, block)) = pending.take().or_else(|| votes.next()) {
-            let Some(slot) = slots.get_mut(pos) else {
-                n_refused += 1;
-                continue;
-            };
-            if *slot != 0 {
-                n_refused += 1;
-                continue;
-            }
-            if current == 0 || *block != current_hash {
-                (current, current_weight) = switch_block(sums, current, current_weight, block);
-                current_hash = *block;
-            }
-            *slot = current;
-            current_weight += weights[pos];
-            n_counted += 1;
-            let run = count_run(slots, weights, current, &current_hash, &mut votes);
-            current_weight += run.weight;
-            n_counted += run.counted;
-            n_refused += run.refused;
-            pending = run.pending;
-        }
-        if current > 0 {
-            sums[current as usize - 1].1 = current_weight;
-        }
-        *counted += n_counted;
-        *refused += n_refused;
-    }
-
-    fn outcome(self, quorum: u64) -> TallyOutcome {
-        TallyOutcome {
-            // The first block in first-vote order to reach the quorum, as
-            // `Tally::quorum_block` (R5.3).
-            decided: self
-                .sums
-                .iter()
-                .find(|(_, w)| *w >= quorum)
-                .map(|(h, _)| *h),
-            best_weight: self.sums.iter().map(|(_, w)| *w).max().unwrap_or(0),
-            counted: self.counted,
-            refused: self.refused,
-        }
-    }
-}
-
-/// What [`count_run`] counted.
-struct Run<'v> {
-    weight: u64,
-    counted: usize,
-    refused: usize,
-    /// The vote for another block that ended the run.
-    pending: Option<(usize, &'v Hash32)>,
-}
-
-/// Counts the votes for `block` (tagged `current` in the slots) up to the
-/// first counted-to-be vote for another block, which it leaves pending: the
-/// hot loop of [`Count::offer`], on its own so that its state stays in
-/// registers.
-#[inline(never)]
-fn count_run<'v>(
-    slots: &mut [u32],
-    weights: &[u64],
-    current: u32,
-    block: &Hash32,
-    votes: &mut impl Iterator<Item = (usize, &'v Hash32)>,
-) -> Run<'v> {
-    let block = *block;
-    let (mut weight, mut counted, mut refused) = (0u64, 0usize, 0usize);
-    for (pos, b) in votes {
-        let Some(slot) = slots.get_mut(pos) else {
+    // Counted as `Tally::insert` counts: a voter that already voted costs no
+    // hash comparison, and blocks are indexed in first-vote order.
+    let mut count = Count::new(registry.len());
+    for (&(pos, sv), ok) in candidates.iter().zip(valid) {
+        if !ok
+            || count
+                .offer_hash(pos, &sv.vote.block_hash, weights.weight(pos))
+                .is_err()
+        {
             refused += 1;
-            continue;
-        };
-        if *slot != 0 {
-            refused += 1;
-            continue;
         }
-        if *b != block {
-            return Run {
-                weight,
-                counted,
-                refused,
-                pending: Some((pos, b)),
-            };
-        }
-        *slot = current;
-        weight += weights[pos];
-        counted += 1;
     }
-    Run {
-        weight,
-        counted,
+    let quorum = weights.quorum();
+    TallyOutcome {
+        // The first block in first-vote order to reach it, as in `Tally`
+        // (R5.3).
+        decided: count.quorum_block(quorum),
+        best_weight: count.best_weight(),
+        counted: votes.len() - refused,
         refused,
-        pending: None,
     }
 }
 
-/// Stores the running weight of the current block (1 + index `current`, if
-/// not 0) and makes `block` current: its tag and weight so far.
-#[cold]
-fn switch_block(
-    sums: &mut Vec<(Hash32, u64)>,
-    current: u32,
-    current_weight: u64,
-    block: &Hash32,
-) -> (u32, u64) {
-    if current > 0 {
-        sums[current as usize - 1].1 = current_weight;
-    }
-    let i = match sums.iter().position(|(h, _)| h == block) {
-        Some(i) => i,
-        None => {
-            sums.push((*block, 0));
-            sums.len() - 1
-        }
+/// The tally of votes already verified and resolved: `votes` are
+/// `(canonical position, index in blocks)` in arrival order, what a node
+/// holds once each vote passed its signature check on receipt and its block
+/// hash was looked up once (R5.4-R5.6). Each voter counts once with its
+/// weight from `weights`; a later vote of the same voter is refused, whether
+/// a duplicate or an equivocation, and so is a position outside the
+/// registry. `blocks` must not repeat a hash. The same outcome as
+/// [`tally_signed`] on the same votes. Panics if a block index is not an
+/// index of `blocks`.
+pub fn tally_verified(
+    weights: &HeightWeights,
+    blocks: &[Hash32],
+    votes: &[(u32, u32)],
+) -> TallyOutcome {
+    assert!(blocks.len() < u32::MAX as usize, "too many blocks");
+    debug_assert!(
+        blocks
+            .iter()
+            .enumerate()
+            .all(|(i, h)| !blocks[..i].contains(h)),
+        "a block hash is repeated"
+    );
+    let mut count = Count::new(weights.as_slice().len());
+    count.sums = blocks.iter().map(|h| (*h, 0)).collect();
+    let refused = count.offer_all(weights.as_slice(), votes);
+    let quorum = weights.quorum();
+    // The sums are of disjoint voters, so with a total weight T > 0 at most
+    // one block reaches ceil(2T/3) > T/2, whatever the order of `blocks`.
+    // With T = 0 every voted block does and the first vote counted decides,
+    // as in `Tally` (R5.3).
+    let n = count.slots.len();
+    let decided = match quorum {
+        0 => votes
+            .iter()
+            .find(|(pos, _)| (*pos as usize) < n)
+            .map(|(_, b)| blocks[*b as usize]),
+        _ => count.quorum_block(quorum),
     };
-    (i as u32 + 1, sums[i].1)
+    TallyOutcome {
+        decided,
+        best_weight: count.best_weight(),
+        counted: votes.len() - refused,
+        refused,
+    }
 }
 
 /// The voter named by a vote, resolved to its canonical position.
@@ -442,7 +456,9 @@ pub fn voter_position(registry: &Registry, voter: &NodeId) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{PublicKey, SignatureScheme};
+    use crate::crypto::{PublicKey, Signature, SignatureScheme};
+    use proptest::prelude::*;
+    use std::collections::hash_map::DefaultHasher;
 
     fn vote(voter: &str, approve: bool, weight: u64, hash: u8) -> Vote {
         Vote {
@@ -506,9 +522,188 @@ mod tests {
             t.votes_for(&a).map(|(i, p)| (i, *p)).collect::<Vec<_>>(),
             vec![(0, 0), (2, 2)]
         );
-        assert_eq!(t.get(0), Some(&(a, 0)));
+        assert_eq!(t.get(0), Some((&a, &0)));
         assert_eq!(t.count(), 3);
     }
+
+    #[test]
+    #[should_panic]
+    fn tally_panics_on_a_position_outside_the_registry() {
+        // As before: callers resolve voters in the registry first.
+        Tally::new(3).insert(3, Hash32::ZERO, 1, ());
+    }
+
+    /// `Tally` as first written: one `Option<(block, payload)>` per voter and
+    /// sums found by linear search. The compact `Tally` must behave, compare,
+    /// hash and print as this does.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    struct TallyAsWritten<P> {
+        slots: Vec<Option<(Hash32, P)>>,
+        sums: Vec<(Hash32, u64)>,
+    }
+
+    impl<P> TallyAsWritten<P> {
+        fn new(members: usize) -> Self {
+            TallyAsWritten {
+                slots: (0..members).map(|_| None).collect(),
+                sums: Vec::new(),
+            }
+        }
+
+        fn insert(&mut self, pos: usize, block: Hash32, weight: u64, payload: P) -> Insert {
+            let slot = &mut self.slots[pos];
+            if let Some((first, _)) = slot {
+                return if *first == block {
+                    Insert::Duplicate
+                } else {
+                    Insert::Equivocation { first: *first }
+                };
+            }
+            *slot = Some((block, payload));
+            let block_weight = match self.sums.iter_mut().find(|(h, _)| *h == block) {
+                Some((_, w)) => {
+                    *w += weight;
+                    *w
+                }
+                None => {
+                    self.sums.push((block, weight));
+                    weight
+                }
+            };
+            Insert::Counted { block_weight }
+        }
+
+        fn quorum_block(&self, threshold: u64) -> Option<Hash32> {
+            self.sums
+                .iter()
+                .find(|(_, w)| *w >= threshold)
+                .map(|(h, _)| *h)
+        }
+    }
+
+    type AsWritten<P> = TallyAsWritten<P>;
+    type Compact<P> = Tally<P>;
+
+    fn hash_of(x: &impl Hash) -> u64 {
+        let mut h = DefaultHasher::new();
+        x.hash(&mut h);
+        h.finish()
+    }
+
+    /// A vote offered to a tally: position, block (one of a few), weight,
+    /// payload.
+    type Offer = (usize, u8, u64, u8);
+
+    fn both(members: usize, offers: &[Offer]) -> (AsWritten<u8>, Compact<u8>, Vec<Insert>) {
+        let (mut old, mut new) = (AsWritten::new(members), Compact::new(members));
+        let mut inserts = Vec::new();
+        for &(pos, block, weight, payload) in offers {
+            let block = Hash32([block; 32]);
+            let want = old.insert(pos, block, weight, payload);
+            assert_eq!(new.insert(pos, block, weight, payload), want);
+            inserts.push(want);
+        }
+        (old, new, inserts)
+    }
+
+    fn offers(members: usize) -> impl Strategy<Value = Vec<Offer>> {
+        prop::collection::vec((0..members, 0..3u8, 0..4u64, 0..2u8), 0..24)
+    }
+
+    proptest! {
+        /// Votes split between blocks, duplicates, equivocations: the same
+        /// answers, contents, equality, hash and `Debug` as first written.
+        #[test]
+        fn tally_behaves_as_first_written(
+            first in offers(6),
+            second in offers(6),
+            order in any::<u64>(),
+        ) {
+            let (old, new, _) = both(6, &first);
+            for pos in 0..6 {
+                let want = old.slots[pos].as_ref().map(|(h, p)| (h, p));
+                prop_assert_eq!(new.get(pos), want);
+            }
+            prop_assert_eq!(new.sums(), &old.sums[..]);
+            prop_assert_eq!(new.count(), old.slots.iter().flatten().count());
+            prop_assert_eq!(new.total_weight(), old.sums.iter().map(|s| s.1).sum::<u64>());
+            for block in 0..4u8 {
+                let h = Hash32([block; 32]);
+                let w = old.sums.iter().find(|s| s.0 == h).map_or(0, |s| s.1);
+                prop_assert_eq!(new.weight_of(&h), w);
+                let votes: Vec<(usize, u8)> = old.slots.iter().enumerate()
+                    .filter_map(|(i, s)| s.filter(|s| s.0 == h).map(|s| (i, s.1)))
+                    .collect();
+                prop_assert_eq!(new.votes_for(&h).map(|(i, p)| (i, *p)).collect::<Vec<_>>(), votes);
+            }
+            for threshold in 0..8 {
+                prop_assert_eq!(new.quorum_block(threshold), old.quorum_block(threshold));
+            }
+            prop_assert_eq!(hash_of(&new), hash_of(&old));
+            let renamed = |s: String| s.replacen("TallyAsWritten", "Tally", 1);
+            prop_assert_eq!(format!("{new:?}"), renamed(format!("{old:?}")));
+            prop_assert_eq!(format!("{new:#?}"), renamed(format!("{old:#?}")));
+            // Equality against another tally, a reordering of the same votes
+            // (often equal) and a different one (rarely).
+            let mut shuffled = first.clone();
+            let mut rng = crate::sim::SplitMix64::new(order);
+            for i in (1..shuffled.len()).rev() {
+                shuffled.swap(i, rng.range(0, i as u64) as usize);
+            }
+            for other in [&first, &shuffled, &second] {
+                let (old2, new2, _) = both(6, other);
+                prop_assert_eq!(new == new2, old == old2);
+                prop_assert_eq!(hash_of(&new2), hash_of(&old2));
+            }
+            let (old3, new3, _) = both(7, &first);
+            prop_assert_eq!(hash_of(&new3), hash_of(&old3));
+            prop_assert!(new != new3);
+        }
+
+        /// `tally_verified` on `(position, block index)` counts what `Tally`
+        /// counts, refuses the rest, and decides the same, with any order of
+        /// the block table, positions outside the registry, and zero
+        /// weights.
+        #[test]
+        fn verified_tally_agrees_with_tally(
+            weights in prop::collection::vec(0..4u64, 1..8),
+            votes in prop::collection::vec((0..10u32, 0..3u8), 0..24),
+            table_order in any::<u64>(),
+        ) {
+            let n = weights.len();
+            let weights = HeightWeights::from_weights(weights);
+            let mut blocks: Vec<Hash32> = (0..3).map(|b| Hash32([b; 32])).collect();
+            let mut rng = crate::sim::SplitMix64::new(table_order);
+            for i in (1..blocks.len()).rev() {
+                blocks.swap(i, rng.range(0, i as u64) as usize);
+            }
+            let hash = |b: u8| Hash32([b; 32]);
+            let index = |b: u8| blocks.iter().position(|h| *h == hash(b)).unwrap() as u32;
+            let resolved: Vec<(u32, u32)> = votes.iter().map(|&(p, b)| (p, index(b))).collect();
+            let got = tally_verified(&weights, &blocks, &resolved);
+            let (mut old, mut new) = (AsWritten::new(n), Compact::new(n));
+            let mut counted = 0;
+            for &(pos, b) in &votes {
+                let pos = pos as usize;
+                if pos >= n {
+                    continue;
+                }
+                let w = weights.weight(pos);
+                let want = old.insert(pos, hash(b), w, ());
+                prop_assert_eq!(new.insert(pos, hash(b), w, ()), want);
+                counted += usize::from(matches!(want, Insert::Counted { .. }));
+            }
+            let want = TallyOutcome {
+                decided: old.quorum_block(weights.quorum()),
+                best_weight: old.sums.iter().map(|s| s.1).max().unwrap_or(0),
+                counted,
+                refused: votes.len() - counted,
+            };
+            prop_assert_eq!(&got, &want);
+            prop_assert_eq!(new.quorum_block(weights.quorum()), want.decided);
+        }
+    }
+
     /// `tally_signed` as first written: a `Tally` per call, every vote's
     /// signing bytes, keys decoded by the scheme. The fast paths must agree
     /// with it on every input.
@@ -521,7 +716,7 @@ mod tests {
         votes: &[SignedVote],
         verification: Verification,
     ) -> TallyOutcome {
-        let mut tally: Tally<()> = Tally::new(registry.len());
+        let mut tally: AsWritten<()> = AsWritten::new(registry.len());
         let mut refused = 0;
         let mut candidates: Vec<(usize, &SignedVote, Vec<u8>)> = Vec::new();
         for sv in votes {
@@ -574,7 +769,7 @@ mod tests {
         }
         TallyOutcome {
             decided: tally.quorum_block(weights.quorum()),
-            best_weight: tally.sums().iter().map(|(_, w)| *w).max().unwrap_or(0),
+            best_weight: tally.sums.iter().map(|(_, w)| *w).max().unwrap_or(0),
             counted,
             refused,
         }
@@ -680,19 +875,24 @@ mod tests {
                 // The pre-resolved path on the votes that pass the checks
                 // before verification counts what the trusted tally counts,
                 // and refuses the rest of them the same way.
-                let resolved: Vec<(u32, Hash32)> = votes
+                let mut blocks: Vec<Hash32> = Vec::new();
+                let resolved: Vec<(u32, u32)> = votes
                     .iter()
                     .filter(|sv| {
                         let v = &sv.vote;
                         v.height == 7 && v.attempt == 1 && v.step == Step::Commit && v.approve
                     })
                     .filter_map(|sv| {
-                        registry
-                            .position_of(&sv.vote.voter)
-                            .map(|p| (p as u32, sv.vote.block_hash))
+                        let pos = registry.position_of(&sv.vote.voter)?;
+                        let h = sv.vote.block_hash;
+                        let b = blocks.iter().position(|x| *x == h).unwrap_or_else(|| {
+                            blocks.push(h);
+                            blocks.len() - 1
+                        });
+                        Some((pos as u32, b as u32))
                     })
                     .collect();
-                let verified = tally_verified(&weights, &resolved);
+                let verified = tally_verified(&weights, &blocks, &resolved);
                 assert_eq!(verified.decided, trusted.decided);
                 assert_eq!(verified.best_weight, trusted.best_weight);
                 assert_eq!(verified.counted, trusted.counted);
@@ -714,28 +914,29 @@ mod tests {
         let weights = HeightWeights::from_weights(vec![5, 1, 4, 2, 3]);
         assert_eq!(weights.quorum(), 10);
         let (a, b, c) = (Hash32([1; 32]), Hash32([2; 32]), Hash32([3; 32]));
+        let blocks = [a, b, c];
         let votes = [
-            (0, a),
-            (1, b),
-            (0, a),
-            (2, a),
-            (1, a),
-            (9, a),
-            (3, c),
-            (4, b),
+            (0, 0),
+            (1, 1),
+            (0, 0),
+            (2, 0),
+            (1, 0),
+            (9, 0),
+            (3, 2),
+            (4, 1),
         ];
-        let o = tally_verified(&weights, &votes);
+        let o = tally_verified(&weights, &blocks, &votes);
         assert_eq!(o.counted, 5);
         assert_eq!(o.refused, 3); // duplicate, equivocation, stranger
         assert_eq!(o.best_weight, 9);
         assert_eq!(o.decided, None);
-        let votes = [(1, b), (0, a), (2, a), (3, c), (4, a)];
-        let o = tally_verified(&weights, &votes);
+        let votes = [(1, 1), (0, 0), (2, 0), (3, 2), (4, 0)];
+        let o = tally_verified(&weights, &blocks, &votes);
         assert_eq!(o.decided, Some(a));
         assert_eq!(o.best_weight, 12);
         assert_eq!((o.counted, o.refused), (5, 0));
         assert_eq!(
-            tally_verified(&weights, &[]),
+            tally_verified(&weights, &blocks, &[]),
             TallyOutcome {
                 decided: None,
                 best_weight: 0,
@@ -743,8 +944,39 @@ mod tests {
                 refused: 0
             }
         );
-        // With zero total weight the quorum is 0 and any block decides.
+        // With zero total weight the quorum is 0 and any block decides: the
+        // one of the first vote counted, whatever the table order.
         let zero = HeightWeights::from_weights(vec![0, 0]);
-        assert_eq!(tally_verified(&zero, &[(1, c)]).decided, Some(c));
+        assert_eq!(tally_verified(&zero, &blocks, &[(1, 2)]).decided, Some(c));
+        assert_eq!(
+            tally_verified(&zero, &blocks, &[(5, 0), (1, 2), (0, 1)]).decided,
+            Some(c)
+        );
+    }
+
+    #[test]
+    fn verified_tally_of_split_votes_with_repeats() {
+        // Votes alternating between two blocks, then repeats: every second
+        // one the same block again (duplicate), the others the other block
+        // (equivocation), and positions outside the registry.
+        let n = 1_000;
+        let weights = HeightWeights::from_weights((0..n as u64).map(|i| 1 + i % 8).collect());
+        let (a, b) = (Hash32([1; 32]), Hash32([2; 32]));
+        let mut votes: Vec<(u32, u32)> = (0..n as u32).map(|p| (p, p % 2)).collect();
+        votes.extend((0..100u32).map(|k| (k * 7, (k * 7 + k) % 2)));
+        votes.extend([(n as u32, 0), (u32::MAX, 1)]);
+        let o = tally_verified(&weights, &[a, b], &votes);
+        let mut t: Compact<()> = Compact::new(n);
+        for &(pos, blk) in votes.iter().filter(|v| (v.0 as usize) < n) {
+            let h = [a, b][blk as usize];
+            t.insert(pos as usize, h, weights.weight(pos as usize), ());
+        }
+        assert_eq!((o.counted, o.refused), (n, 102));
+        assert_eq!(o.best_weight, t.sums().iter().map(|s| s.1).max().unwrap());
+        assert_eq!(t.sums().len(), 2);
+        assert_eq!(o.decided, None);
+        // The block table in the other order changes nothing.
+        let swapped: Vec<(u32, u32)> = votes.iter().map(|&(p, b)| (p, 1 - b)).collect();
+        assert_eq!(tally_verified(&weights, &[b, a], &swapped), o);
     }
 }
