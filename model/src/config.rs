@@ -496,6 +496,27 @@ pub const PRESETS: &[Preset] = &[
             ..base("reference-A4", Rules::Reference.without(time_consensus::Amendment::EmergencyQuorum))
         },
     },
+    Preset {
+        name: "reference-active-leader",
+        about: "as `reference-active`, but the Byzantine node is the Silver masternode (4 of 15), leader of attempt 0: it proposes two blocks there and approves and commits every block it sees; ladder attempt 0, reward-only, two emergency attempts: safety and liveness with an equivocating leader",
+        build: || ModelConfig {
+            byzantine: vec![1],
+            max_leader_rotations: 0,
+            max_attempt: 3,
+            ..(PRESETS[1].build)()
+        }
+        .named("reference-active-leader"),
+    },
+    Preset {
+        name: "reference-active-ladder",
+        about: "as `reference-active` (the Bronze masternode approving and committing every block it sees) down a ladder without rotations: attempt 0, reward-only, two emergency attempts; every ending reached",
+        build: || ModelConfig {
+            max_leader_rotations: 0,
+            max_attempt: 3,
+            ..(PRESETS[1].build)()
+        }
+        .named("reference-active-ladder"),
+    },
 ];
 
 impl ModelConfig {

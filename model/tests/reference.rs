@@ -195,3 +195,50 @@ fn validity_refuses_blocks_out_of_their_attempt_kind_or_leader() {
     elsewhere.height = 2;
     assert!(!valid_decision(info, &elsewhere));
 }
+
+#[test]
+fn an_equivocating_leader_of_attempt_0_below_a_third() {
+    // Silver (4 of 15) leads attempt 0, proposes two blocks, approves and
+    // commits everything it sees; its messages arrive in time, so attempt 0
+    // always decides (the later endings are unreachable, and said so).
+    let r = check("reference-active-leader");
+    assert_eq!(r.config.byzantine_share().unwrap(), (4, 15));
+    assert!(r.complete);
+    assert_eq!(
+        statuses(&r),
+        [
+            ("agreement", "held"),
+            ("validity", "held"),
+            ("emergency liveness", "held"),
+            ("finalized in attempt 0", "found"),
+            ("finalized a reward-only block", "not found"),
+            ("finalized the emergency block", "not found"),
+        ]
+    );
+    assert_eq!(r.unique_states, 82_287);
+    assert_eq!(r.max_depth, 10);
+    assert_eq!(r.acyclicity_violation, None);
+}
+
+#[test]
+fn an_active_byzantine_down_to_the_emergency_block() {
+    // The Bronze node (2 of 15) approves and commits every block it sees,
+    // the emergency block's candidates included, while leaders' proposals
+    // may be lost: every ending is reached and every property holds.
+    let r = check("reference-active-ladder");
+    assert!(r.complete);
+    assert_eq!(
+        statuses(&r),
+        [
+            ("agreement", "held"),
+            ("validity", "held"),
+            ("emergency liveness", "held"),
+            ("finalized in attempt 0", "found"),
+            ("finalized a reward-only block", "found"),
+            ("finalized the emergency block", "found"),
+        ]
+    );
+    assert_eq!(r.unique_states, 3_794_987);
+    assert_eq!(r.max_depth, 22);
+    assert_eq!(r.acyclicity_violation, None);
+}
