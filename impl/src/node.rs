@@ -581,6 +581,26 @@ impl Round {
         self.tallies.get(&(attempt, step))
     }
 
+    /// Whether a step of an attempt has its quorum, after which its votes
+    /// change nothing (R5.8).
+    pub fn step_decided(&self, attempt: u32, step: Step) -> bool {
+        let quorum = self.hc.weights.quorum();
+        self.tally(attempt, step)
+            .is_some_and(|t| t.quorum_block(quorum).is_some())
+    }
+
+    /// Under the two-step rules, whether an authenticated vote of the voter
+    /// at canonical position `pos` would be counted: an approving vote
+    /// (R5.1), the voter's first of its step and attempt (R5.6), before that
+    /// step's quorum (R5.8).
+    pub fn counts_vote(&self, v: &Vote, pos: usize) -> bool {
+        v.approve
+            && !self.step_decided(v.attempt, v.step)
+            && self
+                .tally(v.attempt, v.step)
+                .is_none_or(|t| t.get(pos).is_none())
+    }
+
     /// Blocks known for this height, by hash.
     pub fn blocks(&self) -> &BTreeMap<Hash32, Arc<Block>> {
         &self.blocks
@@ -1354,14 +1374,7 @@ impl<'a> Act<'a> {
         }
         let weight = self.r.hc.weights.weight(pos);
         let n = self.ctx.registry.len();
-        let quorum = self.r.hc.weights.quorum();
-        if self.ctx.two_step()
-            && self
-                .r
-                .tallies
-                .get(&(v.attempt, v.step))
-                .is_some_and(|t| t.quorum_block(quorum).is_some())
-        {
+        if self.ctx.two_step() && self.r.step_decided(v.attempt, v.step) {
             // R5.8: once a step of an attempt has its quorum, later votes of
             // that step and attempt cannot change what this node does.
             self.emit(Event::VoteIgnored {

@@ -407,11 +407,7 @@ impl TcModel {
             let mut groups: BTreeMap<VoteKey, Vec<Pending>> = BTreeMap::new();
             for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
-                let tally = round.tally(v.attempt, v.step);
-                if tally.is_some_and(|t| t.get(pos).is_some() || t.quorum_block(q).is_some())
-                    || !round.blocks().contains_key(&v.block_hash)
-                    || !v.approve
-                {
+                if !round.counts_vote(v, pos) || !round.blocks().contains_key(&v.block_hash) {
                     continue;
                 }
                 groups

@@ -242,3 +242,20 @@ fn an_active_byzantine_down_to_the_emergency_block() {
     assert_eq!(r.max_depth, 22);
     assert_eq!(r.acyclicity_violation, None);
 }
+
+#[test]
+fn the_progress_check_refuses_a_step_back_or_a_step_in_place() {
+    use stateright::Model;
+    use time_consensus_model::model::check_progress;
+    let m = time_consensus_model::TcModel::new(&ModelConfig::preset("reference").unwrap()).unwrap();
+    let init = &m.init_states()[0];
+    let mut actions = Vec::new();
+    m.actions(init, &mut actions);
+    let next = actions
+        .into_iter()
+        .find_map(|a| m.next_state(init, a))
+        .unwrap();
+    assert_eq!(check_progress(init, &next), Ok(()));
+    assert!(check_progress(&next, init).is_err());
+    assert!(check_progress(init, init).is_err());
+}
