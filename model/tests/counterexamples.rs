@@ -187,3 +187,34 @@ fn a_byzantine_third_exactly_breaks_the_reference_rules() {
         530530,
     );
 }
+
+#[test]
+fn the_amendments_text_shows_the_counterexamples_the_checker_finds() {
+    // spec/amendments.md quotes each forcing counterexample by hand; each
+    // step's action must read there as the checker prints it, in its place.
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/amendments.md"),
+    )
+    .unwrap();
+    let doc = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (section, config) in [
+        ("## A1", "seed-flaw1"),
+        ("## A2", "seed-flaw2"),
+        ("## A3", "seed-flaw3"),
+        ("## A4", "seed-flaw4"),
+        ("## A4", "reference-A4"),
+    ] {
+        let start = doc.find(section).unwrap();
+        let end = doc[start + 4..]
+            .find("## A")
+            .map_or(doc.len(), |e| start + 4 + e);
+        let text = &doc[start..end];
+        let r = check(config);
+        let steps = r.verdict("agreement").unwrap().path.clone().unwrap();
+        for s in &steps {
+            let line = format!("{}. {}", s.step, s.action);
+            let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(text.contains(&line), "{section} ({config}) lacks `{line}`");
+        }
+    }
+}
