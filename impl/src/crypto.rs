@@ -5,6 +5,9 @@
 //! that is a thousand times cheaper and, under the model's Dolev-Yao
 //! assumption (an actor only ever signs with its own key), just as
 //! unforgeable. Nothing else in the protocol depends on which scheme runs.
+//! The choice is a closed enum rather than a trait object: the spec fixes the
+//! schemes (R0.4), and the model checker clones, hashes and compares node
+//! states, keys included, millions of times.
 
 use crate::encoding::sha256;
 use crate::primitives::{from_hex, to_hex, ParseError};
@@ -57,7 +60,8 @@ hex_serde!(Signature, 64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignatureScheme {
-    /// Real ed25519 (the default, and the only scheme of the conformance vectors).
+    /// Real ed25519 (the default; every conformance vector but the node
+    /// traces exported from the model checker).
     #[default]
     Ed25519,
     /// Keyed SHA-256 for the model checker; see the module docs.
