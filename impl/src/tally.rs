@@ -15,7 +15,7 @@
 //! node does.
 
 use crate::election::HeightWeights;
-use crate::primitives::{Hash32, NodeId};
+use crate::primitives::Hash32;
 use crate::registry::Registry;
 use crate::vote::{SignedVote, Step, Vote};
 use serde::{Deserialize, Serialize};
@@ -448,15 +448,11 @@ pub fn tally_verified(
     }
 }
 
-/// The voter named by a vote, resolved to its canonical position.
-pub fn voter_position(registry: &Registry, voter: &NodeId) -> Option<usize> {
-    registry.position_of(voter)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::{PublicKey, Signature, SignatureScheme};
+    use crate::primitives::NodeId;
     use proptest::prelude::*;
     use std::collections::hash_map::DefaultHasher;
 
