@@ -56,12 +56,10 @@ pub struct Info {
     /// Indices of the honest masternodes.
     pub honest: Vec<usize>,
     /// Every block an elected leader can propose within the bound, and the
-    /// emergency block: the blocks validity allows (R3, R4.3).
-    pub valid_blocks: BTreeMap<Hash32, Arc<Block>>,
-    /// For each of those blocks, the attempts in which it is proposed: those
-    /// whose elected leader builds it, or the emergency attempts for the
-    /// emergency block. It may be finalized in these or later attempts.
-    pub origins: BTreeMap<Hash32, Vec<u32>>,
+    /// emergency block if the ladder has an emergency attempt: the blocks
+    /// validity allows (R3, R4.3, R7.3), each with the first attempt that
+    /// proposes it (it may be finalized then or later).
+    pub valid_blocks: BTreeMap<Hash32, (Arc<Block>, u32)>,
     /// Readable names of those blocks.
     pub labels: BTreeMap<Hash32, String>,
     /// The emergency block's hash.
@@ -119,15 +117,15 @@ impl TcModel {
         };
         let mut labels = BTreeMap::new();
         let mut valid_blocks = BTreeMap::new();
-        let mut origins: BTreeMap<Hash32, Vec<u32>> = BTreeMap::new();
         let emergency = bc.emergency.clone();
         labels.insert(emergency.hash(), "E".to_string());
-        valid_blocks.insert(emergency.hash(), emergency.clone());
         let mut byz_proposals: BTreeMap<usize, Vec<Proposal>> = BTreeMap::new();
         for a in 0..=cfg.max_attempt + 1 {
             let p = plan(cfg.rules, &orch, a);
             if p.kind == BlockKind::Emergency {
-                origins.entry(emergency.hash()).or_default().push(a);
+                valid_blocks
+                    .entry(emergency.hash())
+                    .or_insert_with(|| (emergency.clone(), a));
             }
             let Some(l) = leader_of(a) else { continue };
             let id = built.registry.member(l).node_id.clone();
@@ -139,12 +137,11 @@ impl TcModel {
             let mut add = |block: Block, label: String| {
                 let h = block.hash();
                 labels.entry(h).or_insert(label);
-                origins.entry(h).or_default().push(a);
-                let block = valid_blocks
+                valid_blocks
                     .entry(h)
-                    .or_insert_with(|| Arc::new(block))
-                    .clone();
-                block
+                    .or_insert_with(|| (Arc::new(block), a))
+                    .0
+                    .clone()
             };
             if cfg.is_honest(l) {
                 add(
@@ -237,7 +234,6 @@ impl TcModel {
             cfg: cfg.clone(),
             honest: (0..n).filter(|&i| cfg.is_honest(i)).collect(),
             valid_blocks,
-            origins,
             labels,
             emergency: emergency.hash(),
             edges_checked: AtomicU64::new(0),
@@ -701,18 +697,14 @@ fn validity(m: &TcModel, s: &State) -> bool {
 /// attempt or a later one, as the kind its header says, at height 1 on the
 /// genesis tip.
 pub fn valid_decision(info: &Info, d: &Decision) -> bool {
-    let Some(b) = info.valid_blocks.get(&d.hash) else {
+    let Some((b, first)) = info.valid_blocks.get(&d.hash) else {
         return false;
     };
-    let proposed_by_then = info
-        .origins
-        .get(&d.hash)
-        .is_some_and(|o| o.iter().any(|&a| a <= d.attempt));
     d.height == 1
         && b.header.height == 1
         && b.header.previous_hash == time_consensus::sim::genesis_tip().hash
         && d.kind == b.header.kind
-        && proposed_by_then
+        && *first <= d.attempt
 }
 
 /// Every honest node has finalized the height.

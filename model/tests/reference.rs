@@ -17,28 +17,39 @@ fn statuses(r: &Report) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// Asserts an exhaustive check in which agreement, validity and (when
+/// `liveness`) emergency liveness held, the endings had the given statuses,
+/// no transition failed the progress measure, and `unique` states were seen.
+fn assert_holds(r: &Report, liveness: bool, endings: &[(&str, &str)], unique: usize) {
+    assert!(r.complete);
+    let mut want = vec![("agreement", "held"), ("validity", "held")];
+    if liveness {
+        want.push(("emergency liveness", "held"));
+    }
+    want.extend_from_slice(endings);
+    assert_eq!(statuses(r), want);
+    assert_eq!(r.unique_states, unique);
+    assert_eq!(r.acyclicity_violation, None);
+}
+
 #[test]
 fn reference_full_ladder_with_a_withholding_byzantine() {
     // 8/4/2/1 with the Bronze node (2 of 15) Byzantine; attempts 0 to 5:
     // attempt 0, two rotations, reward-only, two emergency attempts.
     let r = check("reference");
     assert_eq!(r.config.byzantine_share().unwrap(), (2, 15));
-    assert!(r.complete);
-    assert_eq!(
-        statuses(&r),
-        [
-            ("agreement", "held"),
-            ("validity", "held"),
-            ("emergency liveness", "held"),
+    assert_holds(
+        &r,
+        true,
+        &[
             ("finalized in attempt 0", "found"),
             ("finalized after a rotation", "found"),
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
-        ]
+        ],
+        361_786,
     );
-    assert_eq!(r.unique_states, 361_786);
     assert_eq!(r.max_depth, 31);
-    assert_eq!(r.acyclicity_violation, None);
     // Every transition explored was checked (rebuilding the example paths
     // at the end checks a few more).
     assert!(r.acyclic_edges.unwrap() >= r.states as u64);
@@ -53,20 +64,17 @@ fn reference_full_ladder_with_a_withholding_byzantine() {
 #[test]
 fn reference_with_late_stabilization_and_two_emergency_attempts() {
     let r = check("reference-gst");
-    assert_eq!(
-        statuses(&r),
-        [
-            ("agreement", "held"),
-            ("validity", "held"),
-            ("emergency liveness", "held"),
+    assert_holds(
+        &r,
+        true,
+        &[
             // The withholding Byzantine node leads attempt 0.
             ("finalized in attempt 0", "not found"),
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
-        ]
+        ],
+        169_700,
     );
-    assert_eq!(r.unique_states, 169_700);
-    assert_eq!(r.acyclicity_violation, None);
 }
 
 #[test]
@@ -110,28 +118,22 @@ fn one_emergency_attempt_is_not_enough_when_the_network_stabilizes_late() {
 
 #[test]
 fn reference_safety_under_full_asynchrony() {
-    let r = check("reference-async");
-    assert_eq!(
-        statuses(&r),
-        [
-            ("agreement", "held"),
-            ("validity", "held"),
+    assert_holds(
+        &check("reference-async"),
+        false,
+        &[
             ("finalized in attempt 0", "not found"),
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
-        ]
+        ],
+        154_174,
     );
-    assert_eq!(r.unique_states, 154_174);
-    let r = check("reference-async-active");
-    assert_eq!(
-        statuses(&r),
-        [
-            ("agreement", "held"),
-            ("validity", "held"),
-            ("finalized in attempt 0", "found")
-        ]
+    assert_holds(
+        &check("reference-async-active"),
+        false,
+        &[("finalized in attempt 0", "found")],
+        28_948,
     );
-    assert_eq!(r.unique_states, 28_948);
 }
 
 #[test]
@@ -203,21 +205,17 @@ fn an_equivocating_leader_of_attempt_0_below_a_third() {
     // always decides (the later endings are unreachable, and said so).
     let r = check("reference-active-leader");
     assert_eq!(r.config.byzantine_share().unwrap(), (4, 15));
-    assert!(r.complete);
-    assert_eq!(
-        statuses(&r),
-        [
-            ("agreement", "held"),
-            ("validity", "held"),
-            ("emergency liveness", "held"),
+    assert_holds(
+        &r,
+        true,
+        &[
             ("finalized in attempt 0", "found"),
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
-        ]
+        ],
+        82_287,
     );
-    assert_eq!(r.unique_states, 82_287);
     assert_eq!(r.max_depth, 10);
-    assert_eq!(r.acyclicity_violation, None);
 }
 
 #[test]
@@ -226,21 +224,17 @@ fn an_active_byzantine_down_to_the_emergency_block() {
     // the emergency block's candidates included, while leaders' proposals
     // may be lost: every ending is reached and every property holds.
     let r = check("reference-active-ladder");
-    assert!(r.complete);
-    assert_eq!(
-        statuses(&r),
-        [
-            ("agreement", "held"),
-            ("validity", "held"),
-            ("emergency liveness", "held"),
+    assert_holds(
+        &r,
+        true,
+        &[
             ("finalized in attempt 0", "found"),
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
-        ]
+        ],
+        3_794_987,
     );
-    assert_eq!(r.unique_states, 3_794_987);
     assert_eq!(r.max_depth, 22);
-    assert_eq!(r.acyclicity_violation, None);
 }
 
 #[test]
