@@ -3,6 +3,7 @@
 
 use crate::block::BlockError;
 use crate::fallback::{BlockKind, FallbackReason, FallbackStrategy};
+pub use crate::message::MessageKind;
 use crate::message::{CertificateError, SignedProposal};
 use crate::primitives::{Hash32, NodeId};
 use crate::vote::{SignedVote, Step};
@@ -90,13 +91,13 @@ pub enum Rejection {
         /// Claimed signer.
         signer: NodeId,
         /// Kind of message.
-        what: String,
+        what: MessageKind,
     },
     /// The same message again: nothing to do.
     #[error("duplicate {what} from {from}")]
     Duplicate {
         /// Kind of message.
-        what: String,
+        what: MessageKind,
         /// Sender.
         from: NodeId,
     },
@@ -137,9 +138,9 @@ pub enum Rejection {
         attempt: u32,
     },
     /// Reference rules: a vote with `approve = false` (honest nodes do not
-    /// cast them) or of a step the rules do not have.
-    #[error("{0}")]
-    NotAVote(String),
+    /// cast them, R5.1).
+    #[error("a vote against (approve = false) is not a vote under these rules")]
+    NotAVote,
     /// A heartbeat outside phase 1 (deployed "Not in collecting state").
     #[error("not collecting heartbeats")]
     NotCollecting,
@@ -154,8 +155,30 @@ pub enum Rejection {
     #[error("height {0} is already being decided")]
     AlreadyRunning(u64),
     /// A message type these rules do not use.
-    #[error("{0} is not part of these rules")]
-    NotInRules(String),
+    #[error("a {what} is not part of these rules")]
+    NotInRules {
+        /// What was sent.
+        what: Unsupported,
+    },
+}
+
+/// What the seed flow refuses as not part of its rules (S5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unsupported {
+    /// A vote of the commit step.
+    CommitVote,
+    /// A certified block.
+    Certificate,
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unsupported::CommitVote => "commit vote",
+            Unsupported::Certificate => "certificate",
+        })
+    }
 }
 
 /// What a node reports to its host, in the order things happened.

@@ -113,6 +113,77 @@ impl Message {
     }
 }
 
+/// The kind of a message, as rejections name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// A heartbeat (phase 1).
+    Heartbeat,
+    /// A leader's proposal.
+    Proposal,
+    /// A vote.
+    Vote,
+    /// A certified block.
+    Certificate,
+}
+
+impl std::fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MessageKind::Heartbeat => "heartbeat",
+            MessageKind::Proposal => "proposal",
+            MessageKind::Vote => "vote",
+            MessageKind::Certificate => "certificate",
+        })
+    }
+}
+
+/// Who signed a message and what the signature covers (R0.5): a heartbeat,
+/// proposal or vote has one signer; a certificate has none of its own.
+pub struct Signed<'a> {
+    /// The kind of message.
+    pub kind: MessageKind,
+    /// The claimed signer.
+    pub signer: &'a NodeId,
+    /// The signing bytes.
+    pub bytes: Vec<u8>,
+    /// The signature.
+    pub signature: &'a Signature,
+}
+
+impl Message {
+    /// The message's own signature, if it has one (R0.5).
+    pub fn signed(&self) -> Option<Signed<'_>> {
+        let (kind, signer, bytes, signature) = match self {
+            Message::Heartbeat(h) => (
+                MessageKind::Heartbeat,
+                &h.heartbeat.node_id,
+                h.heartbeat.signing_bytes(),
+                &h.signature,
+            ),
+            Message::Proposal(p) => (
+                MessageKind::Proposal,
+                &p.proposal.proposer,
+                p.proposal.signing_bytes(),
+                &p.signature,
+            ),
+            Message::Vote(v) => (
+                MessageKind::Vote,
+                &v.vote.voter,
+                v.vote.signing_bytes(),
+                &v.signature,
+            ),
+            Message::Certificate(_) => return None,
+        };
+        Some(Signed {
+            kind,
+            signer,
+            bytes,
+            signature,
+        })
+    }
+}
+
 /// Why a certificate is not a proof of a quorum (R5.5).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -17,7 +17,7 @@ use crate::block::{Block, BlockContext, Transaction};
 use crate::config::{ConfigError, OrchestratorConfig};
 use crate::crypto::{Keypair, Signature};
 use crate::election::{seed as seed_election, Election, HeightWeights, LeaderSchedule};
-use crate::event::{Event, Evidence, Phase, Rejection};
+use crate::event::{Event, Evidence, MessageKind, Phase, Rejection, Unsupported};
 use crate::fallback::{plan, AttemptPlan, BlockKind, FallbackReason, LeaderRule};
 use crate::heartbeat::{
     chain_agreement, seed_sync_complete, weighted_sync_complete, Heartbeat, SignedHeartbeat,
@@ -113,6 +113,13 @@ pub enum Input {
 pub enum Output {
     /// Send to every other masternode.
     Broadcast(Message),
+    /// Send to one masternode (a finality proof answering a laggard, R7.6).
+    Send {
+        /// The receiver.
+        to: NodeId,
+        /// The message.
+        message: Message,
+    },
     /// Fire `timer` after `after_ms` milliseconds (replacing an equal one).
     SetTimer {
         /// The timer.
@@ -280,6 +287,15 @@ impl Context {
     fn message(&self, st: &mut NodeState, m: Message, out: &mut Vec<Output>) {
         let expected = st.tip.height.saturating_add(1);
         let got = m.height();
+        if let Some(to) = self.laggard(st, &m) {
+            // R7.6: the height is decided here; its proof ends it there too.
+            let proof = st.proof.as_deref().cloned().expect("laggard has a proof");
+            out.push(Output::Send {
+                to,
+                message: Message::Certificate(proof),
+            });
+            return;
+        }
         let Some(round) = st.round.as_mut() else {
             let r = if got == expected {
                 Rejection::NotRunning { height: got }
@@ -314,6 +330,19 @@ impl Context {
             st.round = None;
         }
         st.settle(decided);
+    }
+
+    /// R7.6: the signer of an authenticated vote, proposal or heartbeat of
+    /// the height this node finalized with a proof, which it answers.
+    fn laggard(&self, st: &NodeState, m: &Message) -> Option<NodeId> {
+        let proof = st.proof.as_ref()?;
+        if m.height() != proof.certificate.height {
+            return None;
+        }
+        let s = m.signed()?;
+        let pos = self.registry.position_of(s.signer)?;
+        (pos != self.my_pos && self.registry.verify_at(pos, &s.bytes, s.signature))
+            .then(|| s.signer.clone())
     }
 
     fn timer(&self, st: &mut NodeState, t: Timer, out: &mut Vec<Output>) {
@@ -645,6 +674,7 @@ pub struct NodeState {
     tip: Tip,
     round: Option<Round>,
     last_decision: Option<Decision>,
+    proof: Option<Arc<CertifiedBlock>>,
 }
 
 impl NodeState {
@@ -654,6 +684,7 @@ impl NodeState {
             tip,
             round: None,
             last_decision: None,
+            proof: None,
         }
     }
 
@@ -670,6 +701,12 @@ impl NodeState {
     /// How the last height was decided.
     pub fn last_decision(&self) -> Option<Decision> {
         self.last_decision
+    }
+
+    /// The finality proof of the last height finalized on a commit quorum
+    /// (R7.5), which the node answers laggards with (R7.6).
+    pub fn finality_proof(&self) -> Option<&CertifiedBlock> {
+        self.proof.as_deref()
     }
 
     /// A measure that strictly increases, in lexicographic order, with every
@@ -703,13 +740,14 @@ impl NodeState {
         }
     }
 
-    fn settle(&mut self, decided: Option<Decision>) {
-        if let Some(d) = decided {
+    fn settle(&mut self, decided: Option<(Decision, Option<Arc<CertifiedBlock>>)>) {
+        if let Some((d, proof)) = decided {
             self.tip = Tip {
                 height: d.height,
                 hash: d.hash,
             };
             self.last_decision = Some(d);
+            self.proof = proof;
             self.round = None;
         }
     }
@@ -754,7 +792,7 @@ struct Act<'a> {
     ctx: &'a Context,
     r: &'a mut Round,
     out: &'a mut Vec<Output>,
-    decided: Option<Decision>,
+    decided: Option<(Decision, Option<Arc<CertifiedBlock>>)>,
     gave_up: bool,
 }
 
@@ -806,7 +844,7 @@ impl<'a> Act<'a> {
         signer: &NodeId,
         bytes: &[u8],
         sig: &Signature,
-        what: &str,
+        what: MessageKind,
     ) -> Option<usize> {
         let Some(pos) = self.ctx.registry.position_of(signer) else {
             self.reject(Rejection::UnknownSigner {
@@ -817,7 +855,7 @@ impl<'a> Act<'a> {
         if !self.ctx.registry.verify_at(pos, bytes, sig) {
             self.reject(Rejection::BadSignature {
                 signer: signer.clone(),
-                what: what.to_string(),
+                what,
             });
             return None;
         }
@@ -853,7 +891,7 @@ impl<'a> Act<'a> {
         }
         let h = &hb.heartbeat;
         let Some(pos) =
-            self.authenticate(&h.node_id, &h.signing_bytes(), &hb.signature, "heartbeat")
+            self.authenticate(&h.node_id, &h.signing_bytes(), &hb.signature, MessageKind::Heartbeat)
         else {
             return;
         };
@@ -869,7 +907,7 @@ impl<'a> Act<'a> {
             // S1.1: the deployed map insert replaces an earlier heartbeat.
             Some(old) if old == state || self.ctx.rules.has(Amendment::WeightedSync) => {
                 self.reject(Rejection::Duplicate {
-                    what: "heartbeat".into(),
+                    what: MessageKind::Heartbeat,
                     from: hb.heartbeat.node_id,
                 });
                 return;
@@ -948,7 +986,7 @@ impl<'a> Act<'a> {
             if p.unilateral_emergency {
                 // S7.3, flaw 4: accepted on the node's own say-so.
                 let e = self.r.hc.block.emergency.hash();
-                self.finalize(e, attempt, true);
+                self.finalize(e, attempt, true, None);
                 return;
             }
         }
@@ -1015,10 +1053,13 @@ impl<'a> Act<'a> {
     }
 
     /// Phase 3 and 4 as leader (R3.1, R4.1, R6.5): re-propose the valid
-    /// block with its justification, else build a fresh one.
+    /// block of an earlier attempt with its justification, else build a
+    /// fresh one.
     fn propose(&mut self, attempt: u32, p: AttemptPlan) {
         let (block, valid_attempt, justification) = match (&self.r.valid, self.ctx.two_step()) {
-            (Some(j), true) => (
+            // R6.5: a valid block from this attempt or a later one (counted
+            // by a node that lags) is no justification here (R4.1).
+            (Some(j), true) if j.attempt < attempt => (
                 self.r.blocks[&j.block_hash].clone(),
                 Some(j.attempt),
                 Some((*j.certificate).clone()),
@@ -1072,7 +1113,12 @@ impl<'a> Act<'a> {
             return;
         }
         let Some(pos) =
-            self.authenticate(&p.proposer, &p.signing_bytes(), &sp.signature, "proposal")
+            self.authenticate(
+            &p.proposer,
+            &p.signing_bytes(),
+            &sp.signature,
+            MessageKind::Proposal,
+        )
         else {
             return;
         };
@@ -1084,8 +1130,7 @@ impl<'a> Act<'a> {
     fn attempt_acceptable(&mut self, attempt: u32) -> bool {
         let current = self.r.attempt;
         let ok = if self.ctx.two_step() {
-            u64::from(attempt)
-                <= u64::from(current) + u64::from(self.ctx.config.max_future_attempts)
+            self.within_window(attempt)
         } else {
             attempt == current && self.r.started
         };
@@ -1096,6 +1141,12 @@ impl<'a> Act<'a> {
             });
         }
         ok
+    }
+
+    /// R4.4's window: past attempts and up to `max_future_attempts` ahead.
+    fn within_window(&self, attempt: u32) -> bool {
+        u64::from(attempt)
+            <= u64::from(self.r.attempt) + u64::from(self.ctx.config.max_future_attempts)
     }
 
     fn accept_proposal(&mut self, sp: SignedProposal, pos: usize) {
@@ -1116,7 +1167,7 @@ impl<'a> Act<'a> {
         if let Some(first) = self.r.proposals.get(&attempt) {
             if first.block_hash == hash && first.valid_attempt == sp.proposal.valid_attempt {
                 self.reject(Rejection::Duplicate {
-                    what: "proposal".into(),
+                    what: MessageKind::Proposal,
                     from: sp.proposal.proposer.clone(),
                 });
             } else {
@@ -1218,17 +1269,20 @@ impl<'a> Act<'a> {
                 if self.ctx.two_step() && vr < p.attempt && cert.attempt == vr =>
             {
                 self.check_certificate(cert, Step::Approve, &p.block.hash())
+                    .map(|_| ())
             }
             _ => Err(Rejection::BadJustification { attempt: p.attempt }),
         }
     }
 
+    /// R5.5: whether `cert` proves a quorum of `step` for `block` at this
+    /// height; its weight if so.
     fn check_certificate(
         &self,
         cert: &Certificate,
         step: Step,
         block: &Hash32,
-    ) -> Result<(), Rejection> {
+    ) -> Result<u64, Rejection> {
         use crate::message::CertificateError as E;
         if cert.step != step {
             return Err(Rejection::InvalidCertificate(E::WrongStep {
@@ -1247,17 +1301,35 @@ impl<'a> Act<'a> {
                 got: cert.height,
             });
         }
-        // Votes already counted here were verified on receipt.
+        // R5.5: a vote verified and counted here may skip its signature, but
+        // only if every signed field is the one counted (the tally's key
+        // fixes height, attempt, step and voter; verify_certificate checks
+        // them against the certificate). A relay cannot alter a counted vote.
         let known = |pos: usize, sv: &SignedVote| {
             self.r
                 .tallies
                 .get(&(cert.attempt, cert.step))
                 .and_then(|t| t.get(pos))
-                .is_some_and(|(h, rec)| *h == sv.vote.block_hash && rec.signature == sv.signature)
+                .is_some_and(|(h, rec)| {
+                    *h == sv.vote.block_hash
+                        && rec.signature == sv.signature
+                        && rec.declared == sv.vote.weight
+                        && rec.approve == sv.vote.approve
+                })
         };
         verify_certificate(&self.ctx.registry, &self.r.hc.weights, cert, known)
-            .map(|_| ())
             .map_err(Rejection::InvalidCertificate)
+    }
+
+    /// A verified certificate as this node keeps and relays it: its votes in
+    /// canonical voter order (R5.5), never the received copy's order.
+    fn rebuilt(&self, cert: &Certificate) -> Certificate {
+        let mut votes = cert.votes.clone();
+        votes.sort_by_key(|sv| self.ctx.registry.position_of(&sv.vote.voter));
+        Certificate {
+            votes,
+            ..cert.clone()
+        }
     }
 
     /// R6.3: keep the highest approve certificate seen.
@@ -1273,7 +1345,7 @@ impl<'a> Act<'a> {
         self.r.valid = Some(Justified {
             attempt: cert.attempt,
             block_hash: cert.block_hash,
-            certificate: Arc::new(cert.clone()),
+            certificate: Arc::new(self.rebuilt(cert)),
         });
         true
     }
@@ -1331,19 +1403,27 @@ impl<'a> Act<'a> {
         let v = &sv.vote;
         if self.ctx.two_step() {
             if !v.approve {
-                self.reject(Rejection::NotAVote(
-                    "a vote against (approve = false)".into(),
-                ));
+                self.reject(Rejection::NotAVote);
                 return;
             }
             if !self.attempt_acceptable(v.attempt) {
                 return;
             }
         } else if v.step == Step::Commit {
-            self.reject(Rejection::NotInRules("a commit vote".into()));
+            self.reject(Rejection::NotInRules {
+                what: Unsupported::CommitVote,
+            });
+            return;
+        } else if self.ctx.rules.has(Amendment::RegistryWeights) && !self.within_window(v.attempt) {
+            // A2 keeps a tally per attempt: the same window as R4.4 bounds
+            // how many a stranger to the attempt can make the node keep.
+            self.reject(Rejection::WrongAttempt {
+                current: self.r.attempt,
+                got: v.attempt,
+            });
             return;
         }
-        let Some(pos) = self.authenticate(&v.voter, &v.signing_bytes(), &sv.signature, "vote")
+        let Some(pos) = self.authenticate(&v.voter, &v.signing_bytes(), &sv.signature, MessageKind::Vote)
         else {
             return;
         };
@@ -1357,7 +1437,7 @@ impl<'a> Act<'a> {
             // S6.1: one vote per voter id for the whole height.
             if self.r.pooled.contains_key(&v.voter) {
                 self.reject(Rejection::Duplicate {
-                    what: "vote".into(),
+                    what: MessageKind::Vote,
                     from: v.voter.clone(),
                 });
                 return;
@@ -1398,7 +1478,7 @@ impl<'a> Act<'a> {
             Insert::Counted { .. } => {}
             Insert::Duplicate => {
                 self.reject(Rejection::Duplicate {
-                    what: "vote".into(),
+                    what: MessageKind::Vote,
                     from: v.voter.clone(),
                 });
                 return;
@@ -1463,59 +1543,86 @@ impl<'a> Act<'a> {
         }
     }
 
-    /// R6.1-R6.4: an approve quorum for a known block raises the valid block
-    /// (and is relayed); in the current attempt it also locks and commits.
+    /// R6.1: an approve quorum counted for a known block.
     fn check_approve_quorum(&mut self, attempt: u32, hash: Hash32) {
-        let w = self
-            .r
-            .tallies
-            .get(&(attempt, Step::Approve))
-            .map_or(0, |t| t.weight_of(&hash));
-        if w < self.r.hc.weights.quorum() || !self.r.blocks.contains_key(&hash) {
-            return;
-        }
-        if self.r.valid.as_ref().is_none_or(|j| j.attempt < attempt) {
-            let cert = self.certificate(attempt, Step::Approve, hash);
-            self.learn_justification(&cert);
-            self.out
-                .push(Output::Broadcast(Message::Certificate(CertifiedBlock {
-                    block: self.r.blocks[&hash].clone(),
-                    certificate: cert,
-                })));
-        }
-        if attempt == self.r.attempt && self.r.started && !self.r.committed {
-            self.r.locked = Some((attempt, hash));
-            self.emit(Event::Locked {
-                attempt,
-                block_hash: hash,
-            });
-            self.set_phase(Phase::ConsensusCollection);
-            self.cast_vote(attempt, Step::Commit, hash, true);
-        }
+        self.check_quorum(attempt, Step::Approve, hash);
     }
 
-    /// R7.4: a commit quorum for a known block, in any attempt, finalizes it.
+    /// R7.4: a commit quorum counted for a known block, in any attempt.
     fn check_commit_quorum(&mut self, attempt: u32, hash: Hash32) {
+        self.check_quorum(attempt, Step::Commit, hash);
+    }
+
+    fn check_quorum(&mut self, attempt: u32, step: Step, hash: Hash32) {
         let w = self
             .r
             .tallies
-            .get(&(attempt, Step::Commit))
+            .get(&(attempt, step))
             .map_or(0, |t| t.weight_of(&hash));
         if self.done() || w < self.r.hc.weights.quorum() || !self.r.blocks.contains_key(&hash) {
             return;
         }
-        self.emit(Event::ConsensusReached {
-            attempt,
-            approval_weight: w,
-            total_weight: self.r.hc.weights.total(),
-        });
-        let proof = self.certificate(attempt, Step::Commit, hash);
-        self.out
-            .push(Output::Broadcast(Message::Certificate(CertifiedBlock {
-                block: self.r.blocks[&hash].clone(),
-                certificate: proof,
-            })));
-        self.finalize(hash, attempt, false);
+        self.on_quorum(attempt, step, hash, w, None);
+    }
+
+    /// Acts on a quorum of `step` for known block `hash` in `attempt`, proven
+    /// by the votes counted here (`proof` none: the certificate is made of
+    /// them) or by a verified certificate (R6.4): the same action either way.
+    /// - Approve (R6.1): if it raises the valid block (R6.3), keep and relay
+    ///   it (R6.4); then, in the current attempt, lock and commit (R6.2).
+    /// - Commit (R7.4): finalize, broadcasting the finality proof (R7.5).
+    fn on_quorum(
+        &mut self,
+        attempt: u32,
+        step: Step,
+        hash: Hash32,
+        weight: u64,
+        proof: Option<Certificate>,
+    ) {
+        let proof = |me: &Self| proof.unwrap_or_else(|| me.certificate(attempt, step, hash));
+        match step {
+            Step::Approve => {
+                if self.r.valid.as_ref().is_none_or(|j| j.attempt < attempt) {
+                    let cert = Arc::new(proof(self));
+                    self.r.valid = Some(Justified {
+                        attempt,
+                        block_hash: hash,
+                        certificate: cert.clone(),
+                    });
+                    self.out
+                        .push(Output::Broadcast(Message::Certificate(CertifiedBlock {
+                            block: self.r.blocks[&hash].clone(),
+                            certificate: (*cert).clone(),
+                        })));
+                }
+                if attempt == self.r.attempt && self.r.started && !self.r.committed {
+                    self.r.locked = Some((attempt, hash));
+                    self.emit(Event::Locked {
+                        attempt,
+                        block_hash: hash,
+                    });
+                    self.set_phase(Phase::ConsensusCollection);
+                    self.cast_vote(attempt, Step::Commit, hash, true);
+                }
+            }
+            Step::Commit => {
+                if self.done() {
+                    return;
+                }
+                self.emit(Event::ConsensusReached {
+                    attempt,
+                    approval_weight: weight,
+                    total_weight: self.r.hc.weights.total(),
+                });
+                let proof = CertifiedBlock {
+                    block: self.r.blocks[&hash].clone(),
+                    certificate: proof(self),
+                };
+                self.out
+                    .push(Output::Broadcast(Message::Certificate(proof.clone())));
+                self.finalize(hash, attempt, false, Some(Arc::new(proof)));
+            }
+        }
     }
 
     /// After a block becomes known: quorums counted before it arrived.
@@ -1531,20 +1638,24 @@ impl<'a> Act<'a> {
             if self.done() {
                 return;
             }
-            match step {
-                Step::Approve => self.check_approve_quorum(attempt, hash),
-                Step::Commit => self.check_commit_quorum(attempt, hash),
-            }
+            self.check_quorum(attempt, step, hash);
         }
     }
 
     // ---- phases 6 and 7: certificates ----
 
-    /// R6.4, R7.5: a certified block is its block plus a bundle of votes; the
-    /// whole bundle must prove a quorum, then each vote counts as if received.
+    /// R6.4, R7.5: a certified block is its block plus a bundle of votes that
+    /// proves a quorum by itself. Its new votes count as if received; then
+    /// the quorum it proves is acted on even where this node's own tally
+    /// lacks it (an equivocating voter's other vote counted first, or the
+    /// step's votes ignored after a quorum counted before the block was
+    /// known); then, if the block is new here, the quorums counted for it
+    /// before it arrived (R6.1).
     fn on_certificate(&mut self, cb: CertifiedBlock) {
         if !self.ctx.two_step() {
-            self.reject(Rejection::NotInRules("a certificate".into()));
+            self.reject(Rejection::NotInRules {
+                what: Unsupported::Certificate,
+            });
             return;
         }
         let cert = &cb.certificate;
@@ -1556,36 +1667,37 @@ impl<'a> Act<'a> {
             self.reject(Rejection::InvalidBlock(e));
             return;
         }
-        if let Err(r) = self.check_certificate(cert, cert.step, &hash) {
-            self.reject(r);
-            return;
+        let weight = match self.check_certificate(cert, cert.step, &hash) {
+            Ok(w) => w,
+            Err(r) => {
+                self.reject(r);
+                return;
+            }
+        };
+        let (attempt, step) = (cert.attempt, cert.step);
+        let new_block = !self.r.blocks.contains_key(&hash);
+        if new_block {
+            self.r.blocks.insert(hash, cb.block.clone());
         }
-        self.r
-            .blocks
-            .entry(hash)
-            .or_insert_with(|| cb.block.clone());
-        let n = self.ctx.registry.len();
-        let mut fresh = false;
         for sv in &cb.certificate.votes {
-            let pos = self
-                .ctx
-                .registry
-                .position_of(&sv.vote.voter)
-                .expect("verified");
-            let t = self
+            let Some(pos) = self.ctx.registry.position_of(&sv.vote.voter) else {
+                continue; // verify_certificate refused strangers
+            };
+            let counted = self
                 .r
                 .tallies
-                .entry((cert.attempt, cert.step))
-                .or_insert_with(|| Tally::new(n));
-            if t.get(pos).is_none() {
-                fresh = true;
+                .get(&(attempt, step))
+                .is_some_and(|t| t.get(pos).is_some());
+            if !counted {
                 self.record_vote(sv.clone(), pos);
                 if self.done() {
                     return;
                 }
             }
         }
-        if !fresh {
+        let proof = self.rebuilt(cert);
+        self.on_quorum(attempt, step, hash, weight, Some(proof));
+        if new_block && !self.done() {
             self.recheck_block(hash);
         }
     }
@@ -1698,7 +1810,7 @@ impl<'a> Act<'a> {
                 approval_weight: approval,
                 total_weight: total,
             });
-            self.finalize(rec.block_hash, attempt, false);
+            self.finalize(rec.block_hash, attempt, false, None);
         } else {
             self.emit(Event::ConsensusFailed {
                 attempt,
@@ -1709,7 +1821,13 @@ impl<'a> Act<'a> {
         }
     }
 
-    fn finalize(&mut self, hash: Hash32, attempt: u32, unilateral: bool) {
+    fn finalize(
+        &mut self,
+        hash: Hash32,
+        attempt: u32,
+        unilateral: bool,
+        proof: Option<Arc<CertifiedBlock>>,
+    ) {
         let kind = self.r.blocks[&hash].header.kind;
         for t in self.attempt_timers(self.r.attempt) {
             self.out.push(Output::CancelTimer(t));
@@ -1724,13 +1842,16 @@ impl<'a> Act<'a> {
         });
         self.set_phase(Phase::Complete);
         self.emit(Event::ProtocolCompleted { success: true });
-        self.decided = Some(Decision {
-            height,
-            hash,
-            attempt,
-            kind,
-            unilateral,
-        });
+        self.decided = Some((
+            Decision {
+                height,
+                hash,
+                attempt,
+                kind,
+                unilateral,
+            },
+            proof,
+        ));
     }
 }
 

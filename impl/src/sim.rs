@@ -270,12 +270,25 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                      report: &mut SimReport,
                      gave_up: &mut Vec<bool>| {
         for o in outs {
-            match o {
-                Output::Broadcast(msg) => {
+            // A broadcast goes to every live peer, a send (R7.6) to one.
+            let o = match o {
+                Output::Broadcast(msg) => Ok((msg, None)),
+                Output::Send { to, message } => {
+                    let to = report.ids.iter().position(|x| *x == to);
+                    Ok((message, Some(to.unwrap_or(usize::MAX))))
+                }
+                other => Err(other),
+            };
+            let o = match o {
+                Ok((msg, only)) => {
                     if matches!(msg, Message::Proposal(_)) && cfg.silent_leaders.contains(&i) {
                         continue;
                     }
-                    for (to, _) in live.iter().enumerate().filter(|(to, l)| **l && *to != i) {
+                    let peers = live
+                        .iter()
+                        .enumerate()
+                        .filter(|(to, l)| **l && *to != i && only.is_none_or(|o| o == *to));
+                    for (to, _) in peers {
                         report.sent += 1;
                         if rng.range(1, 1000) <= u64::from(cfg.drop_permille) {
                             report.dropped += 1;
@@ -292,7 +305,12 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                             },
                         );
                     }
+                    continue;
                 }
+                Err(o) => o,
+            };
+            match o {
+                Output::Broadcast(_) | Output::Send { .. } => {}
                 Output::SetTimer { timer, after_ms } => {
                     seq += 1;
                     generations.insert((i, timer), seq);

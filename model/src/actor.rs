@@ -84,6 +84,12 @@ pub struct Honest {
     pub max_attempt: u32,
     /// Everyone else.
     pub peers: Vec<Id>,
+    /// Send the answers of R7.6 (a finalized node's proof to a laggard).
+    /// Where the network keeps every message sent (`async`, `gst`) an answer
+    /// is the very envelope the node broadcast when it finalized (same
+    /// sender, receiver and proof), so sending it again would change nothing
+    /// and is left out; a lossy network may have lost that one.
+    pub answers: bool,
 }
 
 /// A Byzantine masternode's script and key.
@@ -165,6 +171,12 @@ impl Honest {
         for out in outs {
             match out {
                 Output::Broadcast(m) => o.broadcast(&self.peers, &Packet::new(m)),
+                Output::Send { to, message } if self.answers => {
+                    if let Some(i) = self.ctx.registry().index_of(&to) {
+                        o.send(Id::from(i), Packet::new(message));
+                    }
+                }
+                Output::Send { .. } => {}
                 Output::SetTimer { timer, .. } if self.keeps(&timer) => {
                     o.set_timer(timer, model_timeout())
                 }
@@ -267,6 +279,15 @@ impl Actor for McActor {
                 for &a in &b.emergency_attempts {
                     for h in &b.any_blocks {
                         b.vote_for(&mut voted, a, *h, o);
+                    }
+                }
+                if b.behaviour.commit_any && b.two_step {
+                    for a in 0..=b.max_attempt {
+                        for h in &b.any_blocks {
+                            if voted.insert((a, Step::Commit, *h)) {
+                                o.broadcast(&b.peers, &b.vote(a, Step::Commit, *h));
+                            }
+                        }
                     }
                 }
                 McState::Byzantine(AdversaryState { voted })

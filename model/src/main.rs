@@ -92,7 +92,7 @@ struct ModelArgs {
     /// Indices of the Byzantine masternodes, comma separated ("" for none).
     #[arg(long)]
     byzantine: Option<String>,
-    /// Byzantine behaviour: equivocate, vote-any, inflate-weight (comma separated), all, or silent.
+    /// Byzantine behaviour: equivocate, vote-any, commit-any, inflate-weight, late (comma separated), all, or silent.
     #[arg(long)]
     behaviour: Option<String>,
     /// Byzantine weight budget: the Byzantine masternodes must weigh less than this fraction of the total (n/d), or none.
@@ -119,7 +119,8 @@ struct ModelArgs {
     /// Transactions in each leader's mempool.
     #[arg(long)]
     mempool: Option<usize>,
-    /// Vote delivery: batched (the reduction) or single.
+    /// Vote delivery: batched (the reduction), sound (batched plus the order
+    /// of an equivocator's votes) or single.
     #[arg(long)]
     votes: Option<String>,
     /// Honest leaders' proposals may be lost.
@@ -172,9 +173,10 @@ impl ModelArgs {
             c.votes = match v.as_str() {
                 "single" => VoteDelivery::Single,
                 "batched" => VoteDelivery::Batched,
+                "sound" => VoteDelivery::Sound,
                 other => {
                     return Err(format!(
-                        "unknown vote delivery {other:?}: expected single or batched"
+                        "unknown vote delivery {other:?}: expected single, batched or sound"
                     ))
                 }
             };

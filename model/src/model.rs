@@ -36,8 +36,9 @@ pub enum Action {
     Actor(ActorAction),
     /// Under [`VoteDelivery::Batched`], votes delivered to one honest node
     /// one after the other: under the two-step rules, votes of one step,
-    /// attempt and block ending with the one that completes its quorum; under
-    /// the seed flow, any votes just before its voting window closes.
+    /// attempt and block ending with the one that completes its quorum (or
+    /// an equivocator's vote alone); under the seed flow, any votes just
+    /// before its voting window closes.
     Votes {
         /// The node.
         dst: Id,
@@ -70,6 +71,8 @@ pub struct Info {
     pub registry: Arc<time_consensus::Registry>,
     /// The first transition on which the progress measure did not rise.
     pub acyclicity_violation: std::sync::Mutex<Option<String>>,
+    /// Every masternode's node context (keys, registry, rules), by index.
+    pub contexts: Vec<Arc<time_consensus::Context>>,
 }
 
 impl Info {
@@ -190,6 +193,7 @@ impl TcModel {
                         presynchronized: !cfg.phase1,
                         max_attempt: cfg.max_attempt,
                         peers: peers(i),
+                        answers: cfg.network == Network::Lossy,
                     })
                 } else {
                     let keypair = ctx.keypair().clone();
@@ -239,6 +243,7 @@ impl TcModel {
             edges_checked: AtomicU64::new(0),
             registry: built.registry.clone(),
             acyclicity_violation: std::sync::Mutex::new(None),
+            contexts: built.contexts.clone(),
         });
         Ok(TcModel {
             inner,
@@ -282,7 +287,7 @@ impl TcModel {
     }
 
     fn batched(&self) -> bool {
-        self.info.cfg.vote_delivery() == VoteDelivery::Batched
+        self.info.cfg.vote_delivery() != VoteDelivery::Single
     }
 
     fn is_vote_to_honest(&self, a: &ActorAction) -> bool {
@@ -389,10 +394,11 @@ impl TcModel {
     }
 
     /// The vote batches enabled in `state` (see [`VoteDelivery::Batched`]):
-    /// for each honest node and each (attempt, step, block) it knows the
-    /// block of and has no quorum for yet, every set of pending votes from
-    /// voters it has not counted that reaches the quorum with the last vote
-    /// delivered.
+    /// for each honest node and each (attempt, step, block), known or not,
+    /// whose step has no quorum yet, every set of pending votes from voters
+    /// it has not counted that reaches the quorum with the last vote
+    /// delivered; and, alone, each pending vote of a voter with pending
+    /// votes for two blocks of one step.
     fn vote_batches(&self, state: &State, actions: &mut Vec<Action>) {
         for &x in &self.info.honest {
             let Some(round) = state.actor_states[x].node().and_then(NodeState::round) else {
@@ -401,15 +407,44 @@ impl TcModel {
             let weights = round.height_ctx().weights();
             let q = weights.quorum();
             let mut groups: BTreeMap<VoteKey, Vec<Pending>> = BTreeMap::new();
+            // Blocks each uncounted voter has a vote in flight for, per step.
+            let mut blocks_of: BTreeMap<(u32, Step, usize), Vec<Hash32>> = BTreeMap::new();
             for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
-                if !round.counts_vote(v, pos) || !round.blocks().contains_key(&v.block_hash) {
+                if !round.counts_vote(v, pos) {
                     continue;
+                }
+                let seen = blocks_of.entry((v.attempt, v.step, pos)).or_default();
+                if !seen.contains(&v.block_hash) {
+                    seen.push(v.block_hash);
                 }
                 groups
                     .entry((v.attempt, v.step, v.block_hash))
                     .or_default()
                     .push((pos, src, msg.clone()));
+            }
+            // A voter with votes for two blocks of one step in flight (an
+            // equivocator) is counted for whichever arrives first, which
+            // takes its weight from the others: one of those votes, for the
+            // block of least hash, is also delivered alone. Which block it is
+            // does not matter (spec/properties.md, "Batched vote delivery").
+            for ((attempt, step, pos), blocks) in &blocks_of {
+                if blocks.len() < 2 || self.info.cfg.vote_delivery() != VoteDelivery::Sound {
+                    continue;
+                }
+                let least = blocks.iter().min().expect("two blocks");
+                let mut alone = groups[&(*attempt, *step, *least)]
+                    .iter()
+                    .filter(|c| c.0 == *pos)
+                    .collect::<Vec<_>>();
+                alone.sort();
+                if let Some((_, src, msg)) = alone.first() {
+                    actions.push(Action::Votes {
+                        dst: Id::from(x),
+                        votes: vec![(*src, msg.clone())],
+                        then: None,
+                    });
+                }
             }
             for ((attempt, step, block), mut cands) in groups {
                 // The network's iteration order depends on the path that
@@ -531,9 +566,11 @@ pub fn actor_progress(s: &McState) -> [u64; 4] {
 
 /// Checks one transition: the actors whose state changed have a strictly
 /// larger progress measure, and a transition that changes no actor (a lost
-/// message) shrinks the network. Actor measures never decrease, and a lost
-/// message is never sent again (only a change of state sends), so no path
-/// returns to a state: the graph is acyclic. Returns what went wrong.
+/// message, or a timer that fires to no effect, as a stale heartbeat timer
+/// does after phase 1) shrinks the network or the set of pending timers and
+/// grows neither. Actor measures never decrease, and only a change of an
+/// actor's state sends a message or sets a timer, so no path returns to a
+/// state: the graph is acyclic. Returns what went wrong.
 pub fn check_progress(before: &State, after: &State) -> Result<(), String> {
     let mut changed = 0;
     for (i, (a, b)) in before
@@ -552,8 +589,14 @@ pub fn check_progress(before: &State, after: &State) -> Result<(), String> {
             }
         }
     }
-    if changed == 0 && after.network.len() >= before.network.len() {
-        return Err("a transition changed no actor and lost no message".to_string());
+    let timers = |s: &State| s.timers_set.iter().map(|t| t.iter().count()).sum::<usize>();
+    let (n0, n1) = (before.network.len(), after.network.len());
+    let (t0, t1) = (timers(before), timers(after));
+    if changed == 0 && !(n1 <= n0 && t1 <= t0 && n1 + t1 < n0 + t0) {
+        return Err(format!(
+            "a transition changed no actor and lost no message or timer \
+             (messages {n0} -> {n1}, timers {t0} -> {t1})"
+        ));
     }
     Ok(())
 }
@@ -649,6 +692,22 @@ impl Model for TcModel {
         let plans: Vec<_> = (0..=cfg.max_attempt)
             .map(|a| plan(cfg.rules, &orch, a))
             .collect();
+        if cfg.rules.has(Amendment::TwoStepLocking) && cfg.network != Network::Lossy {
+            // The mechanisms A3 exists for, so that a pass of agreement is
+            // known to have gone through them (spec/properties.md, P1).
+            props.push(Property::sometimes(
+                "a locked node approves another block",
+                locked_node_approves_another,
+            ));
+            props.push(Property::sometimes(
+                "a justified re-proposal is accepted",
+                justified_reproposal_accepted,
+            ));
+            props.push(Property::sometimes(
+                "two blocks approve-certified",
+                two_blocks_certified,
+            ));
+        }
         props.push(Property::sometimes(
             "finalized in attempt 0",
             in_first_attempt,
@@ -710,6 +769,80 @@ pub fn valid_decision(info: &Info, d: &Decision) -> bool {
 /// Every honest node has finalized the height.
 fn liveness(m: &TcModel, s: &State) -> bool {
     m.decisions(s).len() == m.info.honest.len()
+}
+
+/// The honest votes and certificates sent so far. Under `async` and `gst`
+/// the network keeps every message sent, so this is the whole history.
+fn honest_sent<'s>(m: &'s TcModel, s: &'s State) -> impl Iterator<Item = &'s Message> + 's {
+    s.network
+        .iter_deliverable()
+        .filter(|env| m.info.cfg.is_honest(usize::from(env.src)))
+        .map(|env| env.msg.msg())
+}
+
+/// R5.7, R6.2: an honest node committed `L` in attempt `la` (so it locked on
+/// it) and later approved another block in an attempt after `la`, which
+/// only a justification from `la` or later allows.
+fn locked_node_approves_another(m: &TcModel, s: &State) -> bool {
+    let mut commits: BTreeMap<&time_consensus::NodeId, Vec<(u32, Hash32)>> = BTreeMap::new();
+    let mut approves = Vec::new();
+    for msg in honest_sent(m, s) {
+        if let Message::Vote(sv) = msg {
+            let v = &sv.vote;
+            match v.step {
+                Step::Commit => commits
+                    .entry(&v.voter)
+                    .or_default()
+                    .push((v.attempt, v.block_hash)),
+                Step::Approve => approves.push((&v.voter, v.attempt, v.block_hash)),
+            }
+        }
+    }
+    approves.iter().any(|(voter, a, b)| {
+        commits
+            .get(voter)
+            .is_some_and(|c| c.iter().any(|(la, l)| la < a && l != b))
+    })
+}
+
+/// R6.5, R4.1: an honest leader re-proposed its valid block with its
+/// justification, and another honest node accepted it.
+fn justified_reproposal_accepted(m: &TcModel, s: &State) -> bool {
+    m.info.honest.iter().any(|&i| {
+        let Some(r) = s.actor_states[i].node().and_then(NodeState::round) else {
+            return false;
+        };
+        r.proposals().iter().any(|(a, p)| {
+            p.valid_attempt.is_some()
+                && r.height_ctx()
+                    .leader(&m.info.contexts[i], *a)
+                    .is_some_and(|l| {
+                        let id = &m.info.registry.at_position(l as usize).node_id;
+                        m.info
+                            .registry
+                            .index_of(id)
+                            .is_some_and(|j| j != i && m.info.cfg.is_honest(j))
+                    })
+        })
+    })
+}
+
+/// R6.3-R6.4: approve certificates for two different blocks were sent by
+/// honest nodes (in different attempts: one step has at most one quorum).
+fn two_blocks_certified(m: &TcModel, s: &State) -> bool {
+    let mut first = None;
+    for msg in honest_sent(m, s) {
+        if let Message::Certificate(c) = msg {
+            if c.certificate.step == Step::Approve {
+                match first {
+                    None => first = Some(c.certificate.block_hash),
+                    Some(h) if h != c.certificate.block_hash => return true,
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    false
 }
 
 fn in_first_attempt(m: &TcModel, s: &State) -> bool {

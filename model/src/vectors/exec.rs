@@ -21,7 +21,7 @@ use time_consensus::fallback::{
 use time_consensus::heartbeat::{
     chain_agreement, seed_sync_complete, weighted_sync_complete, ChainAgreement,
 };
-use time_consensus::message::{verify_certificate, Message};
+use time_consensus::message::verify_certificate;
 use time_consensus::node::{Context, Decision, Node, Output, Tip};
 use time_consensus::primitives::{to_hex, Date, Hash32, NodeId};
 use time_consensus::registry::{MasternodeInfo, Registry};
@@ -800,24 +800,11 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
         }
         Op::Authenticate(i) => {
             let reg = registry(SignatureScheme::Ed25519, &i.masternodes)?;
-            let (signer, bytes, sig, what) = match &i.message {
-                Message::Heartbeat(h) => (
-                    &h.heartbeat.node_id,
-                    h.heartbeat.signing_bytes(),
-                    &h.signature,
-                    "heartbeat",
-                ),
-                Message::Proposal(p) => (
-                    &p.proposal.proposer,
-                    p.proposal.signing_bytes(),
-                    &p.signature,
-                    "proposal",
-                ),
-                Message::Vote(v) => (&v.vote.voter, v.vote.signing_bytes(), &v.signature, "vote"),
-                Message::Certificate(_) => {
-                    return bad("message: a certificate has no single signer; use the tally suite's `certificate`")
-                }
+            let Some(signed) = i.message.signed() else {
+                return bad("message: a certificate has no single signer; use the tally suite's `certificate`");
             };
+            let (signer, bytes, sig, what) =
+                (signed.signer, signed.bytes, signed.signature, signed.kind);
             let Some(pos) = reg.position_of(signer) else {
                 return rejected(rejection_of(&Rejection::UnknownSigner {
                     node: signer.clone(),
@@ -827,12 +814,12 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
             if !reg.scheme().verify(&key, &bytes, sig) {
                 return rejected(rejection_of(&Rejection::BadSignature {
                     signer: signer.clone(),
-                    what: what.into(),
+                    what,
                 }));
             }
             Ok(Outcome::Authenticated {
                 signer: signer.clone(),
-                what: what.into(),
+                what: what.to_string(),
                 signing_bytes: Bytes(bytes),
             })
         }
