@@ -33,12 +33,11 @@
 //! that these strategies reach what they attack, and that the same harness
 //! sees the splits of the unsafe rule sets.
 //!
-//! On node.rs as of d512dfa invariant (a) fails: `check_certificate` skips
+//! On node.rs as of d512dfa invariant (a) failed: `check_certificate` skipped
 //! the signature of a counted vote after comparing only its voter, block and
 //! signature, so a justification carrying a counted vote with its signed
-//! `weight` altered is kept and re-broadcast by an honest leader. The tests
-//! marked EXPECTED TO FAIL assert the correct behaviour and pass with that
-//! fixed; `a_counted_vote_with_its_signed_weight_altered_is_no_justification`
+//! `weight` altered was kept and re-broadcast by an honest leader (issue 9,
+//! bug 2). The tests marked FAILED BEFORE THE FIX failed there and pass now; `a_counted_vote_with_its_signed_weight_altered_is_no_justification`
 //! is the minimal case written out.
 //!
 //! The whole file takes 15-30 s in release on two cores. Longer local
@@ -464,11 +463,8 @@ fn summary(m: &Message) -> String {
 /// lock's and the valid block's attempt marks) are at most
 /// `2n + 2 + 4A + 2nA`.
 ///
-/// One rule set has no vote window: with A2 but not A3 (`seed+A1+A2`) the
-/// one-step flow accepts votes of any attempt (S5.1) and keeps them per
-/// attempt (A2), so a single Byzantine member can make a node store a vote
-/// for every attempt number, 2^32 of them. There only each tally (`n`),
-/// proposals and blocks are checked.
+/// With A2 but not A3 (`seed+A1+A2`) the one-step flow keeps its votes per
+/// attempt; they are bounded by R4.4's window too (seed-rules.md, Count).
 ///
 /// [`NodeState::progress`]: time_consensus::NodeState::progress
 fn memory_fault(setup: &Setup, net: &Net, i: usize) -> Option<String> {
@@ -477,10 +473,11 @@ fn memory_fault(setup: &Setup, net: &Net, i: usize) -> Option<String> {
     let n = net.registry.len() as u64;
     let c = u64::from(r.attempt());
     let f = u64::from(setup.max_future_attempts);
-    let two_step = setup.rules.has(Amendment::TwoStepLocking);
-    let last = if two_step { c + f } else { c };
+    let windowed = setup.rules.has(Amendment::TwoStepLocking)
+        || setup.rules.has(Amendment::RegistryWeights);
+    let last = if windowed { c + f } else { c };
     let a = last + 1;
-    let vote_window = two_step || !setup.rules.has(Amendment::RegistryWeights);
+    let vote_window = true;
     let mut faults = Vec::new();
     if let Some((&hi, _)) = r.proposals().last_key_value() {
         if u64::from(hi) > last {
@@ -1241,8 +1238,8 @@ fn invariant_checks_see_a_forged_vote_and_a_window_overrun() {
 
 #[test]
 fn a_counted_vote_with_its_signed_weight_altered_is_no_justification() {
-    // EXPECTED TO FAIL on node.rs as of d512dfa (the first assertion), and
-    // to pass once `check_certificate` skips the signature only of a vote
+    // FAILED BEFORE THE FIX on node.rs as of d512dfa (the first assertion);
+    // passes since `check_certificate` skips the signature only of a vote
     // identical to the one it counted. The minimal case proptest finds,
     // written out: a Byzantine leader's re-proposal whose justification
     // carries the receiver's own approve vote with its signed `weight`
@@ -1336,7 +1333,6 @@ fn a_counted_vote_with_its_signed_weight_altered_is_no_justification() {
 }
 
 #[test]
-#[ignore = "R6.5 vs R4.1: a leader holding a valid block of a later attempt re-proposes it with a valid_attempt every node refuses (reported with the adversarial tests)"]
 fn a_lagging_leader_never_sends_a_re_proposal_its_peers_refuse() {
     // Found by widening invariant (a) to every refusal an honest message
     // should never meet. A node may count an approve quorum of an attempt
@@ -1434,8 +1430,8 @@ fn the_extended_adversary_reaches_what_it_attacks() {
     // when this was written), so the agreement checks are not vacuous.
     let (_, _, unsafe_splits, unsafe_violation) = ext_statistics(unsafe_rules(), 150);
     assert!(unsafe_splits >= 5, "{unsafe_splits} splits in 150");
-    // EXPECTED TO FAIL on node.rs as of d512dfa, until check_certificate
-    // skips the signature only of a vote identical to the one it counted
+    // FAILED BEFORE THE FIX on node.rs as of d512dfa; passes since
+    // check_certificate skips the signature only of a vote identical to the one it counted
     // (see `a_counted_vote_with_its_signed_weight_altered_is_no_justification`).
     assert_eq!(violation, None);
     assert_eq!(unsafe_violation, None);
@@ -1566,7 +1562,7 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
-    // EXPECTED TO FAIL on node.rs as of d512dfa, and to pass once
+    // FAILED BEFORE THE FIX on node.rs as of d512dfa; passes since
     // `check_certificate` skips the signature only of a vote identical to
     // the one it counted: today it compares voter, block and signature, so a
     // re-proposal whose justification carries a counted honest vote with its
