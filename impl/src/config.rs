@@ -9,6 +9,15 @@ use serde::{Deserialize, Serialize};
 /// One coin in base units.
 pub const COIN: u64 = 100_000_000;
 
+/// Most leader rotations a configuration may ask for (R7.1).
+pub const MAX_LEADER_ROTATIONS: u32 = 1000;
+
+/// Most attempts ahead a node may buffer (R4.4): 16 times the default. A node
+/// precomputes the leaders of attempts `0..=max_leader_rotations + 2 +
+/// max_future_attempts` at the start of each height and buffers messages that
+/// far ahead, so both stay small (at most 1259 leaders).
+pub const MAX_FUTURE_ATTEMPTS: u32 = 256;
+
 /// The seed's `FallbackConfig` (phase 7).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +85,8 @@ pub struct OrchestratorConfig {
     pub rewards: RewardConfig,
     /// Most mempool transactions a block may carry.
     pub max_block_transactions: u32,
-    /// How many attempts ahead of its own a node buffers messages for (R4.4).
+    /// How many attempts ahead of its own a node buffers messages for (R4.4);
+    /// 1 to [`MAX_FUTURE_ATTEMPTS`].
     pub max_future_attempts: u32,
     /// Software version announced in heartbeats.
     pub version: String,
@@ -105,7 +115,7 @@ pub enum ConfigError {
     #[error("{0} must be at least 1 second")]
     ZeroTimeout(&'static str),
     /// Absurdly many rotations: attempts would never reach the emergency block.
-    #[error("max_leader_rotations is {0}; at most 1000 is supported")]
+    #[error("max_leader_rotations is {0}; at most {MAX_LEADER_ROTATIONS} is supported")]
     TooManyRotations(u32),
     /// Rewards whose sum overflows.
     #[error("treasury_reward + masternode_reward overflows u64")]
@@ -113,6 +123,15 @@ pub enum ConfigError {
     /// A node that buffers nothing ahead cannot catch up with faster peers.
     #[error("max_future_attempts must be at least 1")]
     NoFutureWindow,
+    /// A window so far ahead that the leaders precomputed per height and the
+    /// messages buffered would be unbounded (R4.4).
+    #[error("max_future_attempts is {got}; at most {max} is supported")]
+    TooManyFutureAttempts {
+        /// The value given.
+        got: u32,
+        /// [`MAX_FUTURE_ATTEMPTS`].
+        max: u32,
+    },
     /// Timeouts so long that logical time in milliseconds would overflow.
     #[error("{0} is longer than 10^9 seconds")]
     HugeTimeout(&'static str),
@@ -145,7 +164,7 @@ impl OrchestratorConfig {
                 return Err(ConfigError::HugeTimeout(name));
             }
         }
-        if self.fallback_config.max_leader_rotations > 1000 {
+        if self.fallback_config.max_leader_rotations > MAX_LEADER_ROTATIONS {
             return Err(ConfigError::TooManyRotations(
                 self.fallback_config.max_leader_rotations,
             ));
@@ -160,6 +179,14 @@ impl OrchestratorConfig {
         }
         if self.max_future_attempts == 0 {
             return Err(ConfigError::NoFutureWindow);
+        }
+        // R4.4. With both caps the leader horizon of a height,
+        // `max_leader_rotations + 2 + max_future_attempts`, is at most 1258.
+        if self.max_future_attempts > MAX_FUTURE_ATTEMPTS {
+            return Err(ConfigError::TooManyFutureAttempts {
+                got: self.max_future_attempts,
+                max: MAX_FUTURE_ATTEMPTS,
+            });
         }
         Ok(())
     }
@@ -220,6 +247,35 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(c.validate(), Err(ConfigError::NoFutureWindow));
+    }
+
+    #[test]
+    fn the_future_window_is_capped() {
+        let with = |max_future_attempts| OrchestratorConfig {
+            max_future_attempts,
+            ..Default::default()
+        };
+        assert_eq!(with(MAX_FUTURE_ATTEMPTS).validate(), Ok(()));
+        for got in [
+            MAX_FUTURE_ATTEMPTS + 1,
+            100_000_000,
+            4_294_967_000,
+            u32::MAX,
+        ] {
+            assert_eq!(
+                with(got).validate(),
+                Err(ConfigError::TooManyFutureAttempts {
+                    got,
+                    max: MAX_FUTURE_ATTEMPTS
+                })
+            );
+        }
+        // The largest accepted horizon (node.rs `HeightCtx::new`) is small.
+        let mut c = with(MAX_FUTURE_ATTEMPTS);
+        c.fallback_config.max_leader_rotations = MAX_LEADER_ROTATIONS;
+        assert_eq!(c.validate(), Ok(()));
+        let horizon = c.fallback_config.max_leader_rotations + 2 + c.max_future_attempts;
+        assert_eq!(horizon, 1258);
     }
 
     #[test]
