@@ -13,6 +13,7 @@ use time_consensus::crypto::{KeyError, Keypair, SignatureScheme};
 use time_consensus::election::seed::{self as seed_election, LeaderSelection};
 use time_consensus::election::{
     election_seed, quorum_threshold, unbiased_draw, Election, HeightWeights, LeaderSchedule,
+    MAX_TOTAL_WEIGHT,
 };
 use time_consensus::event::{Phase, Rejection};
 use time_consensus::fallback::{
@@ -580,13 +581,6 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
             if i.weights.is_empty() || i.weights.len() > MAX_LIST as usize {
                 return bad(format!("weights: 1 to {MAX_LIST} entries"));
             }
-            if i.weights
-                .iter()
-                .try_fold(0u64, |a, w| a.checked_add(*w))
-                .is_none()
-            {
-                return bad("weights: the total overflows u64");
-            }
             let n = i.weights.len() as u32;
             let sorted = i.excluded.windows(2).all(|p| p[0] < p[1]);
             if !sorted || i.excluded.iter().any(|&p| p >= n) {
@@ -594,7 +588,12 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
                     "excluded: positions must ascend strictly and lie below the number of weights",
                 );
             }
-            let e = Election::new(&HeightWeights::from_weights(i.weights.clone()));
+            // R2.1: weights given directly are bounded where they enter.
+            let w = match HeightWeights::from_weights(i.weights.clone()) {
+                Ok(w) => w,
+                Err(e) => return rejected(rejection_of(&e)),
+            };
+            let e = Election::new(&w);
             Ok(Outcome::Pick {
                 position: e.pick(&i.seed, &i.excluded),
             })
@@ -692,8 +691,8 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
             }
         }
         Op::Quorum(i) => {
-            if i.total > 1 << 62 {
-                return bad("total: at most 2^62");
+            if i.total > MAX_TOTAL_WEIGHT {
+                return bad("total: at most 2^62 (R2.1)");
             }
             Ok(Outcome::Quorum {
                 quorum: quorum_threshold(i.total),
