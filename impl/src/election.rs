@@ -237,6 +237,7 @@ impl Election {
                 break;
             }
         }
+        // At most 2^24 positions (R2.1, `HeightWeights`): fits in u32.
         Some(self.prefix.partition_point(|&x| x <= point) as u32)
     }
 }

@@ -203,6 +203,8 @@ impl<P> Tally<P> {
     pub fn insert(&mut self, pos: usize, block: Hash32, weight: u64, payload: P) -> Insert {
         match self.count.offer_hash(pos, &block, weight) {
             Ok(block_weight) => {
+                // One payload per counted voter, and the node's tallies have
+                // at most 2^24 voters (R2.1).
                 self.payload_at[pos] = self.payloads.len() as u32;
                 self.payloads.push(payload);
                 Insert::Counted { block_weight }
