@@ -8,13 +8,14 @@ use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use time_consensus::block::{merkle_root, BlockContext, Transaction};
-use time_consensus::config::OrchestratorConfig;
+use time_consensus::config::{OrchestratorConfig, DEFAULT_MAX_BLOCK_BYTES, MAX_BLOCK_BYTES};
 use time_consensus::crypto::{KeyError, Keypair, SignatureScheme};
 use time_consensus::election::seed::{self as seed_election, LeaderSelection};
 use time_consensus::election::{
     election_seed, quorum_threshold, unbiased_draw, Election, HeightWeights, LeaderSchedule,
     MAX_TOTAL_WEIGHT,
 };
+use time_consensus::encoding::EncodeError;
 use time_consensus::event::{Phase, Rejection};
 use time_consensus::fallback::{
     plan, seed_needs_emergency_block, seed_next_strategy, AttemptPlan, FallbackStrategy,
@@ -723,10 +724,16 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
                 i.enable_emergency_blocks,
             ),
         }),
-        Op::Transaction(i) => Ok(Outcome::Transaction {
-            encoding: Bytes(i.transaction.encode()),
-            txid: i.transaction.txid(),
-        }),
+        Op::Transaction(i) => match i.transaction.encode() {
+            Ok(encoding) => Ok(Outcome::Transaction {
+                txid: i
+                    .transaction
+                    .txid()
+                    .map_err(|e| Refusal::BadInput(e.to_string()))?,
+                encoding: Bytes(encoding),
+            }),
+            Err(e) => rejected(rejection_of(&e)),
+        },
         Op::MerkleRoot(i) => Ok(Outcome::MerkleRoot {
             root: merkle_root(&i.txids),
         }),
@@ -737,15 +744,20 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
         Op::Coinbase(i) => {
             let reg = registry(SignatureScheme::Ed25519, &i.masternodes)?;
             let tx = time_consensus::block::coinbase(i.height, &reg, &i.rewards, i.kind);
+            let unencodable = |e: EncodeError| Refusal::BadInput(format!("coinbase: {e}"));
             Ok(Outcome::Coinbase {
-                encoding: Bytes(tx.encode()),
-                txid: tx.txid(),
+                encoding: Bytes(tx.encode().map_err(unencodable)?),
+                txid: tx.txid().map_err(unencodable)?,
                 transaction: tx,
             })
         }
         Op::Build(i) => {
             let ctx = block_context(&i.context)?;
             let b = ctx.build(i.kind, &i.proposer, &i.mempool);
+            // R3.1, R3.6: a leader never builds a block its peers refuse.
+            if let Err(e) = ctx.validate(&b) {
+                return bad(format!("the built block fails validation: {e}"));
+            }
             Ok(Outcome::Block {
                 timestamp: ctx.timestamp,
                 hash: b.hash(),
@@ -852,6 +864,10 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
 }
 
 fn block_context(c: &BlockContextIn) -> Result<BlockContext, Refusal> {
+    let max_bytes = c.max_block_bytes.unwrap_or(DEFAULT_MAX_BLOCK_BYTES);
+    if max_bytes > MAX_BLOCK_BYTES {
+        return bad("max_block_bytes: at most 2^30 (R3.6)");
+    }
     let reg = registry(SignatureScheme::Ed25519, &c.masternodes)?;
     let cfg = config_with_genesis(c.genesis_date);
     Ok(BlockContext::new(
@@ -861,6 +877,7 @@ fn block_context(c: &BlockContextIn) -> Result<BlockContext, Refusal> {
         &reg,
         &c.rewards,
         c.max_block_transactions,
+        max_bytes,
     ))
 }
 
