@@ -3,7 +3,7 @@
 //! validation.
 
 use crate::config::RewardConfig;
-use crate::encoding::{sha256, tag, Encoder};
+use crate::encoding::{sha256, tag, EncodeError, Encoder};
 use crate::fallback::BlockKind;
 use crate::primitives::{from_hex_vec, to_hex, Hash32, NodeId};
 use crate::registry::Registry;
@@ -67,24 +67,42 @@ impl Transaction {
         }
     }
 
-    /// Canonical encoding (R3.3).
-    pub fn encode(&self) -> Vec<u8> {
+    /// Canonical encoding (R3.3); refused if a count or length reaches 2^32
+    /// (R0.2), which no transaction of a block within its byte limit can
+    /// (R3.6).
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut e = Encoder::with_tag(tag::TX);
         match self.kind {
             TxKind::Coinbase { height } => e.u8(0).u64(height),
             TxKind::Transfer => e.u8(1),
         };
-        e.u32(self.outputs.len() as u32);
+        e.length(self.outputs.len())?;
         for o in &self.outputs {
-            e.bytes(o.address.as_bytes()).u64(o.amount);
+            e.bytes(o.address.as_bytes())?.u64(o.amount);
         }
-        e.bytes(&self.payload);
-        e.finish()
+        e.bytes(&self.payload)?;
+        Ok(e.finish())
     }
 
     /// `SHA-256` of the canonical encoding (R3.3).
-    pub fn txid(&self) -> Hash32 {
-        sha256(&self.encode())
+    pub fn txid(&self) -> Result<Hash32, EncodeError> {
+        Ok(sha256(&self.encode()?))
+    }
+
+    /// The length of the canonical encoding in bytes (R3.3), computed without
+    /// encoding; it saturates at `u64::MAX`.
+    pub fn encoded_len(&self) -> u64 {
+        let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let kind = match self.kind {
+            TxKind::Coinbase { .. } => 9,
+            TxKind::Transfer => 1,
+        };
+        let outputs = self.outputs.iter().fold(0u64, |a, o| {
+            a.saturating_add(12).saturating_add(len(o.address.len()))
+        });
+        (4 + len(tag::TX.len()) + kind + 4 + 4)
+            .saturating_add(outputs)
+            .saturating_add(len(self.payload.len()))
     }
 }
 
@@ -178,10 +196,22 @@ impl Block {
         self.header.hash()
     }
 
-    /// Merkle root recomputed from the transactions.
-    pub fn compute_merkle_root(&self) -> Hash32 {
-        let ids: Vec<Hash32> = self.transactions.iter().map(Transaction::txid).collect();
-        merkle_root(&ids)
+    /// The txids of the transactions, in block order (R3.3).
+    pub fn txids(&self) -> Result<Vec<Hash32>, EncodeError> {
+        self.transactions.iter().map(Transaction::txid).collect()
+    }
+
+    /// Merkle root recomputed from the transactions (R3.4).
+    pub fn compute_merkle_root(&self) -> Result<Hash32, EncodeError> {
+        Ok(merkle_root(&self.txids()?))
+    }
+
+    /// The length of the encodings of all its transactions (R3.6),
+    /// saturating at `u64::MAX`.
+    pub fn transaction_bytes(&self) -> u64 {
+        self.transactions
+            .iter()
+            .fold(0u64, |a, t| a.saturating_add(t.encoded_len()))
     }
 }
 
@@ -197,7 +227,7 @@ pub fn coinbase(
     kind: BlockKind,
 ) -> Transaction {
     let mut outputs = vec![TxOutput {
-        address: rewards.treasury_address.clone(),
+        address: rewards.treasury_address.as_str().to_string(),
         amount: rewards.treasury_reward,
     }];
     if kind != BlockKind::Emergency {
@@ -248,6 +278,8 @@ pub struct BlockContext {
     pub emergency: Arc<Block>,
     /// Most mempool transactions allowed.
     pub max_transactions: u32,
+    /// Most bytes of mempool transactions allowed (R3.6).
+    pub max_bytes: u32,
 }
 
 impl BlockContext {
@@ -259,6 +291,7 @@ impl BlockContext {
         registry: &Registry,
         rewards: &RewardConfig,
         max_transactions: u32,
+        max_bytes: u32,
     ) -> Self {
         let emergency_tx = coinbase(height, registry, rewards, BlockKind::Emergency);
         let emergency = assemble(
@@ -277,26 +310,55 @@ impl BlockContext {
             coinbase: Arc::new(coinbase(height, registry, rewards, BlockKind::Normal)),
             emergency: Arc::new(emergency),
             max_transactions,
+            max_bytes,
         }
     }
 
+    /// Most bytes the encodings of a block's transactions may take (R3.6):
+    /// those of the coinbase plus `max_bytes`. It is below 2^32 for every
+    /// valid configuration; capping it there whatever `max_bytes` says keeps
+    /// every count and length in a block within it encodable (R0.2).
+    pub fn byte_limit(&self) -> u64 {
+        self.coinbase
+            .encoded_len()
+            .saturating_add(u64::from(self.max_bytes))
+            .min(u64::from(u32::MAX))
+    }
+
     /// Builds a leader's block (R3.1-R3.5): a reward-only block ignores the
-    /// mempool; a normal block takes at most `max_transactions` transfers in
-    /// ascending txid order, dropping duplicates and any non-transfer.
+    /// mempool; a normal block takes transfers in ascending txid order,
+    /// dropping duplicates and any non-transfer, skipping any that would take
+    /// it past its byte limit, up to `max_transactions`. So it is never a
+    /// block that [`BlockContext::validate`] refuses.
     pub fn build(&self, kind: BlockKind, proposer: &NodeId, mempool: &[Transaction]) -> Block {
         if kind == BlockKind::Emergency {
             return (*self.emergency).clone();
         }
-        let mut txs: Vec<(Hash32, &Transaction)> = Vec::new();
+        let mut rest = Vec::new();
         if kind == BlockKind::Normal {
-            txs = mempool
+            // R3.1, R3.6: what the coinbase leaves of the byte limit. A
+            // transfer that alone exceeds it is never hashed.
+            let budget = self
+                .byte_limit()
+                .saturating_sub(self.coinbase.encoded_len());
+            let mut txs: Vec<(Hash32, &Transaction)> = mempool
                 .iter()
-                .filter(|t| t.kind == TxKind::Transfer)
-                .map(|t| (t.txid(), t))
+                .filter(|t| t.kind == TxKind::Transfer && t.encoded_len() <= budget)
+                .filter_map(|t| Some((t.txid().ok()?, t)))
                 .collect();
             txs.sort_by_key(|t| t.0);
             txs.dedup_by(|a, b| a.0 == b.0);
-            txs.truncate(self.max_transactions as usize);
+            let mut used = 0u64;
+            for (id, t) in txs {
+                if rest.len() >= self.max_transactions as usize {
+                    break;
+                }
+                let n = t.encoded_len();
+                if used + n <= budget {
+                    used += n;
+                    rest.push((id, t.clone()));
+                }
+            }
         }
         assemble(
             self.height,
@@ -305,7 +367,7 @@ impl BlockContext {
             kind,
             Some(proposer.clone()),
             (*self.coinbase).clone(),
-            txs.into_iter().map(|(_, t)| t.clone()).collect(),
+            rest,
         )
     }
 
@@ -325,7 +387,17 @@ impl BlockContext {
                 got: h.previous_hash,
             });
         }
-        let computed = block.compute_merkle_root();
+        // R3.6: the size before any hashing. Within the limit (below 2^32)
+        // every count and length of every transaction has its encoding.
+        let max = self.byte_limit();
+        let got = block.transaction_bytes();
+        if got > max {
+            return Err(BlockError::TooManyBytes { max, got });
+        }
+        let ids = block
+            .txids()
+            .map_err(|_| BlockError::TooManyBytes { max, got })?;
+        let computed = merkle_root(&ids);
         if h.merkle_root != computed {
             return Err(BlockError::WrongMerkleRoot {
                 expected: computed,
@@ -365,11 +437,10 @@ impl BlockContext {
             });
         }
         let mut last: Option<Hash32> = None;
-        for (i, t) in rest.iter().enumerate() {
+        for (i, (t, &id)) in rest.iter().zip(&ids[1..]).enumerate() {
             if t.kind != TxKind::Transfer {
                 return Err(BlockError::ExtraCoinbase { index: i + 1 });
             }
-            let id = t.txid();
             if last.is_some_and(|l| l >= id) {
                 return Err(BlockError::UnsortedTransactions { index: i + 1 });
             }
@@ -379,6 +450,7 @@ impl BlockContext {
     }
 }
 
+/// A block of `coinbase` then `rest`, each of those with its txid.
 fn assemble(
     height: u64,
     previous_hash: Hash32,
@@ -386,12 +458,19 @@ fn assemble(
     kind: BlockKind,
     proposer: Option<NodeId>,
     coinbase: Transaction,
-    rest: Vec<Transaction>,
+    rest: Vec<(Hash32, Transaction)>,
 ) -> Block {
+    // R3.2: at most 2^24 + 1 outputs (R2.1) paying node ids or the treasury
+    // address (both short strings), no payload: a coinbase always encodes.
+    let coinbase_id = coinbase.txid().expect("a coinbase has an encoding");
+    let mut ids = Vec::with_capacity(rest.len() + 1);
     let mut transactions = Vec::with_capacity(rest.len() + 1);
+    ids.push(coinbase_id);
     transactions.push(coinbase);
-    transactions.extend(rest);
-    let ids: Vec<Hash32> = transactions.iter().map(Transaction::txid).collect();
+    for (id, t) in rest {
+        ids.push(id);
+        transactions.push(t);
+    }
     Block {
         header: BlockHeader {
             height,
@@ -464,6 +543,14 @@ pub enum BlockError {
         /// Count.
         got: usize,
     },
+    /// Transactions whose encodings take more bytes than the height allows.
+    #[error("block transactions take {got} bytes, at most {max}")]
+    TooManyBytes {
+        /// [`BlockContext::byte_limit`].
+        max: u64,
+        /// Total length of the transactions' encodings.
+        got: u64,
+    },
     /// A second coinbase.
     #[error("transaction {index} is a second coinbase")]
     ExtraCoinbase {
@@ -502,17 +589,17 @@ mod tests {
 
     fn ctx() -> BlockContext {
         let rewards = RewardConfig {
-            treasury_address: "t".into(),
+            treasury_address: "t".parse().unwrap(),
             treasury_reward: 10,
             masternode_reward: 100,
         };
-        BlockContext::new(7, Hash32([9; 32]), 1000, &registry(), &rewards, 3)
+        BlockContext::new(7, Hash32([9; 32]), 1000, &registry(), &rewards, 3, 1000)
     }
 
     #[test]
     fn coinbase_shares_rewards_by_tier_with_deterministic_remainder() {
         let rewards = RewardConfig {
-            treasury_address: "t".into(),
+            treasury_address: "t".parse().unwrap(),
             treasury_reward: 10,
             masternode_reward: 100,
         };
@@ -537,8 +624,8 @@ mod tests {
         let b = c.build(BlockKind::Normal, &leader, &mempool);
         assert_eq!(b.transactions.len(), 4, "coinbase + max 3");
         assert_eq!(c.validate(&b), Ok(()));
-        let ids: Vec<Hash32> = b.transactions[1..].iter().map(Transaction::txid).collect();
-        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        let ids = b.txids().unwrap();
+        assert!(ids[1..].windows(2).all(|w| w[0] < w[1]));
         let r = c.build(BlockKind::RewardOnly, &leader, &mempool);
         assert_eq!(r.transactions.len(), 1);
         assert_eq!(c.validate(&r), Ok(()));
@@ -578,14 +665,14 @@ mod tests {
         ));
         let mut b = good.clone();
         b.transactions.swap(1, 2);
-        b.header.merkle_root = b.compute_merkle_root();
+        b.header.merkle_root = b.compute_merkle_root().unwrap();
         assert_eq!(
             c.validate(&b),
             Err(BlockError::UnsortedTransactions { index: 2 })
         );
         let mut b = good.clone();
         b.transactions[0].outputs[0].amount += 1;
-        b.header.merkle_root = b.compute_merkle_root();
+        b.header.merkle_root = b.compute_merkle_root().unwrap();
         assert_eq!(c.validate(&b), Err(BlockError::WrongCoinbase));
         let mut b = (*c.emergency).clone();
         b.header.proposer = Some(leader.clone());
@@ -602,6 +689,110 @@ mod tests {
             c.validate(&b),
             Err(BlockError::WrongTimestamp { .. })
         ));
+    }
+
+    #[test]
+    fn encoded_len_is_the_length_of_the_encoding() {
+        let c = ctx();
+        let mut t = Transaction::transfer(b"hello");
+        t.outputs.push(TxOutput {
+            address: "addr".into(),
+            amount: 5,
+        });
+        for t in [t, Transaction::transfer(b""), (*c.coinbase).clone()] {
+            assert_eq!(t.encoded_len(), t.encode().unwrap().len() as u64);
+        }
+        // R3.3's example: 28 bytes.
+        assert_eq!(Transaction::transfer(b"hello").encoded_len(), 28);
+    }
+
+    // R3.6: a byte limit beside the count limit, checked before hashing.
+    #[test]
+    fn blocks_beyond_the_byte_limit_are_refused() {
+        let c = ctx();
+        assert_eq!(c.byte_limit(), c.coinbase.encoded_len() + 1000);
+        let leader = NodeId::new("a").unwrap();
+        let big = Transaction::transfer(&[7; 1000]); // 1023 bytes
+        let mut b = c.build(BlockKind::Normal, &leader, &[]);
+        b.transactions.push(big);
+        b.header.merkle_root = b.compute_merkle_root().unwrap();
+        let got = c.coinbase.encoded_len() + 1023;
+        assert_eq!(
+            c.validate(&b),
+            Err(BlockError::TooManyBytes {
+                max: c.byte_limit(),
+                got
+            })
+        );
+        // Exactly at the limit: 977 payload bytes make 1000.
+        let fits = Transaction::transfer(&[7; 977]);
+        assert_eq!(fits.encoded_len(), 1000);
+        let b = c.build(BlockKind::Normal, &leader, &[fits]);
+        assert_eq!(b.transactions.len(), 2);
+        assert_eq!(c.validate(&b), Ok(()));
+    }
+
+    // A payload of 2^32 bytes (mapped, never touched) has no encoding: the
+    // block is refused by its size before anything is hashed, and a leader
+    // leaves it out.
+    #[test]
+    fn a_transaction_too_long_to_encode_is_refused_not_truncated() {
+        let c = ctx();
+        let huge = Transaction::transfer(&[]);
+        let huge = Transaction {
+            payload: vec![0; 1 << 32],
+            ..huge
+        };
+        assert!(matches!(
+            huge.encode(),
+            Err(EncodeError::TooLong { len }) if len == 1 << 32
+        ));
+        assert!(huge.encoded_len() > 1 << 32);
+        let leader = NodeId::new("a").unwrap();
+        let mut b = c.build(BlockKind::Normal, &leader, &[]);
+        b.transactions.push(huge);
+        assert!(matches!(
+            c.validate(&b),
+            Err(BlockError::TooManyBytes { got, .. }) if got > 1 << 32
+        ));
+        let mempool = [b.transactions.pop().unwrap(), Transaction::transfer(b"x")];
+        let built = c.build(BlockKind::Normal, &leader, &mempool);
+        assert_eq!(built.transactions.len(), 2);
+        assert_eq!(built.transactions[1], Transaction::transfer(b"x"));
+    }
+
+    // R3.1: a leader skips what does not fit and keeps filling, so the block
+    // it builds is one its peers accept.
+    #[test]
+    fn leaders_fill_blocks_within_the_byte_limit() {
+        let c = ctx();
+        let leader = NodeId::new("a").unwrap();
+        let id = |t: &Transaction| t.txid().unwrap();
+        // A small transfer (24 bytes) and three big ones (423 bytes each)
+        // before it in txid order: two big ones fit in 1000 bytes, the third
+        // is skipped, the small one still fits.
+        let small = (0..16u8)
+            .map(|i| Transaction::transfer(&[i]))
+            .max_by_key(id)
+            .unwrap();
+        let mut big: Vec<Transaction> = (0..=255u8)
+            .map(|i| Transaction::transfer(&[i; 400]))
+            .filter(|t| id(t) < id(&small))
+            .take(3)
+            .collect();
+        big.sort_by_key(id);
+        assert_eq!((small.encoded_len(), big[0].encoded_len()), (24, 423));
+        let mut mempool = big.clone();
+        mempool.push(small.clone());
+        mempool.reverse();
+        let b = c.build(BlockKind::Normal, &leader, &mempool);
+        assert_eq!(b.transactions[1..], [big[0].clone(), big[1].clone(), small]);
+        assert_eq!(c.validate(&b), Ok(()));
+        // No mempool transaction fits a zero byte limit.
+        let zero = BlockContext { max_bytes: 0, ..c };
+        let b = zero.build(BlockKind::Normal, &leader, &mempool);
+        assert_eq!(b.transactions.len(), 1);
+        assert_eq!(zero.validate(&b), Ok(()));
     }
 
     #[test]

@@ -3,11 +3,37 @@
 //! code left implicit (rewards, the reward-only voting window, bounds on what a
 //! node buffers).
 
-use crate::primitives::Date;
+use crate::primitives::{Date, ShortString};
 use serde::{Deserialize, Serialize};
 
 /// One coin in base units.
 pub const COIN: u64 = 100_000_000;
+
+/// Most leader rotations a configuration may ask for (R7.1).
+pub const MAX_LEADER_ROTATIONS: u32 = 1000;
+
+/// Most attempts ahead a node may buffer (R4.4): 16 times the default. A node
+/// precomputes the leaders of attempts `0..=max_leader_rotations + 2 +
+/// max_future_attempts` at the start of each height and buffers messages that
+/// far ahead, so both stay small (at most 1259 leaders).
+pub const MAX_FUTURE_ATTEMPTS: u32 = 256;
+
+/// Default byte limit of a block's mempool transactions (R3.6): 4 MiB.
+pub const DEFAULT_MAX_BLOCK_BYTES: u32 = 4 << 20;
+
+/// Largest byte limit a configuration may set (R3.6): 1 GiB. With the
+/// largest coinbase (2^24 members, under 1.3 * 10^9 bytes) a block's
+/// transactions then stay below 2^32 bytes, so every length they hold fits
+/// its `u32` prefix (R0.2).
+pub const MAX_BLOCK_BYTES: u32 = 1 << 30;
+
+fn default_max_block_bytes() -> u32 {
+    DEFAULT_MAX_BLOCK_BYTES
+}
+
+fn is_default_max_block_bytes(v: &u32) -> bool {
+    *v == DEFAULT_MAX_BLOCK_BYTES
+}
 
 /// The seed's `FallbackConfig` (phase 7).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,8 +65,8 @@ impl Default for FallbackConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RewardConfig {
-    /// Where the treasury reward goes.
-    pub treasury_address: String,
+    /// Where the treasury reward goes (at most 128 bytes).
+    pub treasury_address: ShortString,
     /// Treasury reward per block (also the whole emergency block's coinbase).
     pub treasury_reward: u64,
     /// Reward shared among all masternodes in proportion to tier weight.
@@ -50,7 +76,7 @@ pub struct RewardConfig {
 impl Default for RewardConfig {
     fn default() -> Self {
         RewardConfig {
-            treasury_address: "treasury".to_string(),
+            treasury_address: ShortString::new("treasury").expect("short"),
             treasury_reward: 5 * COIN,
             masternode_reward: 95 * COIN,
         }
@@ -76,10 +102,19 @@ pub struct OrchestratorConfig {
     pub rewards: RewardConfig,
     /// Most mempool transactions a block may carry.
     pub max_block_transactions: u32,
-    /// How many attempts ahead of its own a node buffers messages for (R4.4).
+    /// Most bytes a block's mempool transactions may take, counted as their
+    /// canonical encodings (R3.6); at most [`MAX_BLOCK_BYTES`]. Optional in
+    /// the JSON form, and left out there when it is the default.
+    #[serde(
+        default = "default_max_block_bytes",
+        skip_serializing_if = "is_default_max_block_bytes"
+    )]
+    pub max_block_bytes: u32,
+    /// How many attempts ahead of its own a node buffers messages for (R4.4);
+    /// 1 to [`MAX_FUTURE_ATTEMPTS`].
     pub max_future_attempts: u32,
-    /// Software version announced in heartbeats.
-    pub version: String,
+    /// Software version announced in heartbeats (at most 128 bytes).
+    pub version: ShortString,
 }
 
 impl Default for OrchestratorConfig {
@@ -92,8 +127,9 @@ impl Default for OrchestratorConfig {
             fallback_config: FallbackConfig::default(),
             rewards: RewardConfig::default(),
             max_block_transactions: 10_000,
+            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             max_future_attempts: 16,
-            version: "1.0.0".to_string(),
+            version: ShortString::new("1.0.0").expect("short"),
         }
     }
 }
@@ -105,7 +141,7 @@ pub enum ConfigError {
     #[error("{0} must be at least 1 second")]
     ZeroTimeout(&'static str),
     /// Absurdly many rotations: attempts would never reach the emergency block.
-    #[error("max_leader_rotations is {0}; at most 1000 is supported")]
+    #[error("max_leader_rotations is {0}; at most {MAX_LEADER_ROTATIONS} is supported")]
     TooManyRotations(u32),
     /// Rewards whose sum overflows.
     #[error("treasury_reward + masternode_reward overflows u64")]
@@ -113,6 +149,24 @@ pub enum ConfigError {
     /// A node that buffers nothing ahead cannot catch up with faster peers.
     #[error("max_future_attempts must be at least 1")]
     NoFutureWindow,
+    /// A block byte limit whose blocks could hold lengths beyond `u32`
+    /// (R3.6).
+    #[error("max_block_bytes is {got}; at most {max} is supported")]
+    HugeBlockLimit {
+        /// The value given.
+        got: u32,
+        /// [`MAX_BLOCK_BYTES`].
+        max: u32,
+    },
+    /// A window so far ahead that the leaders precomputed per height and the
+    /// messages buffered would be unbounded (R4.4).
+    #[error("max_future_attempts is {got}; at most {max} is supported")]
+    TooManyFutureAttempts {
+        /// The value given.
+        got: u32,
+        /// [`MAX_FUTURE_ATTEMPTS`].
+        max: u32,
+    },
     /// Timeouts so long that logical time in milliseconds would overflow.
     #[error("{0} is longer than 10^9 seconds")]
     HugeTimeout(&'static str),
@@ -145,7 +199,7 @@ impl OrchestratorConfig {
                 return Err(ConfigError::HugeTimeout(name));
             }
         }
-        if self.fallback_config.max_leader_rotations > 1000 {
+        if self.fallback_config.max_leader_rotations > MAX_LEADER_ROTATIONS {
             return Err(ConfigError::TooManyRotations(
                 self.fallback_config.max_leader_rotations,
             ));
@@ -160,6 +214,20 @@ impl OrchestratorConfig {
         }
         if self.max_future_attempts == 0 {
             return Err(ConfigError::NoFutureWindow);
+        }
+        // R4.4. With both caps the leader horizon of a height,
+        // `max_leader_rotations + 2 + max_future_attempts`, is at most 1258.
+        if self.max_future_attempts > MAX_FUTURE_ATTEMPTS {
+            return Err(ConfigError::TooManyFutureAttempts {
+                got: self.max_future_attempts,
+                max: MAX_FUTURE_ATTEMPTS,
+            });
+        }
+        if self.max_block_bytes > MAX_BLOCK_BYTES {
+            return Err(ConfigError::HugeBlockLimit {
+                got: self.max_block_bytes,
+                max: MAX_BLOCK_BYTES,
+            });
         }
         Ok(())
     }
@@ -220,6 +288,68 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(c.validate(), Err(ConfigError::NoFutureWindow));
+    }
+
+    #[test]
+    fn the_future_window_is_capped() {
+        let with = |max_future_attempts| OrchestratorConfig {
+            max_future_attempts,
+            ..Default::default()
+        };
+        assert_eq!(with(MAX_FUTURE_ATTEMPTS).validate(), Ok(()));
+        for got in [
+            MAX_FUTURE_ATTEMPTS + 1,
+            100_000_000,
+            4_294_967_000,
+            u32::MAX,
+        ] {
+            assert_eq!(
+                with(got).validate(),
+                Err(ConfigError::TooManyFutureAttempts {
+                    got,
+                    max: MAX_FUTURE_ATTEMPTS
+                })
+            );
+        }
+        // The largest accepted horizon (node.rs `HeightCtx::new`) is small.
+        let mut c = with(MAX_FUTURE_ATTEMPTS);
+        c.fallback_config.max_leader_rotations = MAX_LEADER_ROTATIONS;
+        assert_eq!(c.validate(), Ok(()));
+        let horizon = c.fallback_config.max_leader_rotations + 2 + c.max_future_attempts;
+        assert_eq!(horizon, 1258);
+    }
+
+    #[test]
+    fn the_block_byte_limit_is_capped_and_optional_in_json() {
+        let with = |max_block_bytes| OrchestratorConfig {
+            max_block_bytes,
+            ..Default::default()
+        };
+        assert_eq!(with(0).validate(), Ok(()));
+        assert_eq!(with(MAX_BLOCK_BYTES).validate(), Ok(()));
+        for got in [MAX_BLOCK_BYTES + 1, u32::MAX] {
+            assert_eq!(
+                with(got).validate(),
+                Err(ConfigError::HugeBlockLimit {
+                    got,
+                    max: MAX_BLOCK_BYTES
+                })
+            );
+        }
+        // The default is left out of the JSON form, and read back when absent.
+        let c = OrchestratorConfig::default();
+        let json = serde_json::to_value(&c).unwrap();
+        assert!(json.get("max_block_bytes").is_none());
+        assert_eq!(
+            serde_json::from_value::<OrchestratorConfig>(json).unwrap(),
+            c
+        );
+        let json = serde_json::to_value(with(1000)).unwrap();
+        assert_eq!(json["max_block_bytes"], 1000);
+        assert_eq!(
+            serde_json::from_value::<OrchestratorConfig>(json).unwrap(),
+            with(1000)
+        );
     }
 
     #[test]

@@ -26,10 +26,38 @@ pub struct HeightWeights {
     quorum: u64,
 }
 
+/// Largest total weight of a height (R2.1): twice it, plus one, still fits in
+/// `u64`. Registry weights stay below 2^46 (R2.2); only weights given
+/// directly can come near it.
+pub const MAX_TOTAL_WEIGHT: u64 = 1 << 62;
+
+/// Why a list of weights cannot be the weights of a height (R2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightsError {
+    /// More weights than a registry has members.
+    #[error("{count} weights; at most {max}, one per registry member")]
+    TooMany {
+        /// Number of weights given.
+        count: u64,
+        /// [`Registry::MAX_MEMBERS`].
+        max: u64,
+    },
+    /// The weights sum to more than [`MAX_TOTAL_WEIGHT`].
+    #[error("the weights up to canonical position {position} already sum to more than {max}")]
+    TotalTooLarge {
+        /// First canonical position at which the running sum exceeds `max`.
+        position: u64,
+        /// [`MAX_TOTAL_WEIGHT`].
+        max: u64,
+    },
+}
+
 /// `ceil(2 * total / 3)`, the quorum threshold over `total` weight (R5.3).
+/// Computed as `total - floor(total / 3)`, which is equal and cannot
+/// overflow for any `u64`.
 pub fn quorum_threshold(total: u64) -> u64 {
-    // total <= 2^24 * 2.4e6 < 2^46, so 2 * total + 2 cannot overflow.
-    (2 * total).div_ceil(3)
+    total - total / 3
 }
 
 impl HeightWeights {
@@ -45,6 +73,8 @@ impl HeightWeights {
     }
 
     /// One pass over the registry in canonical order, summing as it goes.
+    /// Infallible: at most 2^24 members (R2.1) of weight at most 2 400 000
+    /// (R2.2; a seed weight is at most 24) sum to less than 2^46.
     fn from_fn(registry: &Registry, f: impl Fn(&MasternodeInfo) -> u64) -> Self {
         let mut total = 0u64;
         let weights: Vec<u64> = registry
@@ -52,10 +82,11 @@ impl HeightWeights {
             .iter()
             .map(|&i| {
                 let w = f(registry.member(i as usize));
-                total = total.saturating_add(w);
+                total += w;
                 w
             })
             .collect();
+        debug_assert!(total < 1 << 46);
         HeightWeights {
             quorum: quorum_threshold(total),
             weights,
@@ -63,14 +94,31 @@ impl HeightWeights {
         }
     }
 
-    /// Weights given directly, in canonical order.
-    pub fn from_weights(weights: Vec<u64>) -> Self {
-        let total = weights.iter().fold(0u64, |a, w| a.saturating_add(*w));
-        HeightWeights {
+    /// Weights given directly, in canonical order: at most
+    /// [`Registry::MAX_MEMBERS`] of them summing to at most
+    /// [`MAX_TOTAL_WEIGHT`] (R2.1).
+    pub fn from_weights(weights: Vec<u64>) -> Result<Self, WeightsError> {
+        if weights.len() > Registry::MAX_MEMBERS {
+            return Err(WeightsError::TooMany {
+                count: weights.len() as u64,
+                max: Registry::MAX_MEMBERS as u64,
+            });
+        }
+        let mut total = 0u64;
+        for (pos, &w) in weights.iter().enumerate() {
+            total = total
+                .checked_add(w)
+                .filter(|&t| t <= MAX_TOTAL_WEIGHT)
+                .ok_or(WeightsError::TotalTooLarge {
+                    position: pos as u64,
+                    max: MAX_TOTAL_WEIGHT,
+                })?;
+        }
+        Ok(HeightWeights {
             quorum: quorum_threshold(total),
             weights,
             total,
-        }
+        })
     }
 
     /// Weight of the member at canonical position `pos`.
@@ -189,6 +237,7 @@ impl Election {
                 break;
             }
         }
+        // At most 2^24 positions (R2.1, `HeightWeights`): fits in u32.
         Some(self.prefix.partition_point(|&x| x <= point) as u32)
     }
 }
@@ -538,7 +587,7 @@ mod tests {
         // The exclusion walk must give the same leader as rebuilding prefix
         // sums over the remaining members.
         let weights = vec![5, 1, 0, 9, 3, 3, 12, 1];
-        let full = Election::new(&HeightWeights::from_weights(weights.clone()));
+        let full = Election::new(&HeightWeights::from_weights(weights.clone()).unwrap());
         for s in 0u8..200 {
             let seed = Hash32([s; 32]);
             for excl in [vec![], vec![0], vec![3, 6], vec![0, 1, 3, 7], vec![6]] {
@@ -546,9 +595,10 @@ mod tests {
                 let kept: Vec<usize> = (0..weights.len())
                     .filter(|i| !excl.contains(&(*i as u32)))
                     .collect();
-                let sub = Election::new(&HeightWeights::from_weights(
-                    kept.iter().map(|&i| weights[i]).collect(),
-                ));
+                let sub = Election::new(
+                    &HeightWeights::from_weights(kept.iter().map(|&i| weights[i]).collect())
+                        .unwrap(),
+                );
                 let want = kept[sub.pick(&seed, &[]).unwrap() as usize];
                 assert_eq!(got as usize, want, "seed {s} excluded {excl:?}");
                 assert!(!excl.contains(&got));
@@ -559,7 +609,7 @@ mod tests {
 
     #[test]
     fn schedule_excludes_every_earlier_leader_then_starts_afresh() {
-        let w = HeightWeights::from_weights(vec![10, 20, 30, 40]);
+        let w = HeightWeights::from_weights(vec![10, 20, 30, 40]).unwrap();
         let e = Election::new(&w);
         let mut s = LeaderSchedule::new();
         let prev = Hash32([1; 32]);
@@ -576,7 +626,7 @@ mod tests {
 
     #[test]
     fn reference_pick_frequencies_follow_weights() {
-        let w = HeightWeights::from_weights(vec![1, 2, 4, 8]);
+        let w = HeightWeights::from_weights(vec![1, 2, 4, 8]).unwrap();
         let e = Election::new(&w);
         let mut counts = [0u32; 4];
         for h in 0..15_000u64 {
@@ -598,7 +648,10 @@ mod tests {
             HeightWeights::reference(&registry, date),
             HeightWeights::seed(&registry, date),
         ] {
-            assert_eq!(w, HeightWeights::from_weights(w.as_slice().to_vec()));
+            assert_eq!(
+                Ok(w.clone()),
+                HeightWeights::from_weights(w.as_slice().to_vec())
+            );
             assert_eq!(w.total(), w.as_slice().iter().sum::<u64>());
         }
     }
@@ -620,5 +673,55 @@ mod tests {
         assert_eq!(quorum_threshold(14), 10);
         assert_eq!(quorum_threshold(15), 10);
         assert_eq!(quorum_threshold(0), 0);
+        // Equal to ceil(2T / 3) for every u64, including those whose double
+        // overflows.
+        for t in [
+            1u64,
+            2,
+            5,
+            1 << 46,
+            MAX_TOTAL_WEIGHT,
+            1 << 63,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let want = (2 * u128::from(t)).div_ceil(3);
+            assert_eq!(u128::from(quorum_threshold(t)), want, "total {t}");
+        }
+    }
+
+    #[test]
+    fn weights_given_directly_are_bounded() {
+        // R2.1: [2^64 - 1, 0, 0] sums within u64 but its quorum once
+        // overflowed; sums beyond u64 once saturated.
+        let too_large = |position| {
+            Err(WeightsError::TotalTooLarge {
+                position,
+                max: MAX_TOTAL_WEIGHT,
+            })
+        };
+        assert_eq!(
+            HeightWeights::from_weights(vec![u64::MAX, 0, 0]),
+            too_large(0)
+        );
+        assert_eq!(
+            HeightWeights::from_weights(vec![1, u64::MAX - 1, 1]),
+            too_large(1)
+        );
+        assert_eq!(
+            HeightWeights::from_weights(vec![MAX_TOTAL_WEIGHT, 0, 1]),
+            too_large(2)
+        );
+        let w = HeightWeights::from_weights(vec![MAX_TOTAL_WEIGHT - 1, 1, 0]).unwrap();
+        assert_eq!(w.total(), MAX_TOTAL_WEIGHT);
+        assert_eq!(w.quorum(), (2 * MAX_TOTAL_WEIGHT).div_ceil(3));
+        let n = Registry::MAX_MEMBERS + 1;
+        assert_eq!(
+            HeightWeights::from_weights(vec![0; n]),
+            Err(WeightsError::TooMany {
+                count: n as u64,
+                max: Registry::MAX_MEMBERS as u64
+            })
+        );
     }
 }

@@ -4,8 +4,21 @@
 //! a domain tag at the start of every signed or hashed object so that no two
 //! kinds of object can share an encoding. No JSON, no field names, no maps.
 
-use crate::primitives::{Hash32, NodeId};
+use crate::primitives::{Hash32, NodeId, ShortString};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// Why something has no canonical encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncodeError {
+    /// A length prefix would not fit in `u32` (R0.2): 2^32 items or more.
+    #[error("a length of {len} does not fit the u32 prefix of the encoding")]
+    TooLong {
+        /// The length.
+        len: u64,
+    },
+}
 
 /// Domain tags (R0.3): the first bytes of every encoded object.
 pub mod tag {
@@ -31,12 +44,23 @@ pub struct Encoder {
 
 impl Encoder {
     /// Starts an encoding with a domain tag (written length-prefixed).
-    pub fn with_tag(tag: &[u8]) -> Self {
+    pub fn with_tag(tag: &'static [u8]) -> Self {
         let mut e = Encoder {
             buf: Vec::with_capacity(160),
         };
-        e.bytes(tag);
+        e.short(tag);
         e
+    }
+
+    /// A byte string whose type bounds its length far below 2^32: a domain
+    /// tag (a constant), a node id (at most 64 bytes, R0.1) or a
+    /// [`ShortString`].
+    fn short(&mut self, b: &[u8]) -> &mut Self {
+        debug_assert!(b.len() <= ShortString::MAX_LEN);
+        let len = u32::try_from(b.len()).expect("a short byte string");
+        self.u32(len);
+        self.buf.extend_from_slice(b);
+        self
     }
 
     /// One byte.
@@ -68,16 +92,30 @@ impl Encoder {
         self
     }
 
-    /// A byte string: `u32` length, then the bytes.
-    pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
-        self.u32(b.len() as u32);
+    /// A count or length as `u32` (R0.2), refused if it does not fit.
+    pub fn length(&mut self, len: usize) -> Result<&mut Self, EncodeError> {
+        match u32::try_from(len) {
+            Ok(v) => Ok(self.u32(v)),
+            Err(_) => Err(EncodeError::TooLong { len: len as u64 }),
+        }
+    }
+
+    /// A byte string: `u32` length, then the bytes; refused (before anything
+    /// is written) if it has 2^32 bytes or more.
+    pub fn bytes(&mut self, b: &[u8]) -> Result<&mut Self, EncodeError> {
+        self.length(b.len())?;
         self.buf.extend_from_slice(b);
-        self
+        Ok(self)
     }
 
     /// A node id as a byte string of its UTF-8 bytes.
     pub fn node(&mut self, id: &NodeId) -> &mut Self {
-        self.bytes(id.as_str().as_bytes())
+        self.short(id.as_str().as_bytes())
+    }
+
+    /// A short string as a byte string of its UTF-8 bytes.
+    pub fn text(&mut self, s: &ShortString) -> &mut Self {
+        self.short(s.as_str().as_bytes())
     }
 
     /// An optional `u32`: byte 0, or byte 1 then the value.
@@ -116,6 +154,37 @@ mod tests {
         assert_eq!(
             b,
             vec![1, 0, 0, 0, b'T', 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 7, 0, 0, 0]
+        );
+    }
+
+    #[test]
+    fn lengths_beyond_u32_are_refused_not_truncated() {
+        let mut e = Encoder::with_tag(b"T");
+        assert_eq!(
+            e.length(1 << 32).err(),
+            Some(EncodeError::TooLong { len: 1 << 32 })
+        );
+        assert!(e.length(u32::MAX as usize).is_ok());
+        // 2^32 zero bytes, mapped but never touched: refused before copying.
+        let huge = vec![0u8; 1 << 32];
+        let mut e = Encoder::with_tag(b"T");
+        assert_eq!(
+            e.bytes(&huge).err(),
+            Some(EncodeError::TooLong { len: 1 << 32 })
+        );
+        assert_eq!(e.finish(), vec![1, 0, 0, 0, b'T']);
+        let mut e = Encoder::with_tag(b"T");
+        e.bytes(b"ab")
+            .unwrap()
+            .text(&ShortString::new("v").unwrap());
+        assert_eq!(
+            e.finish(),
+            [
+                &[1, 0, 0, 0, b'T', 2, 0, 0, 0][..],
+                b"ab",
+                &[1, 0, 0, 0, b'v']
+            ]
+            .concat()
         );
     }
 

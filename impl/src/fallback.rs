@@ -198,7 +198,7 @@ impl FallbackLog {
         leader: Option<crate::primitives::NodeId>,
         succeeded: bool,
     ) {
-        let attempt_number = self.attempts.len() as u32 + 1;
+        let attempt_number = self.attempt_count_u32().saturating_add(1);
         self.attempts.push(FallbackAttemptRecord {
             attempt_number,
             reason,
@@ -210,13 +210,13 @@ impl FallbackLog {
 
     /// Strategy for the next attempt (deployed `next_strategy`).
     pub fn next_strategy(&self, enable_emergency_blocks: bool) -> FallbackStrategy {
-        seed_next_strategy(self.attempts.len() as u32, enable_emergency_blocks)
+        seed_next_strategy(self.attempt_count_u32(), enable_emergency_blocks)
     }
 
     /// Deployed `needs_emergency_block`.
     pub fn needs_emergency_block(&self, cfg: &crate::config::FallbackConfig) -> bool {
         seed_needs_emergency_block(
-            self.attempts.len() as u32,
+            self.attempt_count_u32(),
             cfg.max_leader_rotations,
             cfg.enable_emergency_blocks,
         )
@@ -225,6 +225,12 @@ impl FallbackLog {
     /// Number of attempts recorded.
     pub fn attempt_count(&self) -> usize {
         self.attempts.len()
+    }
+
+    /// The count as the `u32` the deployed code used, saturating at
+    /// `u32::MAX` instead of truncating.
+    fn attempt_count_u32(&self) -> u32 {
+        u32::try_from(self.attempts.len()).unwrap_or(u32::MAX)
     }
 
     /// Whether any attempt succeeded.

@@ -11,7 +11,7 @@
 
 use crate::crypto::Signature;
 use crate::encoding::{tag, Encoder};
-use crate::primitives::{Hash32, NodeId};
+use crate::primitives::{Hash32, NodeId, ShortString};
 use crate::registry::Tier;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,8 +30,8 @@ pub struct Heartbeat {
     pub chain_tip_hash: Hash32,
     /// Sender's tier.
     pub tier: Tier,
-    /// Sender's software version.
-    pub version: String,
+    /// Sender's software version (at most 128 bytes, R1.1).
+    pub version: ShortString,
     /// Sender's reputation, thousandths.
     pub reputation_milli: u32,
     /// Sender's days since registration.
@@ -47,7 +47,7 @@ impl Heartbeat {
             .u64(self.block_height)
             .hash(&self.chain_tip_hash)
             .u8(self.tier.code())
-            .bytes(self.version.as_bytes())
+            .text(&self.version)
             .u32(self.reputation_milli)
             .u64(self.days_active);
         e.finish()
@@ -99,6 +99,7 @@ impl ChainAgreement {
 
     /// Agreement in basis points of the heartbeats received (7500 = 75%).
     pub fn agreement_bps(&self) -> u32 {
+        // At most 10 000: the agreeing heartbeats are among those received.
         (self.agreement_count * 10_000)
             .checked_div(self.total_nodes)
             .unwrap_or(0) as u32

@@ -73,11 +73,12 @@ impl Monitor {
                 total_weight,
                 ..
             } => {
-                m.approval_bps = if *total_weight == 0 {
-                    0
-                } else {
-                    (u128::from(*approval_weight) * 10_000 / u128::from(*total_weight)) as u32
-                };
+                // Above 10 000 only when seed sums wrapped (S6.2); it
+                // saturates rather than truncates.
+                let bps = (u128::from(*approval_weight) * 10_000)
+                    .checked_div(u128::from(*total_weight))
+                    .unwrap_or(0);
+                m.approval_bps = u32::try_from(bps).unwrap_or(u32::MAX);
             }
             Event::FallbackInitiated { attempt, .. } => m.fallback_attempts = *attempt,
             Event::EmergencyBlock { .. } => m.emergency_mode = true,
@@ -167,7 +168,17 @@ mod tests {
         );
         let metrics = m.metrics().unwrap();
         assert_eq!(metrics.vote_count, 2);
-        assert_eq!(metrics.approval_bps, 9_000);
+        assert_eq!(metrics.approval_bps, 9_000); // Seed sums wrap (S6.2): approval can exceed the total; the metric
+                                                 // saturates instead of truncating.
+        m.record(
+            3,
+            &Event::ConsensusReached {
+                attempt: 0,
+                approval_weight: u64::MAX,
+                total_weight: 1,
+            },
+        );
+        assert_eq!(m.metrics().unwrap().approval_bps, u32::MAX);
     }
 
     // Seed test `test_round_completion`, in logical time, with phase durations.

@@ -418,6 +418,7 @@ impl HeightCtx {
             reg,
             &cfg.rewards,
             cfg.max_block_transactions,
+            cfg.max_block_bytes,
         );
         let declared_weight = if ctx.rules.has(Amendment::RegistryWeights) {
             weights.weight(ctx.my_pos)

@@ -23,6 +23,14 @@ pub enum ParseError {
     /// A node id was empty, too long or had a non-printable character.
     #[error("invalid node id {0:?}: 1 to 64 printable ASCII characters")]
     NodeId(String),
+    /// A short string was longer than [`ShortString::MAX_LEN`] bytes.
+    #[error("{len} bytes of text; at most {max}")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// [`ShortString::MAX_LEN`].
+        max: usize,
+    },
 }
 
 /// A masternode's identifier (in the deployed code, its IP address).
@@ -76,6 +84,66 @@ impl<'de> Deserialize<'de> for NodeId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         NodeId::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// UTF-8 text of at most [`ShortString::MAX_LEN`] bytes: the software version
+/// a heartbeat announces (R1.1) and the treasury address (R3.2). The bound is
+/// part of the type so that their encodings always exist (R0.2).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShortString(Arc<str>);
+
+impl ShortString {
+    /// Longest accepted text, in bytes.
+    pub const MAX_LEN: usize = 128;
+
+    /// Builds a short string, checking its length.
+    pub fn new(s: &str) -> Result<Self, ParseError> {
+        if s.len() <= Self::MAX_LEN {
+            Ok(ShortString(Arc::from(s)))
+        } else {
+            Err(ParseError::TooLong {
+                len: s.len(),
+                max: Self::MAX_LEN,
+            })
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for ShortString {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        ShortString::new(s)
+    }
+}
+
+impl fmt::Debug for ShortString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for ShortString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for ShortString {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShortString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ShortString::new(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -315,6 +383,25 @@ impl<'de> Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_strings_are_bounded() {
+        let max = "v".repeat(ShortString::MAX_LEN);
+        assert_eq!(ShortString::new(&max).unwrap().as_str(), max);
+        assert_eq!(ShortString::new("").unwrap().as_str(), "");
+        let long = "v".repeat(ShortString::MAX_LEN + 1);
+        assert_eq!(
+            ShortString::new(&long),
+            Err(ParseError::TooLong {
+                len: ShortString::MAX_LEN + 1,
+                max: ShortString::MAX_LEN
+            })
+        );
+        let json = serde_json::to_string(&long).unwrap();
+        assert!(serde_json::from_str::<ShortString>(&json).is_err());
+        let v: ShortString = serde_json::from_str("\"1.0.0\"").unwrap();
+        assert_eq!(format!("{v:?} {v}"), "\"1.0.0\" 1.0.0");
+    }
 
     #[test]
     fn dates_round_trip_and_differ_by_whole_days() {

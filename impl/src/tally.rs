@@ -203,6 +203,8 @@ impl<P> Tally<P> {
     pub fn insert(&mut self, pos: usize, block: Hash32, weight: u64, payload: P) -> Insert {
         match self.count.offer_hash(pos, &block, weight) {
             Ok(block_weight) => {
+                // One payload per counted voter, and the node's tallies have
+                // at most 2^24 voters (R2.1).
                 self.payload_at[pos] = self.payloads.len() as u32;
                 self.payloads.push(payload);
                 Insert::Counted { block_weight }
@@ -667,7 +669,7 @@ mod tests {
             table_order in any::<u64>(),
         ) {
             let n = weights.len();
-            let weights = HeightWeights::from_weights(weights);
+            let weights = HeightWeights::from_weights(weights).unwrap();
             let mut blocks: Vec<Hash32> = (0..3).map(|b| Hash32([b; 32])).collect();
             let mut rng = crate::sim::SplitMix64::new(table_order);
             for i in (1..blocks.len()).rev() {
@@ -907,7 +909,7 @@ mod tests {
 
     #[test]
     fn verified_tally_weighs_blocks_apart_and_refuses_repeats_and_strangers() {
-        let weights = HeightWeights::from_weights(vec![5, 1, 4, 2, 3]);
+        let weights = HeightWeights::from_weights(vec![5, 1, 4, 2, 3]).unwrap();
         assert_eq!(weights.quorum(), 10);
         let (a, b, c) = (Hash32([1; 32]), Hash32([2; 32]), Hash32([3; 32]));
         let blocks = [a, b, c];
@@ -942,7 +944,7 @@ mod tests {
         );
         // With zero total weight the quorum is 0 and any block decides: the
         // one of the first vote counted, whatever the table order.
-        let zero = HeightWeights::from_weights(vec![0, 0]);
+        let zero = HeightWeights::from_weights(vec![0, 0]).unwrap();
         assert_eq!(tally_verified(&zero, &blocks, &[(1, 2)]).decided, Some(c));
         assert_eq!(
             tally_verified(&zero, &blocks, &[(5, 0), (1, 2), (0, 1)]).decided,
@@ -956,7 +958,8 @@ mod tests {
         // one the same block again (duplicate), the others the other block
         // (equivocation), and positions outside the registry.
         let n = 1_000;
-        let weights = HeightWeights::from_weights((0..n as u64).map(|i| 1 + i % 8).collect());
+        let weights =
+            HeightWeights::from_weights((0..n as u64).map(|i| 1 + i % 8).collect()).unwrap();
         let (a, b) = (Hash32([1; 32]), Hash32([2; 32]));
         let mut votes: Vec<(u32, u32)> = (0..n as u32).map(|p| (p, p % 2)).collect();
         votes.extend((0..100u32).map(|k| (k * 7, (k * 7 + k) % 2)));

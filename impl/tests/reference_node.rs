@@ -240,7 +240,7 @@ fn invalid_blocks_and_justifications_are_refused() {
     let reward_only = with_block(&|b| {
         b.transactions.truncate(1);
         b.header.kind = BlockKind::RewardOnly;
-        b.header.merkle_root = b.compute_merkle_root();
+        b.header.merkle_root = b.compute_merkle_root().unwrap();
     });
     refused!(net, x, net.sign_proposal(leader, reward_only), |r| {
         matches!(

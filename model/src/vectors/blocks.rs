@@ -4,7 +4,7 @@ use super::format::*;
 use super::generate::*;
 use std::sync::Arc;
 use time_consensus::block::{BlockContext, BlockHeader, Transaction, TxKind, TxOutput};
-use time_consensus::config::{OrchestratorConfig, RewardConfig};
+use time_consensus::config::{OrchestratorConfig, RewardConfig, DEFAULT_MAX_BLOCK_BYTES};
 use time_consensus::crypto::{Keypair, PublicKey, Signature, SignatureScheme};
 use time_consensus::encoding::sha256;
 use time_consensus::fallback::BlockKind;
@@ -17,7 +17,7 @@ use time_consensus::vote::{SignedVote, Step, Vote};
 
 fn small_rewards() -> RewardConfig {
     RewardConfig {
-        treasury_address: "t".into(),
+        treasury_address: "t".parse().expect("short"),
         treasury_reward: 10,
         masternode_reward: 100,
     }
@@ -31,6 +31,7 @@ fn context(ms: Vec<Member>, height: u64, rewards: RewardConfig, max: u32) -> Blo
         previous_hash: genesis_tip().hash,
         rewards,
         max_block_transactions: max,
+        max_block_bytes: None,
     }
 }
 
@@ -50,6 +51,7 @@ fn real_context(c: &BlockContextIn) -> BlockContext {
         &reg,
         &c.rewards,
         c.max_block_transactions,
+        c.max_block_bytes.unwrap_or(DEFAULT_MAX_BLOCK_BYTES),
     )
 }
 
@@ -255,8 +257,9 @@ pub fn block(g: &mut Gen) {
             attempt,
         })
     };
-    let fix_root =
-        |b: &mut time_consensus::block::Block| b.header.merkle_root = b.compute_merkle_root();
+    let fix_root = |b: &mut time_consensus::block::Block| {
+        b.header.merkle_root = b.compute_merkle_root().expect("small transactions")
+    };
     let mut cases: Vec<(&str, time_consensus::block::Block, &str)> = vec![
         ("valid_normal", good.clone(), "a valid normal block"),
         (
@@ -340,7 +343,7 @@ pub fn block(g: &mut Gen) {
     ));
     let mut b = real.build(BlockKind::Normal, &id("mn000"), &transfers(3));
     b.transactions.push(Transaction::transfer(b"zzzz"));
-    b.transactions[1..].sort_by_key(|t| t.txid());
+    b.transactions[1..].sort_by_key(|t| t.txid().expect("small"));
     fix_root(&mut b);
     cases.push((
         "too_many_transactions",
@@ -366,6 +369,47 @@ pub fn block(g: &mut Gen) {
             &format!("Block validation at height 1 on mn000..mn003 (max 3 transactions): {note}."),
             &["R3.6", "R3.1", "R3.2", "R3.4", "R3.5"],
             val(block, None),
+        );
+    }
+    // R3.6: the byte limit beside the count limit.
+    let ctx_bytes = BlockContextIn {
+        max_block_bytes: Some(100),
+        ..ctx4.clone()
+    };
+    let real_bytes = real_context(&ctx_bytes);
+    let mut big_second = transfers(4);
+    big_second.push(Transaction::transfer(&[b'a'; 60]));
+    g.case(
+        "build_normal_byte_limit",
+        BOTH,
+        "Block construction at height 1 on mn000..mn003 with at most 3 mempool transactions and 100 bytes of them: four transfers of 25 bytes and one of 83, second in txid order. In that order the first is taken (25 bytes), the big one is skipped (108 bytes would pass 100), then two more small ones are taken (75 bytes) and the count limit is reached.",
+        &["R3.1", "R3.3", "R3.6"],
+        Op::Build(BuildIn {
+            context: ctx_bytes.clone(),
+            kind: BlockKind::Normal,
+            proposer: id("mn001"),
+            mempool: big_second,
+        }),
+    );
+    let within = real_bytes.build(BlockKind::Normal, &id("mn000"), &transfers(2));
+    let mut over = within.clone();
+    over.transactions.push(Transaction::transfer(&[b'z'; 60]));
+    over.transactions[1..].sort_by_key(|t| t.txid().expect("small"));
+    fix_root(&mut over);
+    for (name, block, note) in [
+        ("valid_within_byte_limit", within, "two transfers of 25 bytes each are within 100 bytes"),
+        ("too_many_bytes", over, "transfers of 25, 25 and 83 bytes take 133 bytes, more than 100; the limit is the coinbase's length plus 100"),
+    ] {
+        g.case(
+            &format!("validate_{name}"),
+            BOTH,
+            &format!("Block validation at height 1 on mn000..mn003 (max 3 transactions, 100 bytes of them): {note}."),
+            &["R3.6", "R3.3"],
+            Op::Validate(ValidateIn {
+                context: ctx_bytes.clone(),
+                block,
+                attempt: None,
+            }),
         );
     }
     // The kind a fresh proposal must have depends on the ladder.
@@ -616,7 +660,7 @@ pub fn signatures(g: &mut Gen) {
             block_height: 0,
             chain_tip_hash: genesis_tip().hash,
             tier: Tier::Gold,
-            version: "1.0.0".into(),
+            version: "1.0.0".parse().expect("short"),
             reputation_milli: 1000,
             days_active: 297,
         };

@@ -8,12 +8,14 @@ use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use time_consensus::block::{merkle_root, BlockContext, Transaction};
-use time_consensus::config::OrchestratorConfig;
+use time_consensus::config::{OrchestratorConfig, DEFAULT_MAX_BLOCK_BYTES, MAX_BLOCK_BYTES};
 use time_consensus::crypto::{KeyError, Keypair, SignatureScheme};
 use time_consensus::election::seed::{self as seed_election, LeaderSelection};
 use time_consensus::election::{
     election_seed, quorum_threshold, unbiased_draw, Election, HeightWeights, LeaderSchedule,
+    MAX_TOTAL_WEIGHT,
 };
+use time_consensus::encoding::EncodeError;
 use time_consensus::event::{Phase, Rejection};
 use time_consensus::fallback::{
     plan, seed_needs_emergency_block, seed_next_strategy, AttemptPlan, FallbackStrategy,
@@ -580,13 +582,6 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
             if i.weights.is_empty() || i.weights.len() > MAX_LIST as usize {
                 return bad(format!("weights: 1 to {MAX_LIST} entries"));
             }
-            if i.weights
-                .iter()
-                .try_fold(0u64, |a, w| a.checked_add(*w))
-                .is_none()
-            {
-                return bad("weights: the total overflows u64");
-            }
             let n = i.weights.len() as u32;
             let sorted = i.excluded.windows(2).all(|p| p[0] < p[1]);
             if !sorted || i.excluded.iter().any(|&p| p >= n) {
@@ -594,7 +589,12 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
                     "excluded: positions must ascend strictly and lie below the number of weights",
                 );
             }
-            let e = Election::new(&HeightWeights::from_weights(i.weights.clone()));
+            // R2.1: weights given directly are bounded where they enter.
+            let w = match HeightWeights::from_weights(i.weights.clone()) {
+                Ok(w) => w,
+                Err(e) => return rejected(rejection_of(&e)),
+            };
+            let e = Election::new(&w);
             Ok(Outcome::Pick {
                 position: e.pick(&i.seed, &i.excluded),
             })
@@ -692,8 +692,8 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
             }
         }
         Op::Quorum(i) => {
-            if i.total > 1 << 62 {
-                return bad("total: at most 2^62");
+            if i.total > MAX_TOTAL_WEIGHT {
+                return bad("total: at most 2^62 (R2.1)");
             }
             Ok(Outcome::Quorum {
                 quorum: quorum_threshold(i.total),
@@ -724,10 +724,16 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
                 i.enable_emergency_blocks,
             ),
         }),
-        Op::Transaction(i) => Ok(Outcome::Transaction {
-            encoding: Bytes(i.transaction.encode()),
-            txid: i.transaction.txid(),
-        }),
+        Op::Transaction(i) => match i.transaction.encode() {
+            Ok(encoding) => Ok(Outcome::Transaction {
+                txid: i
+                    .transaction
+                    .txid()
+                    .map_err(|e| Refusal::BadInput(e.to_string()))?,
+                encoding: Bytes(encoding),
+            }),
+            Err(e) => rejected(rejection_of(&e)),
+        },
         Op::MerkleRoot(i) => Ok(Outcome::MerkleRoot {
             root: merkle_root(&i.txids),
         }),
@@ -738,15 +744,20 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
         Op::Coinbase(i) => {
             let reg = registry(SignatureScheme::Ed25519, &i.masternodes)?;
             let tx = time_consensus::block::coinbase(i.height, &reg, &i.rewards, i.kind);
+            let unencodable = |e: EncodeError| Refusal::BadInput(format!("coinbase: {e}"));
             Ok(Outcome::Coinbase {
-                encoding: Bytes(tx.encode()),
-                txid: tx.txid(),
+                encoding: Bytes(tx.encode().map_err(unencodable)?),
+                txid: tx.txid().map_err(unencodable)?,
                 transaction: tx,
             })
         }
         Op::Build(i) => {
             let ctx = block_context(&i.context)?;
             let b = ctx.build(i.kind, &i.proposer, &i.mempool);
+            // R3.1, R3.6: a leader never builds a block its peers refuse.
+            if let Err(e) = ctx.validate(&b) {
+                return bad(format!("the built block fails validation: {e}"));
+            }
             Ok(Outcome::Block {
                 timestamp: ctx.timestamp,
                 hash: b.hash(),
@@ -840,6 +851,10 @@ pub fn execute(rules: Rules, op: &Op) -> Result<Outcome, Refusal> {
 }
 
 fn block_context(c: &BlockContextIn) -> Result<BlockContext, Refusal> {
+    let max_bytes = c.max_block_bytes.unwrap_or(DEFAULT_MAX_BLOCK_BYTES);
+    if max_bytes > MAX_BLOCK_BYTES {
+        return bad("max_block_bytes: at most 2^30 (R3.6)");
+    }
     let reg = registry(SignatureScheme::Ed25519, &c.masternodes)?;
     let cfg = config_with_genesis(c.genesis_date);
     Ok(BlockContext::new(
@@ -849,6 +864,7 @@ fn block_context(c: &BlockContextIn) -> Result<BlockContext, Refusal> {
         &reg,
         &c.rewards,
         c.max_block_transactions,
+        max_bytes,
     ))
 }
 

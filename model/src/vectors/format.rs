@@ -654,6 +654,10 @@ pub struct BlockContextIn {
     pub rewards: RewardConfig,
     /// Most mempool transactions a block may carry.
     pub max_block_transactions: u32,
+    /// Most bytes its mempool transactions may take (R3.6); absent means
+    /// the default, 4 MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_bytes: Option<u32>,
 }
 
 /// Input of [`Op::Build`].

@@ -783,6 +783,33 @@ pub fn election(g: &mut Gen) {
         &["R2.6"],
         pick(vec![0, 0, 0], s(7), vec![]),
     );
+    g.case(
+        "ref_pick_total_at_bound",
+        REF,
+        "Weights 2^62-1, 1: the total is exactly R2.1's bound of 2^62, which is accepted.",
+        &["R2.1", "R2.6"],
+        pick(vec![(1 << 62) - 1, 1], s(7), vec![]),
+    );
+    for (name, weights, note) in [
+        (
+            "ref_pick_total_over_bound",
+            vec![u64::MAX, 0, 0],
+            "Weights 2^64-1, 0, 0: the total fits in u64 but exceeds R2.1's bound of 2^62 (twice it would overflow the quorum's arithmetic), so the weights are refused at position 0",
+        ),
+        (
+            "ref_pick_total_overflows",
+            vec![1 << 61, 1 << 62, u64::MAX],
+            "Weights 2^61, 2^62, 2^64-1: the running total passes R2.1's bound of 2^62 at position 1 (and would overflow u64 at position 2), so the weights are refused",
+        ),
+    ] {
+        g.case(
+            name,
+            REF,
+            &format!("{note}."),
+            &["R2.1", "R2.6", "R5.3"],
+            pick(weights, s(7), vec![]),
+        );
+    }
 }
 
 // ---------------------------------------------------------------- heartbeat

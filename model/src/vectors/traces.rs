@@ -868,7 +868,7 @@ fn invalid_proposals(g: &mut Gen, rules: Rules) {
                 let mut b: Block = (*p.block).clone();
                 b.transactions.truncate(1);
                 b.header.kind = BlockKind::RewardOnly;
-                b.header.merkle_root = b.compute_merkle_root();
+                b.header.merkle_root = b.compute_merkle_root().expect("small transactions");
                 Proposal {
                     block: Arc::new(b),
                     ..p.clone()
@@ -891,7 +891,7 @@ fn invalid_proposals(g: &mut Gen, rules: Rules) {
             Box::new(|_, p| {
                 let mut b = (*p.block).clone();
                 b.transactions[0].outputs[0].amount += 1;
-                b.header.merkle_root = b.compute_merkle_root();
+                b.header.merkle_root = b.compute_merkle_root().expect("small transactions");
                 Proposal {
                     block: Arc::new(b),
                     ..p.clone()
