@@ -221,6 +221,15 @@ enum Action {
         valid: Option<AttemptSel>,
         justification: Option<CertShape>,
     },
+    /// The Byzantine member, as leader of `attempt`, re-proposes the block
+    /// of an approve certificate broadcast so far (`cert % count`) with that
+    /// certificate as its justification, one vote altered if `edit`.
+    Repropose {
+        to: To,
+        attempt: AttemptSel,
+        cert: u8,
+        edit: Option<(u8, VoteEdit)>,
+    },
     /// A Byzantine certified block.
     Certify {
         to: To,
@@ -849,6 +858,47 @@ impl Harness {
                 self.learn(&m);
                 self.inject(*to, Some(b), m);
             }
+            Action::Repropose {
+                to,
+                attempt,
+                cert,
+                edit,
+            } => {
+                let Some(b) = self.byz else { return };
+                let certs: Vec<&CertifiedBlock> = self
+                    .pool
+                    .iter()
+                    .filter_map(|s| match &s.msg {
+                        Message::Certificate(cb) if cb.certificate.step == Step::Approve => {
+                            Some(cb)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if certs.is_empty() {
+                    return;
+                }
+                let cb = certs[*cert as usize % certs.len()].clone();
+                let mut justification = cb.certificate;
+                if let (Some((k, e)), false) = (edit, justification.votes.is_empty()) {
+                    let k = *k as usize % justification.votes.len();
+                    self.edit_vote(&mut justification.votes[k], e, to.0 as usize);
+                }
+                let proposal = Proposal {
+                    height: 1,
+                    attempt: self.attempt(*attempt, to.0 as usize),
+                    proposer: self.ids[b].clone(),
+                    block: cb.block,
+                    valid_attempt: Some(justification.attempt),
+                    justification: Some(justification),
+                };
+                let signature = self.keys[b].sign(&proposal.signing_bytes());
+                let m = Message::Proposal(SignedProposal {
+                    proposal,
+                    signature,
+                });
+                self.inject(*to, Some(b), m);
+            }
             Action::Certify {
                 to,
                 commit,
@@ -1060,8 +1110,9 @@ fn cert_line(c: &Certificate) -> String {
 }
 
 impl Harness {
-    /// One line on how far an input got (`NODE_FUZZ_SUMMARY=1`), to see
-    /// that a corpus reaches decisions, fallbacks and Byzantine paths.
+    /// One line on how far an input got (`NODE_FUZZ_SUMMARY=1`, or `=pool`
+    /// to list the messages too), to see that a corpus reaches decisions,
+    /// fallbacks and Byzantine paths, and to read a crashing input.
     fn summary(&self, actions: usize) -> String {
         let attempts: Vec<String> = self
             .nodes
@@ -1081,9 +1132,10 @@ impl Harness {
             })
             .collect();
         format!(
-            "summary rules={} byz={:?} actions={actions} steps={} pool={} attempts=[{}] finalized=[{}]",
+            "summary rules={} byz={:?} byz_leads={:?} actions={actions} steps={} pool={} attempts=[{}] finalized=[{}]",
             self.rules,
             self.byz,
+            self.led,
             self.steps,
             self.pool.len(),
             attempts.join(","),
@@ -1093,7 +1145,7 @@ impl Harness {
 }
 
 fuzz_target!(|s: Scenario| {
-    static SUMMARY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    static SUMMARY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let Some(mut h) = Harness::new(&s.setup) else {
         return;
     };
@@ -1103,7 +1155,17 @@ fuzz_target!(|s: Scenario| {
         }
         h.act(a);
     }
-    if *SUMMARY.get_or_init(|| std::env::var_os("NODE_FUZZ_SUMMARY").is_some()) {
-        eprintln!("{}", h.summary(s.actions.len()));
+    match SUMMARY.get_or_init(|| std::env::var("NODE_FUZZ_SUMMARY").ok()) {
+        None => {}
+        Some(v) => {
+            eprintln!("{}", h.summary(s.actions.len()));
+            // `NODE_FUZZ_SUMMARY=pool`: every message sent, in order.
+            if v == "pool" {
+                for (k, m) in h.pool.iter().enumerate() {
+                    let from = m.from.map_or("altered".into(), |f| f.to_string());
+                    eprintln!("  pool[{k}] from {from}: {}", describe(&m.msg));
+                }
+            }
+        }
     }
 });
