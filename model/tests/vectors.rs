@@ -538,3 +538,19 @@ fn the_runner_knows_exactly_the_rule_ids_the_spec_defines() {
     assert!(run::is_defined_rule_id("A4") && run::is_defined_rule_id("S6.1"));
     assert!(!run::is_defined_rule_id("R99.1") && !run::is_defined_rule_id("A7"));
 }
+
+#[test]
+fn a_file_run_from_its_text_is_what_the_directory_run_does_with_it() {
+    // `run_text` is what the fuzz target `vectors` calls: the per-file work
+    // of `run_dir`, without the file system.
+    for suite in Suite::ALL {
+        let dir = spec_vectors().join(suite.name());
+        let file = run::vector_files(&dir).unwrap().remove(0);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let r = run::run_text(&file, &text);
+        assert!(r.all_pass() && r.cases() == 1, "{}", r.render());
+        // The path still names the case, as a file's name does.
+        let r = run::run_text(&dir.join("renamed.json"), &text);
+        assert_eq!((r.cases(), r.errors.len()), (0, 1), "{}", r.render());
+    }
+}

@@ -485,6 +485,16 @@ fn load_text(path: &Path) -> Result<(Case<Value>, String), FileError> {
         message,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    parse_text(path, text)
+}
+
+/// Parses and checks the envelope of a file's contents, `path` naming the
+/// case and suite it must declare.
+fn parse_text(path: &Path, text: String) -> Result<(Case<Value>, String), FileError> {
+    let err = |message: String| FileError {
+        file: path.to_path_buf(),
+        message,
+    };
     let case: Case<Value> = serde_json::from_str(&text).map_err(|e| {
         // serde_json ends its message with the position; say it once, first.
         let text = e.to_string();
@@ -836,54 +846,69 @@ pub fn run_dir(dir: &Path) -> Result<RunReport, RunError> {
         ..RunReport::default()
     };
     for f in files {
-        let (case, text) = match load_text(&f) {
-            Ok(c) => c,
-            Err(e) => {
-                report.errors.push(e);
-                continue;
-            }
-        };
-        let results: Vec<(Rules, Result<(), CaseError>)> = case
-            .rules
-            .iter()
-            .map(|&r| (r, check_case(&case, r)))
-            .collect();
-        if let Some((at, msg)) = results.iter().find_map(|(_, r)| match r {
-            Err(CaseError::Malformed { at, message }) => Some((at, message)),
-            _ => None,
-        }) {
-            report.errors.push(FileError {
-                file: f.clone(),
-                message: format!("{}: {msg}", position(&text, at)),
-            });
-            continue;
-        }
-        let count = report.suites.entry(case.suite).or_default();
-        count.cases += 1;
-        let mut all = true;
-        for (rules, r) in results {
-            let entry = count.by_rules.entry(rules.to_string()).or_default();
-            entry.0 += 1;
-            match r {
-                Ok(()) => entry.1 += 1,
-                Err(CaseError::Fails(reason))
-                | Err(CaseError::Malformed {
-                    message: reason, ..
-                }) => {
-                    all = false;
-                    report.failures.push(Failure {
-                        file: f.clone(),
-                        case: case.case.clone(),
-                        rules,
-                        reason,
-                    });
-                }
-            }
-        }
-        if all {
-            count.passed += 1;
-        }
+        run_loaded(&mut report, &f, load_text(&f));
     }
     report.errors.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(report)
+}
+
+/// Runs one file's contents as if read from `path` (whose name and
+/// directory the envelope checks): what [`run_dir`] does with each file,
+/// without touching the file system. The fuzz target `vectors` feeds it.
+pub fn run_text(path: &Path, text: &str) -> RunReport {
+    let mut report = RunReport::default();
+    run_loaded(&mut report, path, parse_text(path, text.to_string()));
+    report
+}
+
+/// Runs a loaded case under each of its rule sets and adds the outcome to
+/// `report`.
+fn run_loaded(report: &mut RunReport, f: &Path, loaded: Result<(Case<Value>, String), FileError>) {
+    let (case, text) = match loaded {
+        Ok(c) => c,
+        Err(e) => {
+            report.errors.push(e);
+            return;
+        }
+    };
+    let results: Vec<(Rules, Result<(), CaseError>)> = case
+        .rules
+        .iter()
+        .map(|&r| (r, check_case(&case, r)))
+        .collect();
+    if let Some((at, msg)) = results.iter().find_map(|(_, r)| match r {
+        Err(CaseError::Malformed { at, message }) => Some((at, message)),
+        _ => None,
+    }) {
+        report.errors.push(FileError {
+            file: f.to_path_buf(),
+            message: format!("{}: {msg}", position(&text, at)),
+        });
+        return;
+    }
+    let count = report.suites.entry(case.suite).or_default();
+    count.cases += 1;
+    let mut all = true;
+    for (rules, r) in results {
+        let entry = count.by_rules.entry(rules.to_string()).or_default();
+        entry.0 += 1;
+        match r {
+            Ok(()) => entry.1 += 1,
+            Err(CaseError::Fails(reason))
+            | Err(CaseError::Malformed {
+                message: reason, ..
+            }) => {
+                all = false;
+                report.failures.push(Failure {
+                    file: f.to_path_buf(),
+                    case: case.case.clone(),
+                    rules,
+                    reason,
+                });
+            }
+        }
+    }
+    if all {
+        count.passed += 1;
+    }
 }

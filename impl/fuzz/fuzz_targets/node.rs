@@ -1,0 +1,1171 @@
+//! Fuzz target `node`: four nodes of one registry (mn000-mn003: Gold,
+//! Silver, Bronze, Free; weights 8, 4, 2, 1 of 15, quorum 10) decide height
+//! 1 while the fuzzer schedules everything around them.
+//!
+//! The input is a small language ([`Scenario`]): a setup byte string (rule
+//! set, which member is Byzantine, signature scheme, who skips phase 1,
+//! mempool) and a list of actions: deliver a message broadcast so far (to one
+//! node, to all, or everything pending, with one node cut off), fire a timer
+//! (one a node set, or any timer at all, stale ones included), inject a
+//! message forged by the Byzantine member and signed with its key by the
+//! harness (votes for any block, attempt and step, proposals with any block
+//! and justification, certificates assembled from the votes seen with
+//! fields altered, heartbeats), or alter a field of a message seen and send
+//! it on. The Byzantine member also runs the honest code, so it can take
+//! part honestly too; its broadcasts count as Byzantine.
+//!
+//! Oracles, checked after every node input (a failed one panics, and
+//! libFuzzer keeps the input):
+//! - no panic;
+//! - at most one `BlockFinalized` event per node;
+//! - agreement: under the reference rules, with Byzantine weight below a
+//!   third (none, Free, Bronze or Silver), honest nodes finalize one block;
+//! - honest messages are accepted as authentic: an honest node never refuses
+//!   a message an honest node broadcast, unaltered, with a rejection that
+//!   says its sender misbehaved ([`blames_sender`]);
+//! - memory: what a node holds is bounded by the attempt window
+//!   ([`facts_bound`]), however many messages arrive.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use time_consensus::block::{Block, Transaction};
+use time_consensus::crypto::Keypair;
+use time_consensus::fallback::BlockKind;
+use time_consensus::heartbeat::{Heartbeat, SignedHeartbeat};
+use time_consensus::message::{CertifiedBlock, Message, Proposal, SignedProposal};
+use time_consensus::node::{Context, Input, Node, Output, StartHeight, Timer};
+use time_consensus::primitives::{Date, Hash32, NodeId};
+use time_consensus::registry::{Registry, Tier};
+use time_consensus::sim::{genesis_tip, test_network};
+use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
+use time_consensus::weight::days_active;
+use time_consensus::{Event, OrchestratorConfig, Rejection, Rules, SignatureScheme};
+
+/// Members, in registry list order.
+const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+const N: usize = TIERS.len();
+
+/// The rule sets a setup byte picks from: the reference rules most often,
+/// the seed rules, and the intermediate sets the model uses to show each
+/// amendment is forced.
+const RULE_SETS: [&str; 12] = [
+    "reference",
+    "reference",
+    "reference",
+    "reference",
+    "seed",
+    "seed+A1",
+    "seed+A1+A2",
+    "seed+A1+A2+A3",
+    "seed+A1+A2+A3+A4",
+    "reference-A4",
+    "reference-A5",
+    "reference-A6",
+];
+
+/// Node inputs per fuzz input: keeps one execution within milliseconds
+/// (signatures are most of the cost), so libFuzzer's `-timeout` catches
+/// only a node that hangs.
+const MAX_STEPS: usize = 2_000;
+
+/// One fuzz input.
+#[derive(Arbitrary, Debug)]
+struct Scenario {
+    setup: Setup,
+    actions: Vec<Action>,
+}
+
+#[derive(Arbitrary, Debug)]
+struct Setup {
+    /// Index into [`RULE_SETS`].
+    rules: u8,
+    /// Byzantine member: Free, Bronze, Silver, Gold, or none.
+    byzantine: u8,
+    /// ed25519 when `% 8 == 0`, else the cheap symbolic scheme (the node
+    /// code is the same; ed25519 adds batch verification).
+    scheme: u8,
+    /// Bit `i`: node `i` skips phase 1.
+    presynchronized: u8,
+    /// Transactions in every mempool (`% 4`).
+    mempool: u8,
+}
+
+/// An attempt number, mostly relative to what matters.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum AttemptSel {
+    /// `n % 8`: the ladder (rotations 0-2, reward-only 3, emergency 4+, under
+    /// the reference rules).
+    Ladder(u8),
+    /// `n % 20` attempts ahead of the receiver's (the window is 16).
+    Ahead(u8),
+    /// The `n`-th attempt the Byzantine member leads.
+    Led(u8),
+    /// Any attempt.
+    Any(u32),
+}
+
+/// A block hash: a known block's, or one of no block.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum HashSel {
+    Block(u8),
+    Raw(u8),
+}
+
+/// Where a message goes: `% 5`, node 0-3, or 4 for every node but its
+/// sender.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+struct To(u8);
+
+/// An alteration of one vote.
+#[derive(Arbitrary, Debug, Clone)]
+enum VoteEdit {
+    Weight(u64),
+    FlipApprove,
+    Attempt(AttemptSel),
+    FlipStep,
+    Height(u8),
+    Block(HashSel),
+    Voter(u8),
+    Signature(u8, u8),
+}
+
+/// Which votes a certificate carries and how it is bent.
+#[derive(Arbitrary, Debug, Clone)]
+struct CertShape {
+    /// Bit `i`: member `i`'s vote (a vote seen, or signed afresh for the
+    /// Byzantine member).
+    voters: u8,
+    /// Vote `k % len` altered.
+    edit: Option<(u8, VoteEdit)>,
+    /// Bit 0: reverse order; 1: repeat the first vote; 2: header attempt
+    /// + 1; 3: header step flipped.
+    bits: u8,
+}
+
+/// An alteration of a proposed block.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum BlockEdit {
+    Keep,
+    PreviousHash(u8),
+    Kind(u8),
+    Timestamp(u8),
+    Height(u8),
+    Proposer(u8),
+    DropTransactions,
+    AddTransaction(u8),
+}
+
+/// An alteration of a message seen.
+#[derive(Arbitrary, Debug, Clone)]
+enum Corruption {
+    /// The vote, or vote `k` of a certificate or justification.
+    Vote(u8, VoteEdit),
+    DropVote(u8),
+    RepeatVote(u8),
+    CertAttempt(AttemptSel),
+    CertStep,
+    CertBlock(HashSel),
+    /// The block of a certificate or proposal replaced by a known one.
+    SwapBlock(u8),
+    ProposalAttempt(AttemptSel),
+    ProposalValid(Option<AttemptSel>),
+    DropJustification,
+    Block(BlockEdit),
+    HeartbeatHeight(u8),
+    HeartbeatTip(HashSel),
+    Signature(u8, u8),
+}
+
+#[derive(Arbitrary, Debug, Clone)]
+enum Action {
+    /// Message `msg % len` of the pool to node `to % 4`.
+    Deliver { msg: u16, to: u8 },
+    /// Message `msg % len` to every node it has not reached.
+    Broadcast { msg: u16 },
+    /// Every message to every node it has not reached, until nothing is
+    /// pending; node `cut % 8` (if below 4) neither sends nor receives.
+    /// When bit 5 of `kinds` is set, only the kinds of bits 0-4 move
+    /// (heartbeats, proposals, approve votes, commit votes, certificates):
+    /// withholding commits, say, makes nodes lock and re-propose.
+    Flush { cut: u8, kinds: u8 },
+    /// Node `to` (4: every node) gives up what it waits for: its phase 1
+    /// deadline fires, or else the timers of its attempt.
+    Advance { to: To },
+    /// One of the timers node `to` has set.
+    FireSet { to: u8, which: u8 },
+    /// Any timer, stale or not yet set.
+    Fire {
+        to: u8,
+        kind: u8,
+        attempt: AttemptSel,
+        height: u8,
+    },
+    /// A Byzantine vote.
+    Vote {
+        to: To,
+        commit: bool,
+        attempt: AttemptSel,
+        block: HashSel,
+        approve: bool,
+        weight: u8,
+    },
+    /// A Byzantine proposal (refused unless it leads the attempt).
+    Propose {
+        to: To,
+        attempt: AttemptSel,
+        block: u8,
+        edit: BlockEdit,
+        valid: Option<AttemptSel>,
+        justification: Option<CertShape>,
+    },
+    /// The Byzantine member, as leader of `attempt`, re-proposes the block
+    /// of an approve certificate broadcast so far (`cert % count`) with that
+    /// certificate as its justification, one vote altered if `edit`.
+    Repropose {
+        to: To,
+        attempt: AttemptSel,
+        cert: u8,
+        edit: Option<(u8, VoteEdit)>,
+    },
+    /// A Byzantine certified block.
+    Certify {
+        to: To,
+        commit: bool,
+        attempt: AttemptSel,
+        block: u8,
+        shape: CertShape,
+    },
+    /// A Byzantine heartbeat.
+    Heartbeat { to: To, height: u8, tip: HashSel },
+    /// A message of the pool altered, re-signed when its sender is the
+    /// Byzantine member and `resign`.
+    Corrupt {
+        msg: u16,
+        to: To,
+        how: Corruption,
+        resign: bool,
+    },
+}
+
+/// A message on the network.
+struct Sent {
+    /// Sender (list index), `None` for a message altered in transit.
+    from: Option<usize>,
+    /// Broadcast by an honest node and unaltered.
+    honest: bool,
+    msg: Message,
+    /// Bit `i`: delivered to node `i` (or sent by it).
+    reached: u8,
+}
+
+struct Harness {
+    rules: Rules,
+    registry: Arc<Registry>,
+    keys: Vec<Keypair>,
+    ids: Vec<NodeId>,
+    nodes: Vec<Node>,
+    byz: Option<usize>,
+    /// Whether agreement is asserted.
+    agreement: bool,
+    pool: Vec<Sent>,
+    /// Valid signed votes seen: (attempt, step, block, voter list index).
+    votes: BTreeMap<(u32, Step, Hash32, usize), SignedVote>,
+    /// Candidate blocks, then every block seen.
+    blocks: Vec<Arc<Block>>,
+    known: BTreeSet<Hash32>,
+    /// Attempts the Byzantine member leads.
+    led: Vec<u32>,
+    /// Timers each node has set and not cancelled.
+    timers: Vec<BTreeSet<Timer>>,
+    finalized: Vec<Option<Hash32>>,
+    steps: usize,
+    date: Date,
+}
+
+/// Rejections that say the sender misbehaved (forged, not a member, an
+/// invalid certificate, block or justification, a proposal out of turn, a
+/// vote against, a double vote or proposal). Those an honest sender may
+/// get for timing (wrong attempt or height, duplicate, not collecting, not
+/// running) are not in it.
+fn blames_sender(r: &Rejection) -> bool {
+    matches!(
+        r,
+        Rejection::BadSignature { .. }
+            | Rejection::UnknownSigner { .. }
+            | Rejection::InvalidCertificate(_)
+            | Rejection::InvalidBlock(_)
+            | Rejection::WrongBlockKind { .. }
+            | Rejection::NotLeader { .. }
+            | Rejection::BadJustification { .. }
+            | Rejection::NotAVote(_)
+            | Rejection::Equivocation(_)
+    )
+}
+
+/// What a node may hold while deciding a height, with `a` its attempt and
+/// `f` the window of attempts it buffers ahead (`max_future_attempts`), so
+/// `w = a + f + 1` attempts it may hold anything for (every attempt it
+/// accepts is at most `a + f` at receipt, and `a` only grows), among `n`
+/// members, counted as [`time_consensus::NodeState::progress`] does:
+/// heartbeats (n), proposals (one per attempt: w), blocks (the emergency
+/// block, one per proposal, and one per certificate, which needs an honest
+/// vote and so a distinct (attempt, step, voter): 1 + w + 2wn), tallied
+/// votes (one per attempt, step and voter: 2wn), pooled seed votes (one per
+/// voter: n), the two voted flags, and the lock's and valid block's
+/// attempts + 1 (2w).
+fn facts_bound(a: u64, f: u64, n: u64) -> u64 {
+    let w = a + f + 1;
+    n + w + (1 + w + 2 * w * n) + 2 * w * n + n + 2 + 2 * w
+}
+
+impl Harness {
+    fn new(setup: &Setup) -> Option<Harness> {
+        let rules = Rules::parse(RULE_SETS[setup.rules as usize % RULE_SETS.len()]).ok()?;
+        let byz = [Some(3), Some(2), Some(1), Some(0), None][setup.byzantine as usize % 5];
+        let scheme = if setup.scheme.is_multiple_of(8) {
+            SignatureScheme::Ed25519
+        } else {
+            SignatureScheme::Symbolic
+        };
+        let registered = Date::from_ymd(2025, 1, 1)?;
+        let date = Date::from_ymd(2025, 11, 1)?;
+        let (registry, keys) = test_network(N, &TIERS, scheme, registered).ok()?;
+        let config = OrchestratorConfig::default();
+        let nodes: Vec<Node> = keys
+            .iter()
+            .map(|k| {
+                let ctx = Context::new(k.clone(), registry.clone(), rules, config.clone());
+                ctx.map(|c| Node::new(c, genesis_tip()))
+            })
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let ids = nodes.iter().map(|n| n.context().id().clone()).collect();
+        let mut h = Harness {
+            rules,
+            registry,
+            keys,
+            ids,
+            nodes,
+            byz,
+            agreement: false,
+            pool: Vec::new(),
+            votes: BTreeMap::new(),
+            blocks: Vec::new(),
+            known: BTreeSet::new(),
+            led: Vec::new(),
+            timers: vec![BTreeSet::new(); N],
+            finalized: vec![None; N],
+            steps: 0,
+            date,
+        };
+        let mempool: Vec<Transaction> = (0..setup.mempool % 4)
+            .map(|k| Transaction::transfer(format!("tx{k}").as_bytes()))
+            .collect();
+        for i in 0..N {
+            let start = Input::Start(StartHeight {
+                date,
+                mempool: mempool.clone(),
+                presynchronized: setup.presynchronized & (1 << i) != 0,
+            });
+            h.handle(i, start, None);
+        }
+        let round = h.nodes.iter().find_map(|n| n.state().round())?;
+        let ctx = round.height_ctx().block_context().clone();
+        let weights = round.height_ctx().weights().clone();
+        let node0 = h.nodes[0].context().clone();
+        if let Some(b) = byz {
+            h.led = (0..12)
+                .filter(|&a| round.leader(&node0, a).as_ref() == Some(&h.ids[b]))
+                .collect();
+        }
+        let byz_weight = byz.map_or(0, |b| {
+            weights.weight(h.registry.position_of(&h.ids[b]).expect("member"))
+        });
+        h.agreement = rules == Rules::Reference && 3 * byz_weight < weights.total();
+        let mut candidates = vec![ctx.emergency.clone()];
+        for id in h.ids.clone() {
+            candidates.push(Arc::new(ctx.build(BlockKind::Normal, &id, &mempool)));
+            let other = [Transaction::transfer(id.as_str().as_bytes())];
+            candidates.push(Arc::new(ctx.build(BlockKind::Normal, &id, &other)));
+            candidates.push(Arc::new(ctx.build(BlockKind::RewardOnly, &id, &[])));
+        }
+        for b in candidates {
+            h.know_block(&b);
+        }
+        Some(h)
+    }
+
+    fn know_block(&mut self, b: &Arc<Block>) {
+        if self.known.insert(b.hash()) {
+            self.blocks.push(b.clone());
+        }
+    }
+
+    fn index_of(&self, id: &NodeId) -> Option<usize> {
+        self.ids.iter().position(|x| x == id)
+    }
+
+    /// Remembers the valid votes and the blocks a genuine message carries.
+    fn learn(&mut self, m: &Message) {
+        let mut votes: Vec<&SignedVote> = Vec::new();
+        match m {
+            Message::Vote(sv) => votes.push(sv),
+            Message::Certificate(cb) => {
+                self.know_block(&cb.block);
+                votes.extend(&cb.certificate.votes);
+            }
+            Message::Proposal(sp) => {
+                self.know_block(&sp.proposal.block);
+                if let Some(j) = &sp.proposal.justification {
+                    votes.extend(&j.votes);
+                }
+            }
+            Message::Heartbeat(_) => {}
+        }
+        for sv in votes {
+            let v = &sv.vote;
+            if let Some(i) = self.index_of(&v.voter) {
+                self.votes
+                    .entry((v.attempt, v.step, v.block_hash, i))
+                    .or_insert_with(|| sv.clone());
+            }
+        }
+    }
+
+    /// Applies one input to node `to` and checks the oracles on what it
+    /// does. `from` is the honest sender of an unaltered message.
+    fn handle(&mut self, to: usize, input: Input, from: Option<usize>) {
+        if self.steps >= MAX_STEPS {
+            return;
+        }
+        self.steps += 1;
+        let what = match (&input, from) {
+            (Input::Message(m), Some(_)) => Some(describe(m)),
+            _ => None,
+        };
+        let outs = self.nodes[to].handle(input);
+        let checked = from.is_some() && Some(to) != self.byz;
+        for o in outs {
+            match o {
+                Output::Broadcast(m) => {
+                    self.learn(&m);
+                    self.pool.push(Sent {
+                        from: Some(to),
+                        honest: Some(to) != self.byz,
+                        msg: m,
+                        reached: 1 << to,
+                    });
+                }
+                Output::SetTimer { timer, .. } => {
+                    self.timers[to].insert(timer);
+                }
+                Output::CancelTimer(t) => {
+                    self.timers[to].remove(&t);
+                }
+                Output::Event(Event::BlockFinalized { hash, .. }) => {
+                    assert!(
+                        self.finalized[to].is_none(),
+                        "oracle `one finalization`: node {to} finalized twice ({:?}, then {hash:?}) under {}",
+                        self.finalized[to],
+                        self.rules
+                    );
+                    self.finalized[to] = Some(hash);
+                }
+                Output::Event(Event::Rejected(r)) if checked && blames_sender(&r) => {
+                    panic!(
+                        "oracle `honest messages verify`: honest node {to} refused {} broadcast by honest node {} under {}: {r:?}",
+                        what.as_deref().unwrap_or("?"),
+                        from.unwrap_or(usize::MAX),
+                        self.rules
+                    );
+                }
+                Output::Event(_) => {}
+            }
+        }
+        self.check_memory(to);
+        self.check_agreement();
+    }
+
+    fn check_memory(&self, i: usize) {
+        let node = &self.nodes[i];
+        let Some(r) = node.state().round() else {
+            return;
+        };
+        let a = u64::from(r.attempt());
+        let f = u64::from(node.context().config().max_future_attempts);
+        let n = self.registry.len() as u64;
+        let facts = node.state().progress()[3];
+        let bound = facts_bound(a, f, n);
+        assert!(
+            facts <= bound,
+            "oracle `memory`: node {i} holds {facts} facts at attempt {a} under {}, bound {bound} ({} proposals, {} blocks)",
+            self.rules,
+            r.proposals().len(),
+            r.blocks().len()
+        );
+        assert!(
+            r.proposals().keys().all(|&p| u64::from(p) <= a + f),
+            "oracle `memory`: node {i} at attempt {a} keeps a proposal beyond its window: {:?}",
+            r.proposals().keys().collect::<Vec<_>>()
+        );
+    }
+
+    fn check_agreement(&self) {
+        if !self.agreement {
+            return;
+        }
+        let honest: Vec<(usize, Hash32)> = (0..N)
+            .filter(|&i| Some(i) != self.byz)
+            .filter_map(|i| self.finalized[i].map(|h| (i, h)))
+            .collect();
+        if let Some((i, h)) = honest.first() {
+            for (j, g) in &honest {
+                assert_eq!(
+                    h, g,
+                    "oracle `agreement`: honest nodes {i} and {j} finalized different blocks (Byzantine {:?})",
+                    self.byz
+                );
+            }
+        }
+    }
+
+    fn attempt_of(&self, to: usize) -> u32 {
+        self.nodes[to % N]
+            .state()
+            .round()
+            .map_or(0, |r| r.attempt())
+    }
+
+    fn attempt(&self, sel: AttemptSel, to: usize) -> u32 {
+        match sel {
+            AttemptSel::Ladder(n) => u32::from(n % 8),
+            AttemptSel::Ahead(n) => self.attempt_of(to).saturating_add(u32::from(n % 20)),
+            AttemptSel::Led(n) if !self.led.is_empty() => self.led[n as usize % self.led.len()],
+            AttemptSel::Led(n) => u32::from(n % 8),
+            AttemptSel::Any(a) => a,
+        }
+    }
+
+    fn hash(&self, sel: HashSel) -> Hash32 {
+        match sel {
+            HashSel::Block(b) => self.blocks[b as usize % self.blocks.len()].hash(),
+            HashSel::Raw(x) => Hash32([x; 32]),
+        }
+    }
+
+    fn block(&self, b: u8) -> Arc<Block> {
+        self.blocks[b as usize % self.blocks.len()].clone()
+    }
+
+    fn id_or_stranger(&self, v: u8) -> NodeId {
+        match self.ids.get(v as usize % (N + 1)) {
+            Some(id) => id.clone(),
+            None => NodeId::new("mn999").expect("valid id"),
+        }
+    }
+
+    fn byz_vote(
+        &self,
+        b: usize,
+        attempt: u32,
+        step: Step,
+        block: Hash32,
+        approve: bool,
+        weight: u64,
+    ) -> SignedVote {
+        let vote = Vote {
+            height: 1,
+            attempt,
+            step,
+            voter: self.ids[b].clone(),
+            block_hash: block,
+            approve,
+            weight,
+        };
+        SignedVote {
+            signature: self.keys[b].sign(&vote.signing_bytes()),
+            vote,
+        }
+    }
+
+    fn edit_vote(&self, sv: &mut SignedVote, e: &VoteEdit, to: usize) {
+        let v = &mut sv.vote;
+        match e {
+            VoteEdit::Weight(w) => v.weight = *w,
+            VoteEdit::FlipApprove => v.approve = !v.approve,
+            VoteEdit::Attempt(a) => v.attempt = self.attempt(*a, to),
+            VoteEdit::FlipStep => v.step = flip(v.step),
+            VoteEdit::Height(h) => v.height = u64::from(h % 3),
+            VoteEdit::Block(b) => v.block_hash = self.hash(*b),
+            VoteEdit::Voter(x) => v.voter = self.id_or_stranger(*x),
+            VoteEdit::Signature(at, x) => sv.signature.0[*at as usize % 64] ^= x | 1,
+        }
+    }
+
+    /// A certificate of the votes seen for (attempt, step, block), shaped.
+    fn certificate(
+        &mut self,
+        attempt: u32,
+        step: Step,
+        block: Hash32,
+        s: &CertShape,
+        to: usize,
+    ) -> Certificate {
+        let mut votes = Vec::new();
+        for (i, tier) in TIERS.iter().enumerate() {
+            if s.voters & (1 << i) == 0 {
+                continue;
+            }
+            if let Some(sv) = self.votes.get(&(attempt, step, block, i)) {
+                votes.push(sv.clone());
+            } else if Some(i) == self.byz {
+                let sv = self.byz_vote(i, attempt, step, block, true, tier.weight());
+                self.learn(&Message::Vote(sv.clone()));
+                votes.push(sv);
+            }
+        }
+        let reg = &self.registry;
+        votes.sort_by_key(|sv| reg.position_of(&sv.vote.voter));
+        if s.bits & 1 != 0 {
+            votes.reverse();
+        }
+        if s.bits & 2 != 0 && !votes.is_empty() {
+            votes.push(votes[0].clone());
+        }
+        if let Some((k, e)) = &s.edit {
+            if !votes.is_empty() {
+                let k = *k as usize % votes.len();
+                self.edit_vote(&mut votes[k], e, to);
+            }
+        }
+        Certificate {
+            height: 1,
+            attempt: if s.bits & 4 != 0 {
+                attempt.wrapping_add(1)
+            } else {
+                attempt
+            },
+            step: if s.bits & 8 != 0 { flip(step) } else { step },
+            block_hash: block,
+            votes,
+        }
+    }
+
+    fn edit_block(&self, b: &Arc<Block>, e: BlockEdit) -> Arc<Block> {
+        let mut blk = (**b).clone();
+        let h = &mut blk.header;
+        match e {
+            BlockEdit::Keep => return b.clone(),
+            BlockEdit::PreviousHash(x) => h.previous_hash = Hash32([x; 32]),
+            BlockEdit::Kind(k) => {
+                h.kind = [
+                    BlockKind::Normal,
+                    BlockKind::RewardOnly,
+                    BlockKind::Emergency,
+                ][k as usize % 3]
+            }
+            BlockEdit::Timestamp(t) => h.timestamp = h.timestamp.wrapping_add(u64::from(t) + 1),
+            BlockEdit::Height(x) => h.height = u64::from(x % 3),
+            BlockEdit::Proposer(p) => h.proposer = (p % 6 != 5).then(|| self.id_or_stranger(p)),
+            BlockEdit::DropTransactions => blk.transactions.clear(),
+            BlockEdit::AddTransaction(x) => blk.transactions.push(Transaction::transfer(&[x])),
+        }
+        Arc::new(blk)
+    }
+
+    /// Sends a message to `to` (4: everyone but its sender) and puts it on
+    /// the network, so that later deliveries may carry it on.
+    fn inject(&mut self, to: To, from: Option<usize>, m: Message) {
+        let targets: Vec<usize> = match to.0 % 5 {
+            4 => (0..N).filter(|&i| Some(i) != from).collect(),
+            t => vec![t as usize],
+        };
+        let mut reached = from.map_or(0, |f| 1u8 << f);
+        for &t in &targets {
+            reached |= 1 << t;
+        }
+        self.pool.push(Sent {
+            from,
+            honest: false,
+            msg: m.clone(),
+            reached,
+        });
+        for t in targets {
+            self.handle(t, Input::Message(m.clone()), None);
+        }
+    }
+
+    /// Delivers pool message `k` to node `to`, unless it has reached it.
+    fn deliver(&mut self, k: usize, to: usize) {
+        let s = &mut self.pool[k];
+        if s.from == Some(to) {
+            return;
+        }
+        s.reached |= 1 << to;
+        let from = if s.honest { s.from } else { None };
+        let m = s.msg.clone();
+        self.handle(to, Input::Message(m), from);
+    }
+
+    fn act(&mut self, a: &Action) {
+        match a {
+            Action::Deliver { msg, to } => {
+                if !self.pool.is_empty() {
+                    let k = *msg as usize % self.pool.len();
+                    self.deliver(k, *to as usize % N);
+                }
+            }
+            Action::Broadcast { msg } => {
+                if !self.pool.is_empty() {
+                    let k = *msg as usize % self.pool.len();
+                    for to in 0..N {
+                        if self.pool[k].reached & (1 << to) == 0 {
+                            self.deliver(k, to);
+                        }
+                    }
+                }
+            }
+            Action::Flush { cut, kinds } => {
+                let cut = *cut as usize % 8;
+                let mask = if kinds & 0x20 != 0 {
+                    kinds & 0x1f
+                } else {
+                    0x1f
+                };
+                let mut k = 0;
+                while k < self.pool.len() && self.steps < MAX_STEPS {
+                    if self.pool[k].from != Some(cut) && mask & kind_bit(&self.pool[k].msg) != 0 {
+                        for to in (0..N).filter(|&t| t != cut) {
+                            if self.pool[k].reached & (1 << to) == 0 {
+                                self.deliver(k, to);
+                            }
+                        }
+                    }
+                    k += 1;
+                }
+            }
+            Action::Advance { to } => {
+                let targets = match to.0 % 5 {
+                    4 => 0..N,
+                    t => t as usize..t as usize + 1,
+                };
+                for to in targets {
+                    let Some(r) = self.nodes[to].state().round() else {
+                        continue;
+                    };
+                    let (height, attempt) = (r.height(), r.attempt());
+                    let timers = if r.started() {
+                        vec![
+                            Timer::Leader { height, attempt },
+                            Timer::VotingWindow { height, attempt },
+                            Timer::Attempt { height, attempt },
+                        ]
+                    } else {
+                        vec![Timer::Heartbeat { height }]
+                    };
+                    for t in timers {
+                        let moved_on = self.nodes[to]
+                            .state()
+                            .round()
+                            .is_none_or(|r| r.attempt() != attempt);
+                        if moved_on {
+                            break;
+                        }
+                        self.timers[to].remove(&t);
+                        self.handle(to, Input::Timer(t), None);
+                    }
+                }
+            }
+            Action::FireSet { to, which } => {
+                let to = *to as usize % N;
+                let set = &self.timers[to];
+                if let Some(t) = set.iter().nth(*which as usize % set.len().max(1)).copied() {
+                    self.timers[to].remove(&t);
+                    self.handle(to, Input::Timer(t), None);
+                }
+            }
+            Action::Fire {
+                to,
+                kind,
+                attempt,
+                height,
+            } => {
+                let to = *to as usize % N;
+                let attempt = self.attempt(*attempt, to);
+                let height = [1, 1, 0, 2][*height as usize % 4];
+                let t = match kind % 4 {
+                    0 => Timer::Heartbeat { height },
+                    1 => Timer::Leader { height, attempt },
+                    2 => Timer::VotingWindow { height, attempt },
+                    _ => Timer::Attempt { height, attempt },
+                };
+                self.timers[to].remove(&t);
+                self.handle(to, Input::Timer(t), None);
+            }
+            Action::Vote {
+                to,
+                commit,
+                attempt,
+                block,
+                approve,
+                weight,
+            } => {
+                let Some(b) = self.byz else { return };
+                let step = if *commit { Step::Commit } else { Step::Approve };
+                let attempt = self.attempt(*attempt, to.0 as usize);
+                let w = if *weight == u8::MAX {
+                    u64::MAX
+                } else {
+                    u64::from(*weight)
+                };
+                let sv = self.byz_vote(b, attempt, step, self.hash(*block), *approve, w);
+                let m = Message::Vote(sv);
+                self.learn(&m);
+                self.inject(*to, Some(b), m);
+            }
+            Action::Propose {
+                to,
+                attempt,
+                block,
+                edit,
+                valid,
+                justification,
+            } => {
+                let Some(b) = self.byz else { return };
+                let attempt = self.attempt(*attempt, to.0 as usize);
+                let blk = self.edit_block(&self.block(*block), *edit);
+                let valid_attempt = valid.map(|v| self.attempt(v, to.0 as usize));
+                let justification = justification.as_ref().map(|s| {
+                    let va = valid_attempt.unwrap_or(0);
+                    self.certificate(va, Step::Approve, blk.hash(), s, to.0 as usize)
+                });
+                let proposal = Proposal {
+                    height: 1,
+                    attempt,
+                    proposer: self.ids[b].clone(),
+                    block: blk,
+                    valid_attempt,
+                    justification,
+                };
+                let signature = self.keys[b].sign(&proposal.signing_bytes());
+                let m = Message::Proposal(SignedProposal {
+                    proposal,
+                    signature,
+                });
+                self.learn(&m);
+                self.inject(*to, Some(b), m);
+            }
+            Action::Repropose {
+                to,
+                attempt,
+                cert,
+                edit,
+            } => {
+                let Some(b) = self.byz else { return };
+                let certs: Vec<&CertifiedBlock> = self
+                    .pool
+                    .iter()
+                    .filter_map(|s| match &s.msg {
+                        Message::Certificate(cb) if cb.certificate.step == Step::Approve => {
+                            Some(cb)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if certs.is_empty() {
+                    return;
+                }
+                let cb = certs[*cert as usize % certs.len()].clone();
+                let mut justification = cb.certificate;
+                if let (Some((k, e)), false) = (edit, justification.votes.is_empty()) {
+                    let k = *k as usize % justification.votes.len();
+                    self.edit_vote(&mut justification.votes[k], e, to.0 as usize);
+                }
+                let proposal = Proposal {
+                    height: 1,
+                    attempt: self.attempt(*attempt, to.0 as usize),
+                    proposer: self.ids[b].clone(),
+                    block: cb.block,
+                    valid_attempt: Some(justification.attempt),
+                    justification: Some(justification),
+                };
+                let signature = self.keys[b].sign(&proposal.signing_bytes());
+                let m = Message::Proposal(SignedProposal {
+                    proposal,
+                    signature,
+                });
+                self.inject(*to, Some(b), m);
+            }
+            Action::Certify {
+                to,
+                commit,
+                attempt,
+                block,
+                shape,
+            } => {
+                let Some(b) = self.byz else { return };
+                let step = if *commit { Step::Commit } else { Step::Approve };
+                let attempt = self.attempt(*attempt, to.0 as usize);
+                let block = self.block(*block);
+                let certificate =
+                    self.certificate(attempt, step, block.hash(), shape, to.0 as usize);
+                let m = Message::Certificate(CertifiedBlock { block, certificate });
+                self.inject(*to, Some(b), m);
+            }
+            Action::Heartbeat { to, height, tip } => {
+                let Some(b) = self.byz else { return };
+                let me = self.registry.member(b);
+                let heartbeat = Heartbeat {
+                    node_id: self.ids[b].clone(),
+                    timestamp: self.blocks[0].header.timestamp,
+                    block_height: u64::from(height % 3),
+                    chain_tip_hash: match tip {
+                        HashSel::Block(0) => genesis_tip().hash,
+                        t => self.hash(*t),
+                    },
+                    tier: me.tier,
+                    version: "1.0.0".into(),
+                    reputation_milli: me.reputation_milli,
+                    days_active: days_active(self.date, me.registered_at),
+                };
+                let signature = self.keys[b].sign(&heartbeat.signing_bytes());
+                let m = Message::Heartbeat(SignedHeartbeat {
+                    heartbeat,
+                    signature,
+                });
+                self.inject(*to, Some(b), m);
+            }
+            Action::Corrupt {
+                msg,
+                to,
+                how,
+                resign,
+            } => {
+                if self.pool.is_empty() {
+                    return;
+                }
+                let k = *msg as usize % self.pool.len();
+                let from = self.pool[k].from;
+                let mut m = self.pool[k].msg.clone();
+                if !self.corrupt(&mut m, how, to.0 as usize) {
+                    return;
+                }
+                if let (true, Some(f)) = (*resign, from) {
+                    if Some(f) == self.byz {
+                        self.resign(&mut m, f);
+                    }
+                }
+                self.inject(*to, None, m);
+            }
+        }
+    }
+
+    /// Applies `how` to `m`; false if it does not apply to that message.
+    fn corrupt(&self, m: &mut Message, how: &Corruption, to: usize) -> bool {
+        let flip_byte = |sig: &mut [u8; 64], at: u8, x: u8| sig[at as usize % 64] ^= x | 1;
+        match (how, &mut *m) {
+            (Corruption::Vote(_, e), Message::Vote(sv)) => self.edit_vote(sv, e, to),
+            (Corruption::Signature(at, x), Message::Vote(sv)) => {
+                flip_byte(&mut sv.signature.0, *at, *x)
+            }
+            (Corruption::Signature(at, x), Message::Proposal(sp)) => {
+                flip_byte(&mut sp.signature.0, *at, *x)
+            }
+            (Corruption::Signature(at, x), Message::Heartbeat(hb)) => {
+                flip_byte(&mut hb.signature.0, *at, *x)
+            }
+            (Corruption::HeartbeatHeight(h), Message::Heartbeat(hb)) => {
+                hb.heartbeat.block_height = u64::from(h % 3)
+            }
+            (Corruption::HeartbeatTip(t), Message::Heartbeat(hb)) => {
+                hb.heartbeat.chain_tip_hash = self.hash(*t)
+            }
+            (Corruption::ProposalAttempt(a), Message::Proposal(sp)) => {
+                sp.proposal.attempt = self.attempt(*a, to)
+            }
+            (Corruption::ProposalValid(v), Message::Proposal(sp)) => {
+                sp.proposal.valid_attempt = v.map(|v| self.attempt(v, to))
+            }
+            (Corruption::DropJustification, Message::Proposal(sp)) => {
+                if sp.proposal.justification.take().is_none() {
+                    return false;
+                }
+            }
+            (Corruption::Block(e), Message::Proposal(sp)) => {
+                sp.proposal.block = self.edit_block(&sp.proposal.block, *e)
+            }
+            (Corruption::Block(e), Message::Certificate(cb)) => {
+                cb.block = self.edit_block(&cb.block, *e)
+            }
+            (Corruption::SwapBlock(b), Message::Proposal(sp)) => sp.proposal.block = self.block(*b),
+            (Corruption::SwapBlock(b), Message::Certificate(cb)) => cb.block = self.block(*b),
+            _ => return self.corrupt_certificate(m, how, to),
+        }
+        true
+    }
+
+    /// The certificate-level alterations, on a certified block or on a
+    /// proposal's justification.
+    fn corrupt_certificate(&self, m: &mut Message, how: &Corruption, to: usize) -> bool {
+        let c = match m {
+            Message::Certificate(cb) => &mut cb.certificate,
+            Message::Proposal(sp) => match sp.proposal.justification.as_mut() {
+                Some(c) => c,
+                None => return false,
+            },
+            _ => return false,
+        };
+        let len = c.votes.len();
+        match how {
+            Corruption::Vote(k, e) if len > 0 => {
+                self.edit_vote(&mut c.votes[*k as usize % len], e, to)
+            }
+            Corruption::DropVote(k) if len > 0 => {
+                c.votes.remove(*k as usize % len);
+            }
+            Corruption::RepeatVote(k) if len > 0 => {
+                let v = c.votes[*k as usize % len].clone();
+                c.votes.push(v);
+            }
+            Corruption::CertAttempt(a) => c.attempt = self.attempt(*a, to),
+            Corruption::CertStep => c.step = flip(c.step),
+            Corruption::CertBlock(b) => c.block_hash = self.hash(*b),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Signs an altered message of the Byzantine member again.
+    fn resign(&self, m: &mut Message, b: usize) {
+        let key = &self.keys[b];
+        match m {
+            Message::Vote(sv) => sv.signature = key.sign(&sv.vote.signing_bytes()),
+            Message::Proposal(sp) => sp.signature = key.sign(&sp.proposal.signing_bytes()),
+            Message::Heartbeat(hb) => hb.signature = key.sign(&hb.heartbeat.signing_bytes()),
+            Message::Certificate(_) => {}
+        }
+    }
+}
+
+/// The bit of a message's kind in [`Action::Flush`]'s `kinds`.
+fn kind_bit(m: &Message) -> u8 {
+    match m {
+        Message::Heartbeat(_) => 1,
+        Message::Proposal(_) => 2,
+        Message::Vote(sv) if sv.vote.step == Step::Approve => 4,
+        Message::Vote(_) => 8,
+        Message::Certificate(_) => 16,
+    }
+}
+
+fn flip(s: Step) -> Step {
+    match s {
+        Step::Approve => Step::Commit,
+        Step::Commit => Step::Approve,
+    }
+}
+
+/// One line naming a message, for an oracle's report.
+fn describe(m: &Message) -> String {
+    match m {
+        Message::Heartbeat(hb) => format!("a heartbeat of {}", hb.heartbeat.node_id),
+        Message::Vote(sv) => {
+            let v = &sv.vote;
+            format!(
+                "a {:?} vote of {} for {:?} in attempt {} (declared weight {})",
+                v.step, v.voter, v.block_hash, v.attempt, v.weight
+            )
+        }
+        Message::Proposal(sp) => {
+            let p = &sp.proposal;
+            format!(
+                "a proposal of {} for {:?} in attempt {}, valid attempt {:?}, justification {}",
+                p.proposer,
+                p.block.hash(),
+                p.attempt,
+                p.valid_attempt,
+                p.justification.as_ref().map_or("none".into(), cert_line)
+            )
+        }
+        Message::Certificate(cb) => format!("a certified block {}", cert_line(&cb.certificate)),
+    }
+}
+
+fn cert_line(c: &Certificate) -> String {
+    let votes: Vec<String> = c
+        .votes
+        .iter()
+        .map(|sv| format!("{} (declared {})", sv.vote.voter, sv.vote.weight))
+        .collect();
+    format!(
+        "[{:?} attempt {} for {:?}: {}]",
+        c.step,
+        c.attempt,
+        c.block_hash,
+        votes.join(", ")
+    )
+}
+
+impl Harness {
+    /// One line on how far an input got (`NODE_FUZZ_SUMMARY=1`, or `=pool`
+    /// to list the messages too), to see that a corpus reaches decisions,
+    /// fallbacks and Byzantine paths, and to read a crashing input.
+    fn summary(&self, actions: usize) -> String {
+        let attempts: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| match n.state().round() {
+                Some(r) => r.attempt().to_string(),
+                None => "-".into(),
+            })
+            .collect();
+        let finalized: Vec<String> = self
+            .finalized
+            .iter()
+            .zip(self.nodes.iter())
+            .map(|(f, n)| match (f, n.state().last_decision()) {
+                (Some(_), Some(d)) => format!("{}@{:?}", d.attempt, d.kind),
+                _ => "-".into(),
+            })
+            .collect();
+        format!(
+            "summary rules={} byz={:?} byz_leads={:?} actions={actions} steps={} pool={} attempts=[{}] finalized=[{}]",
+            self.rules,
+            self.byz,
+            self.led,
+            self.steps,
+            self.pool.len(),
+            attempts.join(","),
+            finalized.join(",")
+        )
+    }
+}
+
+fuzz_target!(|s: Scenario| {
+    static SUMMARY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let Some(mut h) = Harness::new(&s.setup) else {
+        return;
+    };
+    for a in &s.actions {
+        if h.steps >= MAX_STEPS {
+            break;
+        }
+        h.act(a);
+    }
+    match SUMMARY.get_or_init(|| std::env::var("NODE_FUZZ_SUMMARY").ok()) {
+        None => {}
+        Some(v) => {
+            eprintln!("{}", h.summary(s.actions.len()));
+            // `NODE_FUZZ_SUMMARY=pool`: every message sent, in order.
+            if v == "pool" {
+                for (k, m) in h.pool.iter().enumerate() {
+                    let from = m.from.map_or("altered".into(), |f| f.to_string());
+                    eprintln!("  pool[{k}] from {from}: {}", describe(&m.msg));
+                }
+            }
+        }
+    }
+});
