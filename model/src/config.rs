@@ -75,18 +75,19 @@ pub enum VoteDelivery {
     Single,
     /// A reduction. Counting a vote changes no decision, message or timer of
     /// a node until the vote is read: under the two-step rules when a quorum
-    /// completes (for a block known or not), under the seed flow when a
-    /// voting window closes. So a vote is delivered only then: with the
-    /// others that complete a quorum (the completing one last), or just
-    /// before the window closes. It keeps every verdict where no voter
+    /// completes for a known block, under the seed flow when a voting window
+    /// closes. So a vote is delivered only then: with the others that
+    /// complete a quorum (the completing one last), or just before the
+    /// window closes. It keeps every verdict where no voter
     /// votes twice in a step (spec/properties.md, "Batched vote delivery");
     /// an equivocator's weight, though, is then always there for whichever
     /// of its blocks needs it, which [`VoteDelivery::Sound`] does not assume.
     Batched,
-    /// [`VoteDelivery::Batched`], plus, for a voter with votes for two blocks
-    /// of one step in flight to a node, one of them delivered alone: the
-    /// equivocator counted for a block that does not need it, and so lost to
-    /// the others. Sound by the same argument with no assumption on voters.
+    /// [`VoteDelivery::Batched`], plus batches for blocks the node does not
+    /// know yet, and, for a voter with votes for two blocks of one step in
+    /// flight to a node, one of them delivered alone: the equivocator
+    /// counted for a block that does not need it, and so lost to the others.
+    /// Sound by the same argument with no assumption on voters.
     Sound,
 }
 

@@ -394,11 +394,11 @@ impl TcModel {
     }
 
     /// The vote batches enabled in `state` (see [`VoteDelivery::Batched`]):
-    /// for each honest node and each (attempt, step, block), known or not,
-    /// whose step has no quorum yet, every set of pending votes from voters
-    /// it has not counted that reaches the quorum with the last vote
-    /// delivered; and, alone, each pending vote of a voter with pending
-    /// votes for two blocks of one step.
+    /// for each honest node and each (attempt, step, block) whose step has
+    /// no quorum yet (and whose block it knows, unless sound), every set of
+    /// pending votes from voters it has not counted that reaches the quorum
+    /// with the last vote delivered; and, if sound, alone, one pending vote
+    /// of each voter with pending votes for two blocks of one step.
     fn vote_batches(&self, state: &State, actions: &mut Vec<Action>) {
         for &x in &self.info.honest {
             let Some(round) = state.actor_states[x].node().and_then(NodeState::round) else {
@@ -409,9 +409,13 @@ impl TcModel {
             let mut groups: BTreeMap<VoteKey, Vec<Pending>> = BTreeMap::new();
             // Blocks each uncounted voter has a vote in flight for, per step.
             let mut blocks_of: BTreeMap<(u32, Step, usize), Vec<Hash32>> = BTreeMap::new();
+            let sound = self.info.cfg.vote_delivery() == VoteDelivery::Sound;
             for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
-                if !round.counts_vote(v, pos) {
+                // Batched: only for known blocks; a vote for a block not yet
+                // known is quiet until it arrives (R6.4's recheck).
+                let known = round.blocks().contains_key(&v.block_hash);
+                if !round.counts_vote(v, pos) || !(known || sound) {
                     continue;
                 }
                 let seen = blocks_of.entry((v.attempt, v.step, pos)).or_default();
@@ -429,7 +433,7 @@ impl TcModel {
             // block of least hash, is also delivered alone. Which block it is
             // does not matter (spec/properties.md, "Batched vote delivery").
             for ((attempt, step, pos), blocks) in &blocks_of {
-                if blocks.len() < 2 || self.info.cfg.vote_delivery() != VoteDelivery::Sound {
+                if blocks.len() < 2 || !sound {
                     continue;
                 }
                 let least = blocks.iter().min().expect("two blocks");

@@ -18,14 +18,28 @@ fn statuses(r: &Report) -> Vec<(&str, &str)> {
 }
 
 /// Asserts an exhaustive check in which agreement, validity and (when
-/// `liveness`) emergency liveness held, the endings had the given statuses,
-/// no transition failed the progress measure, and `unique` states were seen.
-fn assert_holds(r: &Report, liveness: bool, endings: &[(&str, &str)], unique: usize) {
+/// `liveness`) emergency liveness held, the locking paths (a locked node
+/// approving another block, a justified re-proposal accepted, two blocks
+/// approve-certified) and the endings had the given statuses, no transition
+/// failed the progress measure, and `unique` states were seen.
+fn assert_holds(
+    r: &Report,
+    liveness: bool,
+    locking: [&str; 3],
+    endings: &[(&str, &str)],
+    unique: usize,
+) {
     assert!(r.complete);
     let mut want = vec![("agreement", "held"), ("validity", "held")];
     if liveness {
         want.push(("emergency liveness", "held"));
     }
+    let names = [
+        "a locked node approves another block",
+        "a justified re-proposal is accepted",
+        "two blocks approve-certified",
+    ];
+    want.extend(names.into_iter().zip(locking));
     want.extend_from_slice(endings);
     assert_eq!(statuses(r), want);
     assert_eq!(r.unique_states, unique);
@@ -41,6 +55,7 @@ fn reference_full_ladder_with_a_withholding_byzantine() {
     assert_holds(
         &r,
         true,
+        ["not found", "not found", "not found"],
         &[
             ("finalized in attempt 0", "found"),
             ("finalized after a rotation", "found"),
@@ -67,6 +82,7 @@ fn reference_with_late_stabilization_and_two_emergency_attempts() {
     assert_holds(
         &r,
         true,
+        ["found", "not found", "found"],
         &[
             // The withholding Byzantine node leads attempt 0.
             ("finalized in attempt 0", "not found"),
@@ -121,6 +137,7 @@ fn reference_safety_under_full_asynchrony() {
     assert_holds(
         &check("reference-async"),
         false,
+        ["found", "not found", "found"],
         &[
             ("finalized in attempt 0", "not found"),
             ("finalized a reward-only block", "found"),
@@ -131,6 +148,7 @@ fn reference_safety_under_full_asynchrony() {
     assert_holds(
         &check("reference-async-active"),
         false,
+        ["not found", "not found", "not found"],
         &[("finalized in attempt 0", "found")],
         28_948,
     );
@@ -208,6 +226,7 @@ fn an_equivocating_leader_of_attempt_0_below_a_third() {
     assert_holds(
         &r,
         true,
+        ["not found", "not found", "not found"],
         &[
             ("finalized in attempt 0", "found"),
             ("finalized a reward-only block", "not found"),
@@ -227,6 +246,7 @@ fn an_active_byzantine_down_to_the_emergency_block() {
     assert_holds(
         &r,
         true,
+        LADDER,
         &[
             ("finalized in attempt 0", "found"),
             ("finalized a reward-only block", "found"),

@@ -300,7 +300,7 @@ fn blames_sender(r: &Rejection) -> bool {
             | Rejection::WrongBlockKind { .. }
             | Rejection::NotLeader { .. }
             | Rejection::BadJustification { .. }
-            | Rejection::NotAVote(_)
+            | Rejection::NotAVote
             | Rejection::Equivocation(_)
     )
 }
@@ -457,6 +457,20 @@ impl Harness {
                         honest: Some(to) != self.byz,
                         msg: m,
                         reached: 1 << to,
+                    });
+                }
+                Output::Send { to: id, message } => {
+                    // R7.6: to one node only; the others count as reached.
+                    let Some(dst) = self.ids.iter().position(|x| *x == id) else {
+                        continue;
+                    };
+                    let all = (1u64 << self.nodes.len()) - 1;
+                    self.learn(&message);
+                    self.pool.push(Sent {
+                        from: Some(to),
+                        honest: Some(to) != self.byz,
+                        msg: message,
+                        reached: (all & !(1 << dst)) as _,
                     });
                 }
                 Output::SetTimer { timer, .. } => {
@@ -927,7 +941,7 @@ impl Harness {
                         t => self.hash(*t),
                     },
                     tier: me.tier,
-                    version: "1.0.0".into(),
+                    version: "1.0.0".parse().expect("short"),
                     reputation_milli: me.reputation_milli,
                     days_active: days_active(self.date, me.registered_at),
                 };
