@@ -136,7 +136,7 @@ fn without_a4_locking_does_not_save_a_unilateral_emergency_block() {
             "mn002 receives mn000 (commit vote for B0·mn001 in attempt 0) ⇒ mn002 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: undecided; mn001: E (Emergency, attempt 2); mn002: B0·mn001 (Normal, attempt 0); mn003: undecided",
-        121715,
+        72123,
     );
 }
 
@@ -157,7 +157,7 @@ fn a_byzantine_third_or_more_breaks_the_reference_rules() {
             "mn001 receives mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn000 (Normal, attempt 1); mn003: undecided",
-        582130,
+        228207,
     );
     assert_eq!(r.config.byzantine_share().unwrap(), (8, 15));
 }
@@ -178,10 +178,10 @@ fn a_byzantine_third_exactly_breaks_the_reference_rules() {
             "mn003 → mn000*: proposal of B1·mn003 for attempt 1",
             "mn003 → mn002: proposal of B1·mn003 for attempt 1 ⇒ mn002 votes in attempt 1",
             "mn001 receives mn000* (approve vote for B0·mn001 in attempt 0) ⇒ mn001 locks on B0·mn001 (attempt 0)",
-            "mn001 receives mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
             "mn002 receives mn003 (approve vote for B1·mn003 in attempt 1), then mn000* (approve vote for B1·mn003 in attempt 1) ⇒ mn002 locks on B1·mn003 (attempt 1)",
             "mn002 → mn003: approve certificate for B1·mn003 in attempt 1 (3 votes) ⇒ mn003 locks on B1·mn003 (attempt 1)",
             "mn003 receives mn002 (commit vote for B1·mn003 in attempt 1), then mn000* (commit vote for B1·mn003 in attempt 1) ⇒ mn003 FINALIZES B1·mn003 (Normal block, attempt 1)",
+            "mn001 receives mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn001: B0·mn001 (Normal, attempt 0); mn002: undecided; mn003: B1·mn003 (Normal, attempt 1)",
         530530,
