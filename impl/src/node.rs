@@ -891,9 +891,12 @@ impl<'a> Act<'a> {
             return;
         }
         let h = &hb.heartbeat;
-        let Some(pos) =
-            self.authenticate(&h.node_id, &h.signing_bytes(), &hb.signature, MessageKind::Heartbeat)
-        else {
+        let Some(pos) = self.authenticate(
+            &h.node_id,
+            &h.signing_bytes(),
+            &hb.signature,
+            MessageKind::Heartbeat,
+        ) else {
             return;
         };
         self.heartbeat(hb, pos);
@@ -1113,14 +1116,12 @@ impl<'a> Act<'a> {
         if !self.attempt_acceptable(p.attempt) {
             return;
         }
-        let Some(pos) =
-            self.authenticate(
+        let Some(pos) = self.authenticate(
             &p.proposer,
             &p.signing_bytes(),
             &sp.signature,
             MessageKind::Proposal,
-        )
-        else {
+        ) else {
             return;
         };
         self.accept_proposal(sp, pos);
@@ -1424,8 +1425,12 @@ impl<'a> Act<'a> {
             });
             return;
         }
-        let Some(pos) = self.authenticate(&v.voter, &v.signing_bytes(), &sv.signature, MessageKind::Vote)
-        else {
+        let Some(pos) = self.authenticate(
+            &v.voter,
+            &v.signing_bytes(),
+            &sv.signature,
+            MessageKind::Vote,
+        ) else {
             return;
         };
         self.record_vote(sv, pos);

@@ -473,8 +473,8 @@ fn memory_fault(setup: &Setup, net: &Net, i: usize) -> Option<String> {
     let n = net.registry.len() as u64;
     let c = u64::from(r.attempt());
     let f = u64::from(setup.max_future_attempts);
-    let windowed = setup.rules.has(Amendment::TwoStepLocking)
-        || setup.rules.has(Amendment::RegistryWeights);
+    let windowed =
+        setup.rules.has(Amendment::TwoStepLocking) || setup.rules.has(Amendment::RegistryWeights);
     let last = if windowed { c + f } else { c };
     let a = last + 1;
     let vote_window = true;

@@ -587,7 +587,10 @@ fn a_valid_certificate_proves_its_quorum_even_past_an_equivocation_counted_first
         let outs = net.deliver(x, cert_of(&net, &[0, 1], 0, step, &p.block));
         if let Some(r) = net.nodes[x].state().round() {
             let counted = r.tally(0, step).map_or(0, |t| t.weight_of(&h));
-            assert!(counted < r.height_ctx().weights().quorum(), "the tally alone lacks it");
+            assert!(
+                counted < r.height_ctx().weights().quorum(),
+                "the tally alone lacks it"
+            );
         }
         let st = net.nodes[x].state();
         match step {
@@ -629,7 +632,13 @@ fn a_justification_is_kept_in_canonical_order_whatever_order_it_came_in() {
     let (mut net, starts) = started(&TIERS, Rules::Reference);
     let (_, p, x) = light_follower(&starts);
     let outs = net.deliver(x, cert_of(&net, &[1, 0], 0, Step::Approve, &p.block));
-    let kept = &net.nodes[x].state().round().unwrap().valid().unwrap().certificate;
+    let kept = &net.nodes[x]
+        .state()
+        .round()
+        .unwrap()
+        .valid()
+        .unwrap()
+        .certificate;
     let voters: Vec<&NodeId> = kept.votes.iter().map(|v| &v.vote.voter).collect();
     assert_eq!(voters, [&net.ids[0], &net.ids[1]]);
     // And what it relays is what it keeps.
@@ -646,7 +655,11 @@ fn a_finalized_node_answers_a_laggard_with_its_finality_proof() {
     let mut rest = net.clone_without(y);
     pump(&mut rest, starts.clone(), |_, to, _| to != y);
     let x = 0;
-    let proof = rest.nodes[x].state().finality_proof().cloned().expect("a proof");
+    let proof = rest.nodes[x]
+        .state()
+        .finality_proof()
+        .cloned()
+        .expect("a proof");
     let Message::Proposal(sp) = attempt0_proposal(&starts).1 else {
         unreachable!()
     };
@@ -663,9 +676,15 @@ fn a_finalized_node_answers_a_laggard_with_its_finality_proof() {
     let mut forged = signed(&net, y, 1, Step::Approve, h);
     forged.vote.attempt = 2;
     let outs = rest.deliver(x, Message::Vote(forged));
-    assert!(matches!(rejections(&outs)[..], [Rejection::WrongHeight { .. }]));
+    assert!(matches!(
+        rejections(&outs)[..],
+        [Rejection::WrongHeight { .. }]
+    ));
     let outs = rest.deliver(x, Message::Certificate(proof.clone()));
-    assert!(matches!(rejections(&outs)[..], [Rejection::WrongHeight { .. }]));
+    assert!(matches!(
+        rejections(&outs)[..],
+        [Rejection::WrongHeight { .. }]
+    ));
     // The laggard finalizes from it.
     let outs = net.deliver(y, Message::Certificate(proof));
     assert_eq!(finalized(&outs), Some(h));

@@ -169,7 +169,10 @@ fn seed_votes_are_pooled_per_height_so_a_second_attempt_vote_is_a_duplicate() {
     assert_eq!(*net.nodes[x].state(), before);
     // A commit vote is not part of the seed rules.
     let outs = net.deliver(x, net.vote(y, 0, Step::Commit, h, true, 1));
-    assert!(matches!(rejections(&outs)[..], [Rejection::NotInRules { .. }]));
+    assert!(matches!(
+        rejections(&outs)[..],
+        [Rejection::NotInRules { .. }]
+    ));
 }
 
 #[test]

@@ -139,7 +139,14 @@ fn a_check_reports_in_text_and_json() {
     // attempt); finalized in attempt 0.
     assert_eq!(
         statuses,
-        ["held", "held", "not found", "not found", "not found", "found"]
+        [
+            "held",
+            "held",
+            "not found",
+            "not found",
+            "not found",
+            "found"
+        ]
     );
 }
 

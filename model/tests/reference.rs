@@ -77,6 +77,27 @@ fn reference_full_ladder_with_a_withholding_byzantine() {
 }
 
 #[test]
+fn phase_1_then_the_ladder_with_a_withholding_byzantine() {
+    // Heartbeats first (R1): a heartbeat timer that fires after phase 1
+    // changes no node, only the pending timers, which the progress check
+    // counts; before, such a run was reported not shown acyclic.
+    let r = check("reference-phase1");
+    assert!(r.config.phase1);
+    assert_holds(
+        &r,
+        true,
+        ["not found", "not found", "not found"],
+        &[
+            ("finalized in attempt 0", "found"),
+            ("finalized after a rotation", "found"),
+            ("finalized a reward-only block", "found"),
+            ("finalized the emergency block", "found"),
+        ],
+        369_949,
+    );
+}
+
+#[test]
 fn reference_with_late_stabilization_and_two_emergency_attempts() {
     let r = check("reference-gst");
     assert_holds(
@@ -246,7 +267,7 @@ fn an_active_byzantine_down_to_the_emergency_block() {
     assert_holds(
         &r,
         true,
-        LADDER,
+        ["not found", "not found", "not found"],
         &[
             ("finalized in attempt 0", "found"),
             ("finalized a reward-only block", "found"),
