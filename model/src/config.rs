@@ -380,19 +380,6 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
-        name: "reference-phase1",
-        about: "as `reference` with phase 1 (heartbeats, R1) before the attempts, to attempt 4 (the first emergency attempt): every property, the graph shown acyclic",
-        build: || ModelConfig {
-            byzantine: vec![2],
-            behaviour: Byzantine::SILENT,
-            max_attempt: 4,
-            network: Network::Gst(0),
-            lose_proposals: true,
-            phase1: true,
-            ..base("reference-phase1", Rules::Reference)
-        },
-    },
-    Preset {
         name: "reference-active",
         about: "as `reference`, but the Byzantine node equivocates as leader and approves and commits every block it sees (what it sends arrives in time)",
         build: || ModelConfig {
@@ -548,6 +535,19 @@ pub const PRESETS: &[Preset] = &[
             ..(PRESETS[1].build)()
         }
         .named("reference-active-ladder"),
+    },
+    Preset {
+        name: "reference-phase1",
+        about: "as `reference` with phase 1 (heartbeats, R1) before the attempts, to attempt 4 (the first emergency attempt): every property, the graph shown acyclic",
+        build: || ModelConfig {
+            byzantine: vec![2],
+            behaviour: Byzantine::SILENT,
+            max_attempt: 4,
+            network: Network::Gst(0),
+            lose_proposals: true,
+            phase1: true,
+            ..base("reference-phase1", Rules::Reference)
+        },
     },
 ];
 
