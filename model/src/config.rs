@@ -549,6 +549,17 @@ pub const PRESETS: &[Preset] = &[
             ..base("reference-phase1", Rules::Reference)
         },
     },
+    Preset {
+        name: "reference-commit-any",
+        about: "as `reference-gst`, but the Silver masternode (4 of 15) sends commit votes for every block a leader could propose and the emergency block, in every attempt, with no approve quorum: every property",
+        build: || ModelConfig {
+            behaviour: Byzantine {
+                commit_any: true,
+                ..Byzantine::SILENT
+            },
+            ..(PRESETS[2].build)().named("reference-commit-any")
+        },
+    },
 ];
 
 impl ModelConfig {

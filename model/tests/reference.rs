@@ -98,6 +98,26 @@ fn phase_1_then_the_ladder_with_a_withholding_byzantine() {
 }
 
 #[test]
+fn commit_votes_without_an_approve_quorum_change_nothing() {
+    // The Byzantine Silver node commits every block in every attempt from the
+    // start; with 4 of 15 it completes no commit quorum honest nodes lack.
+    let r = check("reference-commit-any");
+    assert!(r.config.behaviour.commit_any);
+    assert_eq!(r.config.byzantine_share().unwrap(), (4, 15));
+    assert_holds(
+        &r,
+        true,
+        ["found", "not found", "found"],
+        &[
+            ("finalized in attempt 0", "not found"),
+            ("finalized a reward-only block", "found"),
+            ("finalized the emergency block", "found"),
+        ],
+        829_315,
+    );
+}
+
+#[test]
 fn reference_with_late_stabilization_and_two_emergency_attempts() {
     let r = check("reference-gst");
     assert_holds(
