@@ -418,9 +418,11 @@ impl TcModel {
                 if !round.counts_vote(v, pos) || !(known || sound) {
                     continue;
                 }
-                let seen = blocks_of.entry((v.attempt, v.step, pos)).or_default();
-                if !seen.contains(&v.block_hash) {
-                    seen.push(v.block_hash);
+                if sound {
+                    let seen = blocks_of.entry((v.attempt, v.step, pos)).or_default();
+                    if !seen.contains(&v.block_hash) {
+                        seen.push(v.block_hash);
+                    }
                 }
                 groups
                     .entry((v.attempt, v.step, v.block_hash))
@@ -433,7 +435,7 @@ impl TcModel {
             // block of least hash, is also delivered alone. Which block it is
             // does not matter (spec/properties.md, "Batched vote delivery").
             for ((attempt, step, pos), blocks) in &blocks_of {
-                if blocks.len() < 2 || !sound {
+                if blocks.len() < 2 {
                     continue;
                 }
                 let least = blocks.iter().min().expect("two blocks");
@@ -818,15 +820,9 @@ fn justified_reproposal_accepted(m: &TcModel, s: &State) -> bool {
         };
         r.proposals().iter().any(|(a, p)| {
             p.valid_attempt.is_some()
-                && r.height_ctx()
-                    .leader(&m.info.contexts[i], *a)
-                    .is_some_and(|l| {
-                        let id = &m.info.registry.at_position(l as usize).node_id;
-                        m.info
-                            .registry
-                            .index_of(id)
-                            .is_some_and(|j| j != i && m.info.cfg.is_honest(j))
-                    })
+                && r.leader(&m.info.contexts[i], *a)
+                    .and_then(|id| m.info.registry.index_of(&id))
+                    .is_some_and(|j| j != i && m.info.cfg.is_honest(j))
         })
     })
 }
