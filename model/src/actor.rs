@@ -3,6 +3,7 @@
 //! signs with its own key only.
 
 use crate::config::Byzantine;
+use crate::forge::{Forged, Forger};
 use stateright::actor::{model_timeout, Actor, Id, Out};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -116,6 +117,8 @@ pub struct Adversary {
     pub max_attempt: u32,
     /// Everyone else.
     pub peers: Vec<Id>,
+    /// Under `forge-justification`: what it forges from.
+    pub forger: Option<Forger>,
 }
 
 /// Either kind of masternode.
@@ -128,11 +131,15 @@ pub enum McActor {
     Byzantine(Box<Adversary>),
 }
 
-/// What a Byzantine masternode remembers: the votes it has sent.
+/// What a Byzantine masternode remembers: the votes it has sent, and the
+/// honest votes it forged from (so that it forges once from each, and only
+/// a change of its state sends anything: the progress argument).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AdversaryState {
     /// (attempt, step, block) voted for.
     pub voted: BTreeSet<(u32, Step, Hash32)>,
+    /// Honest votes forged from.
+    pub forged: BTreeSet<Forged>,
 }
 
 /// Either kind of state.
@@ -290,7 +297,10 @@ impl Actor for McActor {
                         }
                     }
                 }
-                McState::Byzantine(AdversaryState { voted })
+                McState::Byzantine(AdversaryState {
+                    voted,
+                    forged: BTreeSet::new(),
+                })
             }
         }
     }
@@ -302,6 +312,17 @@ impl Actor for McActor {
                 let McState::Byzantine(s) = &**state else {
                     return;
                 };
+                if let Some(f) = &b.forger {
+                    if let Some(key) = f.source(msg.msg()).filter(|k| !s.forged.contains(k)) {
+                        for p in f.forge(&b.keypair, msg.msg()) {
+                            o.broadcast(&b.peers, &p);
+                        }
+                        let mut next = s.clone();
+                        next.forged.insert(key);
+                        *state = Cow::Owned(McState::Byzantine(next));
+                        return;
+                    }
+                }
                 let (attempt, block) = match msg.msg() {
                     Message::Proposal(p) => (p.proposal.attempt, p.proposal.block.hash()),
                     _ => return,
@@ -309,7 +330,10 @@ impl Actor for McActor {
                 let mut voted = s.voted.clone();
                 b.vote_for(&mut voted, attempt, block, o);
                 if voted != s.voted {
-                    *state = Cow::Owned(McState::Byzantine(AdversaryState { voted }));
+                    *state = Cow::Owned(McState::Byzantine(AdversaryState {
+                        voted,
+                        forged: s.forged.clone(),
+                    }));
                 }
             }
         }

@@ -112,6 +112,12 @@ pub struct Byzantine {
     /// approve quorum: commit votes no honest node would cast.
     #[serde(default)]
     pub commit_any: bool,
+    /// Build certificates and re-proposals from what it receives, valid,
+    /// with a counted vote's signed field altered, or claiming a
+    /// `valid_attempt` the certificate does not support (see
+    /// [`crate::forge`]).
+    #[serde(default)]
+    pub forge: bool,
 }
 
 impl Byzantine {
@@ -123,6 +129,7 @@ impl Byzantine {
         inflate_weight: false,
         late: false,
         commit_any: false,
+        forge: false,
     };
     /// Everything at once.
     pub const ALL: Byzantine = Byzantine {
@@ -131,6 +138,7 @@ impl Byzantine {
         inflate_weight: true,
         late: true,
         commit_any: true,
+        forge: true,
     };
     /// Sends nothing at all (withholds everything).
     pub const SILENT: Byzantine = Byzantine {
@@ -139,10 +147,11 @@ impl Byzantine {
         inflate_weight: false,
         late: false,
         commit_any: false,
+        forge: false,
     };
 
-    /// Parses a comma list of `equivocate`, `vote-any`, `commit-any`, `inflate-weight`,
-    /// `late`, or `all`, or `silent`.
+    /// Parses a comma list of `equivocate`, `vote-any`, `commit-any`,
+    /// `forge-justification`, `inflate-weight`, `late`, or `all`, or `silent`.
     pub fn parse(s: &str) -> Result<Byzantine, ConfigError> {
         let mut b = Byzantine::SILENT;
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -154,6 +163,7 @@ impl Byzantine {
                 "inflate-weight" => b.inflate_weight = true,
                 "late" => b.late = true,
                 "commit-any" => b.commit_any = true,
+                "forge-justification" => b.forge = true,
                 other => return Err(ConfigError::Behaviour(other.to_string())),
             }
         }
@@ -162,7 +172,7 @@ impl Byzantine {
 
     /// Whether it sends anything.
     pub fn is_silent(&self) -> bool {
-        !self.equivocate && !self.vote_any && !self.commit_any
+        !self.equivocate && !self.vote_any && !self.commit_any && !self.forge
     }
 }
 
@@ -177,6 +187,7 @@ impl fmt::Display for Byzantine {
             (self.inflate_weight, "inflate-weight"),
             (self.late, "late"),
             (self.commit_any, "commit-any"),
+            (self.forge, "forge-justification"),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -226,7 +237,7 @@ pub enum ConfigError {
     #[error("every masternode is Byzantine; at least one must be honest")]
     NoHonest,
     /// An unknown behaviour.
-    #[error("unknown Byzantine behaviour {0:?}: expected equivocate, vote-any, commit-any, inflate-weight, late, all or silent")]
+    #[error("unknown Byzantine behaviour {0:?}: expected equivocate, vote-any, commit-any, forge-justification, inflate-weight, late, all or silent")]
     Behaviour(String),
     /// An unknown network.
     #[error("unknown network {0:?}: expected async, lossy, sync or gst:<attempt>")]
@@ -483,6 +494,7 @@ pub const PRESETS: &[Preset] = &[
                 inflate_weight: true,
                 late: false,
                 commit_any: false,
+                forge: false,
             },
             emergency: false,
             max_attempt: 1,
@@ -558,6 +570,33 @@ pub const PRESETS: &[Preset] = &[
                 ..Byzantine::SILENT
             },
             ..(PRESETS[2].build)().named("reference-commit-any")
+        },
+    },
+    Preset {
+        name: "reference-locking",
+        about: "reference rules, the Bronze masternode (2 of 15) Byzantine and withholding; attempt 0, one rotation, reward-only, emergency; timers fire at any moment in attempt 0 (the network stabilizes at attempt 1): every property, and the paths the locking rules (A3) exist for: a lock without a decision, a justified re-proposal accepted, a locked node approving another block, two blocks approve-certified",
+        build: || ModelConfig {
+            byzantine: vec![2],
+            max_leader_rotations: 1,
+            max_attempt: 3,
+            network: Network::Gst(1),
+            ..base("reference-locking", Rules::Reference)
+        },
+    },
+    Preset {
+        name: "reference-forge",
+        about: "as `reference` to attempt 3 with one rotation, the Bronze masternode (2 of 15, leader of attempt 2) forging from every honest approve vote it can: the approve certificate of that vote and its own, the same with the vote's signed weight altered, and as leader re-proposals justified by it, by the altered one, or claiming a later valid attempt than it proves: every property",
+        build: || ModelConfig {
+            byzantine: vec![2],
+            behaviour: Byzantine {
+                forge: true,
+                ..Byzantine::SILENT
+            },
+            max_leader_rotations: 1,
+            max_attempt: 3,
+            network: Network::Gst(0),
+            lose_proposals: true,
+            ..base("reference-forge", Rules::Reference)
         },
     },
 ];

@@ -92,7 +92,7 @@ struct ModelArgs {
     /// Indices of the Byzantine masternodes, comma separated ("" for none).
     #[arg(long)]
     byzantine: Option<String>,
-    /// Byzantine behaviour: equivocate, vote-any, commit-any, inflate-weight, late (comma separated), all, or silent.
+    /// Byzantine behaviour: equivocate, vote-any, commit-any, forge-justification, inflate-weight, late (comma separated), all, or silent.
     #[arg(long)]
     behaviour: Option<String>,
     /// Byzantine weight budget: the Byzantine masternodes must weigh less than this fraction of the total (n/d), or none.

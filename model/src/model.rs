@@ -4,6 +4,7 @@
 
 use crate::actor::{sign_proposal, Adversary, Honest, McActor, McState, Packet};
 use crate::config::{ConfigError, ModelConfig, Network, VoteDelivery};
+use crate::forge::Forger;
 use stateright::actor::{
     ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork,
 };
@@ -215,6 +216,26 @@ impl TcModel {
                         weight: weights.weight(pos),
                         max_attempt: cfg.max_attempt,
                         peers: peers(i),
+                        forger: cfg.behaviour.forge.then(|| Forger {
+                            id: ctx.id().clone(),
+                            blocks: valid_blocks
+                                .iter()
+                                .map(|(h, (b, _))| (*h, b.clone()))
+                                .collect(),
+                            voters: (0..n)
+                                .map(|p| {
+                                    let id = built.registry.at_position(p).node_id.clone();
+                                    (id, (p, weights.weight(p)))
+                                })
+                                .collect(),
+                            quorum: weights.quorum(),
+                            leads: (1..=cfg.max_attempt)
+                                .filter(|&a| {
+                                    plan(cfg.rules, &orch, a).leader != LeaderRule::Leaderless
+                                        && leader_of(a) == Some(i)
+                                })
+                                .collect(),
+                        }),
                     }))
                 }
             })
@@ -566,7 +587,7 @@ impl TcModel {
 pub fn actor_progress(s: &McState) -> [u64; 4] {
     match s {
         McState::Honest(n) => n.progress(),
-        McState::Byzantine(b) => [0, 0, 0, b.voted.len() as u64],
+        McState::Byzantine(b) => [0, 0, 0, (b.voted.len() + b.forged.len()) as u64],
     }
 }
 

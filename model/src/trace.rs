@@ -22,12 +22,23 @@ pub fn describe_message(info: &Info, m: &Message) -> String {
         Message::Proposal(p) => {
             let p = &p.proposal;
             let b = info.label(&p.block.hash());
-            match p.valid_attempt {
-                None => format!("proposal of {b} for attempt {}", p.attempt),
-                Some(v) => format!(
-                    "proposal of {b} for attempt {} (re-proposed, justified by attempt {v})",
+            match (p.valid_attempt, &p.justification) {
+                (Some(v), Some(c)) if c.attempt == v => format!(
+                    "proposal of {b} for attempt {} (re-proposed, justified by attempt {v}{})",
+                    p.attempt,
+                    broken(info, c)
+                ),
+                (Some(v), Some(c)) => format!(
+                    "proposal of {b} for attempt {} (re-proposed, claiming attempt {v} with a certificate of attempt {}{})",
+                    p.attempt,
+                    c.attempt,
+                    broken(info, c)
+                ),
+                (Some(v), None) => format!(
+                    "proposal of {b} for attempt {} (re-proposed, claiming attempt {v} without a certificate)",
                     p.attempt
                 ),
+                (None, _) => format!("proposal of {b} for attempt {}", p.attempt),
             }
         }
         Message::Vote(v) => {
@@ -60,12 +71,32 @@ pub fn describe_message(info: &Info, m: &Message) -> String {
                 time_consensus::vote::Step::Commit => "finality proof",
             };
             format!(
-                "{what} for {} in attempt {} ({} votes)",
+                "{what} for {} in attempt {} ({} votes{})",
                 info.label(&cert.block_hash),
                 cert.attempt,
-                cert.votes.len()
+                cert.votes.len(),
+                broken(info, cert)
             )
         }
+    }
+}
+
+/// ", one signature broken" (or more) when votes of `c` do not verify: a
+/// forgery, which the reader should not take for an honest certificate.
+fn broken(info: &Info, c: &time_consensus::vote::Certificate) -> String {
+    let bad = c
+        .votes
+        .iter()
+        .filter(|sv| {
+            info.registry
+                .position_of(&sv.vote.voter)
+                .is_none_or(|pos| !info.registry.verify_vote(pos, sv))
+        })
+        .count();
+    match bad {
+        0 => String::new(),
+        1 => ", one signature broken".into(),
+        n => format!(", {n} signatures broken"),
     }
 }
 

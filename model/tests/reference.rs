@@ -314,3 +314,102 @@ fn the_progress_check_refuses_a_step_back_or_a_step_in_place() {
     assert!(check_progress(&next, init).is_err());
     assert!(check_progress(init, init).is_err());
 }
+
+fn path(r: &Report, name: &str) -> Vec<String> {
+    r.verdict(name)
+        .unwrap()
+        .path
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(TraceStep::one_line)
+        .collect()
+}
+
+#[test]
+fn the_locking_paths_are_reached_with_a_withholding_byzantine_below_a_third() {
+    // Timers fire at any moment in attempt 0, so a node can lock there and
+    // time out undecided; Gold leads attempt 1 and re-proposes its lock.
+    let r = check("reference-locking");
+    assert_eq!(r.config.byzantine_share().unwrap(), (2, 15));
+    assert_holds(
+        &r,
+        true,
+        ["found", "found", "found"],
+        &[
+            ("finalized in attempt 0", "found"),
+            ("finalized after a rotation", "found"),
+            // The withholding Bronze node leads the reward-only attempt, and
+            // from attempt 1 on attempts decide in time.
+            ("finalized a reward-only block", "not found"),
+            ("finalized the emergency block", "not found"),
+        ],
+        412_203,
+    );
+    assert_eq!(
+        path(&r, "a justified re-proposal is accepted"),
+        [
+            "mn001 → mn000: proposal of B0·mn001 for attempt 0 ⇒ mn000 votes in attempt 0",
+            "mn001 receives mn000 (approve vote for B0·mn001 in attempt 0) ⇒ mn001 locks on B0·mn001 (attempt 0)",
+            "mn001 → mn003: approve certificate for B0·mn001 in attempt 0 (2 votes) ⇒ mn003 locks on B0·mn001 (attempt 0)",
+            "mn001 → mn003: proposal of B0·mn001 for attempt 0 ⇒ mn003 votes in attempt 0",
+            "mn001: the timeout of attempt 0 fires ⇒ mn001 moves to attempt 1",
+            "mn000 receives mn003 (approve vote for B0·mn001 in attempt 0), then mn001 (approve vote for B0·mn001 in attempt 0) ⇒ mn000 locks on B0·mn001 (attempt 0)",
+            "mn000: the timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
+            "mn000 → mn001: proposal of B0·mn001 for attempt 1 (re-proposed, justified by attempt 0) ⇒ mn001 votes in attempt 1",
+        ]
+    );
+    let unlock = path(&r, "a locked node approves another block");
+    assert_eq!(unlock.len(), 12);
+    assert_eq!(
+        unlock[10..],
+        [
+            "mn001 → mn003: approve certificate for B1·mn000 in attempt 1 (2 votes) ⇒ mn003 locks on B1·mn000 (attempt 1)",
+            "mn000 → mn003: proposal of B1·mn000 for attempt 1 ⇒ mn003 votes in attempt 1",
+        ]
+    );
+}
+
+/// The CI cut of `reference-forge`: no proposal is lost, so attempt 0 always
+/// decides, with every forgery of attempt 0 in flight (the re-proposals for
+/// attempt 2 are checked on arrival and kept, R4.4).
+#[test]
+fn forged_certificates_and_reproposals_change_no_verdict_in_attempt_0() {
+    let mut cfg = ModelConfig::preset("reference-forge").unwrap();
+    cfg.lose_proposals = false;
+    let r = run(&cfg, &Options::default()).unwrap();
+    assert!(r.config.behaviour.forge);
+    assert_holds(
+        &r,
+        true,
+        ["not found", "not found", "not found"],
+        &[
+            ("finalized in attempt 0", "found"),
+            ("finalized after a rotation", "not found"),
+            ("finalized a reward-only block", "not found"),
+            ("finalized the emergency block", "not found"),
+        ],
+        16_974,
+    );
+}
+
+/// `reference-forge` itself: minutes. `cargo test --release -p
+/// time-consensus-model --test reference -- --ignored forge`.
+#[test]
+#[ignore]
+fn forged_certificates_and_reproposals_change_no_verdict_down_the_ladder() {
+    let r = check("reference-forge");
+    assert_eq!(r.config.byzantine_share().unwrap(), (2, 15));
+    assert_holds(
+        &r,
+        true,
+        ["not found", "not found", "not found"],
+        &[
+            ("finalized in attempt 0", "found"),
+            ("finalized after a rotation", "found"),
+            ("finalized a reward-only block", "not found"),
+            ("finalized the emergency block", "not found"),
+        ],
+        2_139_954,
+    );
+}
