@@ -32,6 +32,9 @@ pub enum FallbackReason {
     LeaderTimeout,
     /// The voting window closed without consensus.
     ConsensusNotReached,
+    /// Reference rules (R7.7): more than a third of the weight is in a later
+    /// attempt.
+    LaterAttempt,
 }
 
 /// The deployed `next_strategy`, from the number of failed attempts (S7.1).

@@ -32,7 +32,7 @@ use crate::tally::{seed_check_consensus, Insert, Tally};
 use crate::vote::{Certificate, SignedVote, Step, Vote};
 use crate::weight::{days_active, seed_member_weight};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hasher;
 use std::sync::Arc;
 
@@ -280,7 +280,12 @@ impl Context {
         }
         let decided = act.decided.take();
         st.round = Some(round);
+        st.gave_up = false;
         st.settle(decided);
+        // R0.7: what arrived before the start, in key order.
+        for m in std::mem::take(&mut st.early).into_values() {
+            self.message(st, m, out);
+        }
     }
 
     /// R0.6: routes a message to the running height, or refuses it.
@@ -298,6 +303,9 @@ impl Context {
         }
         let Some(round) = st.round.as_mut() else {
             let r = if got == expected {
+                if self.keep_early(st, &m) {
+                    return;
+                }
                 Rejection::NotRunning { height: got }
             } else {
                 Rejection::WrongHeight { expected, got }
@@ -324,12 +332,51 @@ impl Context {
             Message::Vote(v) => act.on_vote(v),
             Message::Certificate(c) => act.on_certificate(c),
         }
+        if !act.done() {
+            act.join_later_attempt();
+        }
         let decided = act.decided.take();
         let gave_up = act.gave_up;
         if gave_up {
             st.round = None;
+            st.gave_up = true;
         }
         st.settle(decided);
+    }
+
+    /// R0.7 (A7): keeps an authenticated heartbeat, proposal or vote of the
+    /// next height that arrives before it starts (attempts within R4.4's
+    /// window of attempt 0; the first per signer, kind, attempt and step).
+    /// Certificates are not kept: a finalized peer answers this node's own
+    /// messages with its proof once it runs (R7.6).
+    fn keep_early(&self, st: &mut NodeState, m: &Message) -> bool {
+        if !self.rules.has(Amendment::AttemptSync) || st.gave_up {
+            return false;
+        }
+        let (kind, attempt, step) = match m {
+            Message::Heartbeat(_) => (0u8, 0, 0u8),
+            Message::Proposal(p) => (1, p.proposal.attempt, 0),
+            Message::Vote(v) if v.vote.approve => (2, v.vote.attempt, v.vote.step as u8),
+            _ => return false,
+        };
+        if attempt > self.config.max_future_attempts {
+            return false;
+        }
+        let Some(s) = m.signed() else {
+            return false;
+        };
+        let Some(pos) = self.registry.position_of(s.signer) else {
+            return false;
+        };
+        let key = (pos, kind, attempt, step);
+        if pos == self.my_pos
+            || st.early.contains_key(&key)
+            || !self.registry.verify_at(pos, &s.bytes, s.signature)
+        {
+            return false;
+        }
+        st.early.insert(key, m.clone());
+        true
     }
 
     /// R7.6: the signer of an authenticated vote, proposal or heartbeat of
@@ -354,6 +401,7 @@ impl Context {
         let decided = act.decided.take();
         if act.gave_up {
             st.round = None;
+            st.gave_up = true;
         }
         st.settle(decided);
     }
@@ -591,6 +639,22 @@ impl Round {
         self.attempt
     }
 
+    /// R7.7's senders of attempt `b` or later: the canonical positions of
+    /// the leaders whose proposals are kept and of the voters counted.
+    pub fn senders_from(&self, ctx: &Context, b: u32) -> BTreeSet<usize> {
+        let leaders = self
+            .proposals
+            .range(b..)
+            .filter_map(|(a, _)| self.hc.leader(ctx, *a))
+            .map(|l| l as usize);
+        let voters = self.tallies.range((b, Step::Approve)..).flat_map(|(_, t)| {
+            t.sums()
+                .iter()
+                .flat_map(move |(h, _)| t.votes_for(h).map(|(pos, _)| pos))
+        });
+        leaders.chain(voters).collect()
+    }
+
     /// Current phase.
     pub fn phase(&self) -> Phase {
         self.phase
@@ -676,7 +740,16 @@ pub struct NodeState {
     round: Option<Round>,
     last_decision: Option<Decision>,
     proof: Option<Arc<CertifiedBlock>>,
+    /// R0.7 (A7): authenticated messages of the next height kept until it
+    /// starts, one per signer, kind, attempt and step.
+    early: BTreeMap<EarlyKey, Message>,
+    /// The height was given up (S1.4).
+    gave_up: bool,
 }
+
+/// Signer's position, message kind, attempt, step (0 for a proposal or a
+/// heartbeat): at most one kept message each (R0.7).
+type EarlyKey = (usize, u8, u32, u8);
 
 impl NodeState {
     /// A node whose chain ends at `tip`.
@@ -686,6 +759,8 @@ impl NodeState {
             round: None,
             last_decision: None,
             proof: None,
+            early: BTreeMap::new(),
+            gave_up: false,
         }
     }
 
@@ -712,15 +787,17 @@ impl NodeState {
 
     /// A measure that strictly increases, in lexicographic order, with every
     /// change of the state: `[tip height, stage, attempt, facts held]`, where
-    /// the stage is 1 in phase 1, 2 once attempts run, 3 after giving the
+    /// the stage is 0 before the next height starts (the facts: messages
+    /// kept for it), 1 in phase 1, 2 once attempts run, 3 after giving the
     /// height up, and the facts are heartbeats, proposals, blocks, votes,
     /// flags, lock and valid block. The model checker checks it on every
     /// transition to show its state graphs are acyclic.
     pub fn progress(&self) -> [u64; 4] {
         let h = self.tip.height;
         match &self.round {
-            None if self.last_decision.is_some_and(|d| d.height == h) => [h, 0, 0, 0],
-            None => [h, 3, 0, 0],
+            None if self.gave_up => [h, 3, 0, 0],
+            // Decided (or never started): messages of the next height kept.
+            None => [h, 0, 0, self.early.len() as u64],
             Some(r) => {
                 let facts = r.sync.as_ref().map_or(0, |s| s.iter().flatten().count())
                     + r.proposals.len()
@@ -750,6 +827,7 @@ impl NodeState {
             self.last_decision = Some(d);
             self.proof = proof;
             self.round = None;
+            self.early.clear();
         }
     }
 }
@@ -1766,6 +1844,39 @@ impl<'a> Act<'a> {
                 self.seed_window_closed(attempt)
             }
             _ => {}
+        }
+    }
+
+    /// R7.7 (A7): once the senders of what this node holds of attempt `b`
+    /// or later ([`Round::senders_from`]) weigh more than `T - q` (more than
+    /// any Byzantine set), an honest node is there, and this node joins the
+    /// latest such `b` rather than wait out its timers.
+    fn join_later_attempt(&mut self) {
+        if !self.ctx.rules.has(Amendment::AttemptSync) || !self.r.started {
+            return;
+        }
+        let current = self.r.attempt;
+        let later: BTreeSet<u32> = self
+            .r
+            .tallies
+            .keys()
+            .map(|(a, _)| *a)
+            .chain(self.r.proposals.keys().copied())
+            .filter(|a| *a > current)
+            .collect();
+        let w = &self.r.hc.weights;
+        let bar = w.total() - w.quorum();
+        for &b in later.iter().rev() {
+            let weight = self
+                .r
+                .senders_from(self.ctx, b)
+                .into_iter()
+                .fold(0u64, |s, pos| s.saturating_add(w.weight(pos)));
+            if weight > bar {
+                self.emit_failure(current);
+                self.start_attempt(b, Some(FallbackReason::LaterAttempt));
+                return;
+            }
         }
     }
 

@@ -26,22 +26,27 @@ pub enum Amendment {
     /// A6: phase 1 measures agreement with the node's own tip in registry
     /// weight, and a node that is not synchronized still takes part.
     WeightedSync,
+    /// A7: a node that sees more than a third of the weight in later
+    /// attempts joins them, and keeps the next height's messages that arrive
+    /// before it starts it (nodes that start late catch up).
+    AttemptSync,
 }
 
 impl Amendment {
     /// All amendments, in id order.
-    pub const ALL: [Amendment; 6] = [
+    pub const ALL: [Amendment; 7] = [
         Amendment::QuorumOverRegistry,
         Amendment::RegistryWeights,
         Amendment::TwoStepLocking,
         Amendment::EmergencyQuorum,
         Amendment::ChainElection,
         Amendment::WeightedSync,
+        Amendment::AttemptSync,
     ];
 
-    /// The spec id, `A1` to `A6`.
+    /// The spec id, `A1` to `A7`.
     pub fn id(self) -> &'static str {
-        ["A1", "A2", "A3", "A4", "A5", "A6"][self as usize]
+        ["A1", "A2", "A3", "A4", "A5", "A6", "A7"][self as usize]
     }
 
     /// Amendments this one only makes sense on top of.
@@ -50,7 +55,7 @@ impl Amendment {
             Amendment::TwoStepLocking => {
                 &[Amendment::QuorumOverRegistry, Amendment::RegistryWeights]
             }
-            Amendment::EmergencyQuorum => &[Amendment::TwoStepLocking],
+            Amendment::EmergencyQuorum | Amendment::AttemptSync => &[Amendment::TwoStepLocking],
             _ => &[],
         }
     }
@@ -88,7 +93,9 @@ pub struct Rules {
 impl Rules {
     /// The deployed rules (`SEED-RULES.md`), flaws included.
     pub const Seed: Rules = Rules { bits: 0 };
-    /// The amended reference rules: every amendment.
+    /// The amended reference rules: A1 to A6. A7 (attempt synchronization)
+    /// is applied on top (`reference+A7`) until the model checker covers it
+    /// (`spec/amendments.md`, A7).
     pub const Reference: Rules = Rules { bits: 0b11_1111 };
 
     /// Whether `a` is applied.
@@ -176,23 +183,28 @@ impl Rules {
 
 impl fmt::Display for Rules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.bits.count_ones() as usize;
-        if n == 0 {
-            return f.write_str("seed");
-        }
-        if n == Amendment::ALL.len() {
-            return f.write_str("reference");
-        }
-        // Name it from the nearer base.
-        if n * 2 <= Amendment::ALL.len() {
+        // Name it from the nearer base: the fewer amendments to list.
+        let r = Rules::Reference;
+        let from_seed = self.bits.count_ones();
+        let from_reference = (self.bits ^ r.bits).count_ones();
+        if from_seed <= from_reference {
             f.write_str("seed")?;
             for a in Amendment::ALL.iter().filter(|a| self.has(**a)) {
                 write!(f, "+{}", a.id())?;
             }
         } else {
             f.write_str("reference")?;
-            for a in Amendment::ALL.iter().filter(|a| !self.has(**a)) {
+            for a in Amendment::ALL
+                .iter()
+                .filter(|a| r.has(**a) && !self.has(**a))
+            {
                 write!(f, "-{}", a.id())?;
+            }
+            for a in Amendment::ALL
+                .iter()
+                .filter(|a| !r.has(**a) && self.has(**a))
+            {
+                write!(f, "+{}", a.id())?;
             }
         }
         Ok(())
@@ -224,7 +236,15 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for name in ["seed", "reference", "seed+A1+A2", "reference-A4", "seed+A1"] {
+        for name in [
+            "seed",
+            "reference",
+            "seed+A1+A2",
+            "reference-A4",
+            "seed+A1",
+            "reference+A7",
+            "reference-A4+A7",
+        ] {
             assert_eq!(Rules::parse(name).unwrap().to_string(), name);
         }
         assert_eq!(Rules::parse("Reference").unwrap(), Rules::Reference);

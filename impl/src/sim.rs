@@ -81,6 +81,9 @@ pub struct SimConfig {
     pub date: Date,
     /// Give up after this much logical time.
     pub max_time_ms: u64,
+    /// When each node starts the height, ms (missing entries: 0): nodes
+    /// whose clocks or previous decisions differ.
+    pub start_ms: Vec<u64>,
 }
 
 impl Default for SimConfig {
@@ -100,6 +103,7 @@ impl Default for SimConfig {
             presynchronized: false,
             date: Date::from_ymd(2025, 11, 1).expect("valid date"),
             max_time_ms: 3_600_000,
+            start_ms: Vec::new(),
         }
     }
 }
@@ -207,6 +211,9 @@ enum Pending {
         timer: Timer,
         generation: u64,
     },
+    Start {
+        node: usize,
+    },
 }
 
 /// Runs one height.
@@ -221,6 +228,13 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
     }
     if cfg.delay_ms.0 > cfg.delay_ms.1 {
         return Err(SimError::Config("minimum delay above maximum delay".into()));
+    }
+    if cfg.start_ms.len() > cfg.nodes {
+        return Err(SimError::Config(format!(
+            "{} start times for {} nodes",
+            cfg.start_ms.len(),
+            cfg.nodes
+        )));
     }
     if cfg.drop_permille > 1000 {
         return Err(SimError::Config("drop rate above 1000 per mille".into()));
@@ -259,6 +273,14 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
     let mut seq = 0u64;
     let mut gave_up = vec![false; cfg.nodes];
 
+    // Late starts, as events of the schedule.
+    for (i, &at) in cfg.start_ms.iter().enumerate() {
+        if at > 0 && live[i] {
+            seq += 1;
+            queue.push(Reverse((at, seq)));
+            pending.insert(seq, Pending::Start { node: i });
+        }
+    }
     let mut apply = |i: usize,
                      now: u64,
                      outs: Vec<Output>,
@@ -343,15 +365,21 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
         }
     };
 
+    let start = || {
+        Input::Start(StartHeight {
+            date: cfg.date,
+            mempool: mempool.clone(),
+            presynchronized: cfg.presynchronized,
+        })
+    };
     for i in 0..cfg.nodes {
         if !live[i] {
             continue;
         }
-        let outs = nodes[i].handle(Input::Start(StartHeight {
-            date: cfg.date,
-            mempool: mempool.clone(),
-            presynchronized: cfg.presynchronized,
-        }));
+        if cfg.start_ms.get(i).copied().unwrap_or(0) > 0 {
+            continue; // scheduled above
+        }
+        let outs = nodes[i].handle(start());
         apply(
             i,
             0,
@@ -390,6 +418,7 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                 generations.remove(&(node, timer));
                 (node, Input::Timer(timer))
             }
+            Pending::Start { node } => (node, start()),
         };
         let outs = nodes[i].handle(input);
         apply(

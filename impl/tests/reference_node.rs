@@ -689,3 +689,87 @@ fn a_finalized_node_answers_a_laggard_with_its_finality_proof() {
     let outs = net.deliver(y, Message::Certificate(proof));
     assert_eq!(finalized(&outs), Some(h));
 }
+
+fn attempt_of(net: &Net, i: usize) -> u32 {
+    net.nodes[i].state().round().unwrap().attempt()
+}
+
+#[test]
+fn a_node_joins_the_latest_attempt_more_than_a_third_of_the_weight_is_in() {
+    // R7.7: T = 15, q = 10, so more than 5 must be ahead.
+    let a7 = Rules::Reference.with(Amendment::AttemptSync);
+    let (mut net, _) = started(&TIERS, a7);
+    let x = 3; // Free, in attempt 0
+    let b = Hash32([7; 32]);
+    // Silver (4) in attempt 2: not enough; the vote is kept for later (R4.4).
+    let outs = net.deliver(x, net.vote(1, 2, Step::Approve, b, true, 4));
+    assert!(rejections(&outs).is_empty());
+    assert_eq!(attempt_of(&net, x), 0);
+    // A repeat adds no weight.
+    net.deliver(x, net.vote(1, 2, Step::Approve, b, true, 4));
+    assert_eq!(attempt_of(&net, x), 0);
+    // Bronze (2) in attempt 3: 6 of 15 in attempts 2 or later; the latest
+    // attempt they prove an honest node reached is 2 (Bronze alone, in 3,
+    // could be Byzantine).
+    let outs = net.deliver(x, net.vote(2, 3, Step::Commit, b, true, 2));
+    assert_eq!(attempt_of(&net, x), 2);
+    let ev = events(&outs);
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, Event::ConsensusFailed { attempt: 0, .. })));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Event::FallbackInitiated {
+            attempt: 2,
+            reason: time_consensus::fallback::FallbackReason::LaterAttempt,
+            ..
+        }
+    )));
+    // Gold (8) in attempt 3: joins 3.
+    net.deliver(x, net.vote(0, 3, Step::Approve, b, true, 8));
+    assert_eq!(attempt_of(&net, x), 3);
+    // Without A7 the node stays where its timers put it.
+    let (mut net, _) = started(&TIERS, Rules::Reference);
+    net.deliver(x, net.vote(0, 3, Step::Approve, b, true, 8));
+    net.deliver(x, net.vote(1, 3, Step::Approve, b, true, 4));
+    assert_eq!(attempt_of(&net, x), 0);
+}
+
+#[test]
+fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replayed() {
+    // R0.7: the leader's proposal and a vote reach mn003 before it starts.
+    let mut net = Net::new(&TIERS, Rules::Reference.with(Amendment::AttemptSync));
+    let starts: Vec<_> = (0..3).map(|i| (i, net.start(i, true))).collect();
+    let (leader, p) = attempt0_proposal(&starts);
+    let Message::Proposal(sp) = &p else {
+        unreachable!()
+    };
+    let h = sp.proposal.block.hash();
+    let x = 3;
+    assert!(rejections(&net.deliver(x, p.clone())).is_empty());
+    let vote = net.vote(leader, 0, Step::Approve, h, true, 0);
+    assert!(rejections(&net.deliver(x, vote.clone())).is_empty());
+    // The same again, a forged vote and a certificate are refused, as before.
+    let not_running =
+        |outs: &[time_consensus::Output]| rejections(outs) == [Rejection::NotRunning { height: 1 }];
+    assert!(not_running(&net.deliver(x, vote)));
+    let Message::Vote(mut forged) = net.vote(1, 0, Step::Approve, h, true, 0) else {
+        unreachable!()
+    };
+    forged.vote.block_hash = Hash32([9; 32]);
+    assert!(not_running(&net.deliver(x, Message::Vote(forged))));
+    // At the start both are replayed: the node approves the leader's block.
+    let outs = net.start(x, true);
+    assert!(events(&outs)
+        .iter()
+        .any(|e| matches!(e, Event::ProposalAccepted { attempt: 0, .. })));
+    assert!(broadcasts(&outs).iter().any(|m| matches!(
+        m,
+        Message::Vote(v) if v.vote.block_hash == h && v.vote.voter == net.ids[x]
+    )));
+    // The seed rules and the reference rules without A7 refuse them.
+    let mut net = Net::new(&TIERS, Rules::Reference);
+    let starts: Vec<_> = (0..3).map(|i| (i, net.start(i, true))).collect();
+    let (_, p) = attempt0_proposal(&starts);
+    assert!(not_running(&net.deliver(x, p)));
+}

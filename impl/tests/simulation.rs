@@ -120,3 +120,77 @@ fn seed_rules_split_under_slow_delivery() {
     });
     assert!(split);
 }
+
+/// Nodes that start the height at different times (issue: "nodes that start
+/// late never catch up"), every message delivered in 100 ms.
+fn skewed(rules: Rules, start_ms: &[u64], presynchronized: bool) -> time_consensus::sim::SimReport {
+    let cfg = SimConfig {
+        rules,
+        seed: 7,
+        delay_ms: (100, 100),
+        start_ms: start_ms.to_vec(),
+        presynchronized,
+        max_time_ms: 2 * 3_600_000,
+        ..Default::default()
+    };
+    run(&cfg).unwrap()
+}
+
+/// The reference rules with A7 (attempt synchronization).
+fn a7() -> Rules {
+    Rules::Reference.with(time_consensus::Amendment::AttemptSync)
+}
+
+const SKEWS: [[u64; 4]; 3] = [
+    [0, 33_000, 33_000, 33_000],
+    [0, 40_000, 40_000, 40_000],
+    [0, 0, 1_000, 1_000],
+];
+
+#[test]
+fn nodes_that_start_late_catch_up_with_attempt_synchronization() {
+    // R7.7 joins the attempt more than a third of the weight is in; R0.7
+    // keeps what arrives before the start; R7.6 answers laggards.
+    for presynchronized in [true, false] {
+        for skew in SKEWS {
+            let r = skewed(a7(), &skew, presynchronized);
+            assert_eq!(
+                r.decided(),
+                4,
+                "{skew:?} {presynchronized}: {:?}",
+                r.rejections
+            );
+            r.agreed().expect("agreement");
+            // Within three attempt timeouts (34 s each) of the last start,
+            // by the first emergency attempt (4) at the latest: there every
+            // honest node votes as it enters, so laggards see the weight
+            // ahead of them and join (R7.7).
+            let last = *skew.iter().max().unwrap();
+            assert!(
+                r.end_ms <= last + 3 * 34_000,
+                "{skew:?}: {} ms {:?}",
+                r.end_ms,
+                r.decisions
+            );
+            for d in r.decisions.iter().flatten() {
+                assert!(d.attempt <= 4, "{skew:?}: {d:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn without_attempt_synchronization_nodes_that_start_late_never_decide() {
+    // The counterexample that forces A7: the Gold node (8 of 15) starts
+    // 40 s before the rest and stays an attempt ahead of them for ever
+    // (the reference rules, A1-A6).
+    for presynchronized in [true, false] {
+        let r = skewed(Rules::Reference, &SKEWS[1], presynchronized);
+        assert_eq!(r.decided(), 0, "{presynchronized}: {:?}", r.decisions);
+        assert!(
+            r.end_ms >= 2 * 3_600_000 - 34_000,
+            "gave up at {} ms",
+            r.end_ms
+        );
+    }
+}

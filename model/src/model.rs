@@ -419,8 +419,12 @@ impl TcModel {
     /// no quorum yet (and whose block it knows, unless sound), every set of
     /// pending votes from voters it has not counted that reaches the quorum
     /// with the last vote delivered; and, if sound, alone, one pending vote
-    /// of each voter with pending votes for two blocks of one step.
+    /// of each voter with pending votes for two blocks of one step; and,
+    /// under A7, alone, each pending vote of a later attempt from a voter
+    /// not yet among R7.7's senders of that attempt or later (it may make
+    /// the node join: not quiet).
     fn vote_batches(&self, state: &State, actions: &mut Vec<Action>) {
+        let a7 = self.info.cfg.rules.has(Amendment::AttemptSync);
         for &x in &self.info.honest {
             let Some(round) = state.actor_states[x].node().and_then(NodeState::round) else {
                 continue;
@@ -431,12 +435,25 @@ impl TcModel {
             // Blocks each uncounted voter has a vote in flight for, per step.
             let mut blocks_of: BTreeMap<(u32, Step, usize), Vec<Hash32>> = BTreeMap::new();
             let sound = self.info.cfg.vote_delivery() == VoteDelivery::Sound;
+            let mut senders: BTreeMap<u32, std::collections::BTreeSet<usize>> = BTreeMap::new();
+            let mut alone: Vec<(Id, Packet)> = Vec::new();
             for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
+                if !round.counts_vote(v, pos) {
+                    continue;
+                }
+                if a7 && round.started() && v.attempt > round.attempt() {
+                    let s = senders
+                        .entry(v.attempt)
+                        .or_insert_with(|| round.senders_from(&self.info.contexts[x], v.attempt));
+                    if !s.contains(&pos) {
+                        alone.push((src, msg.clone()));
+                    }
+                }
                 // Batched: only for known blocks; a vote for a block not yet
                 // known is quiet until it arrives (R6.4's recheck).
                 let known = round.blocks().contains_key(&v.block_hash);
-                if !round.counts_vote(v, pos) || !(known || sound) {
+                if !(known || sound) {
                     continue;
                 }
                 if sound {
@@ -455,6 +472,16 @@ impl TcModel {
             // takes its weight from the others: one of those votes, for the
             // block of least hash, is also delivered alone. Which block it is
             // does not matter (spec/properties.md, "Batched vote delivery").
+            // Canonical order (see below), then one action each.
+            alone.sort();
+            alone.dedup();
+            for (src, msg) in alone {
+                actions.push(Action::Votes {
+                    dst: Id::from(x),
+                    votes: vec![(src, msg)],
+                    then: None,
+                });
+            }
             for ((attempt, step, pos), blocks) in &blocks_of {
                 if blocks.len() < 2 {
                     continue;

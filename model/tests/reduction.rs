@@ -66,7 +66,15 @@ fn every_verdict_is_the_same_batched_sound_and_one_by_one() {
     same_verdicts(cfg);
     // Asynchrony into a second attempt, a withholding Byzantine.
     same_verdicts(cut("reference-async", 1));
-    // A counterexample found the same way: the seed rules' flaw 1.
+    // A7 (R7.7's joins), whose later-attempt votes are batches of one.
+    let a7 = |mut c: ModelConfig| {
+        c.rules = c.rules.with(time_consensus::Amendment::AttemptSync);
+        c
+    };
+    same_verdicts(a7(cut("reference", 1)));
+    same_verdicts(a7(cut("reference-async", 1)));
+    // Counterexamples found the same way: the seed rules, and their flaw 1.
+    same_verdicts(ModelConfig::preset("seed").unwrap());
     same_verdicts(ModelConfig::preset("seed-flaw1").unwrap());
 }
 

@@ -413,3 +413,25 @@ fn forged_certificates_and_reproposals_change_no_verdict_down_the_ladder() {
         2_139_954,
     );
 }
+
+#[test]
+fn attempt_synchronization_keeps_every_property_where_the_locking_paths_run() {
+    // `reference-locking` under `reference+A7` (R7.7 joins, R0.7): the
+    // one-vote batches of later-attempt votes make it larger.
+    let mut cfg = ModelConfig::preset("reference-locking").unwrap();
+    cfg.rules = cfg.rules.with(time_consensus::Amendment::AttemptSync);
+    let r = run(&cfg, &Options::default()).unwrap();
+    assert_eq!(r.config.rules.to_string(), "reference+A7");
+    assert_holds(
+        &r,
+        true,
+        ["found", "found", "found"],
+        &[
+            ("finalized in attempt 0", "found"),
+            ("finalized after a rotation", "found"),
+            ("finalized a reward-only block", "not found"),
+            ("finalized the emergency block", "not found"),
+        ],
+        461_382,
+    );
+}

@@ -536,7 +536,7 @@ fn the_runner_knows_exactly_the_rule_ids_the_spec_defines() {
         "update run::DEFINED_RULE_IDS in model/src/vectors/run.rs to the ids spec/protocol.md and spec/seed-rules.md define"
     );
     assert!(run::is_defined_rule_id("A4") && run::is_defined_rule_id("S6.1"));
-    assert!(!run::is_defined_rule_id("R99.1") && !run::is_defined_rule_id("A7"));
+    assert!(!run::is_defined_rule_id("R99.1") && !run::is_defined_rule_id("A8"));
 }
 
 #[test]

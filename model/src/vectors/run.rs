@@ -266,14 +266,14 @@ pub fn vector_files(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
 /// ([`time_consensus::Amendment::ALL`]). A vector may name only these; the
 /// test `model/tests/vectors.rs` keeps this list equal to the spec's.
 pub const DEFINED_RULE_IDS: &[&str] = &[
-    "R0.1", "R0.2", "R0.3", "R0.4", "R0.5", "R0.6", // foundations
+    "R0.1", "R0.2", "R0.3", "R0.4", "R0.5", "R0.6", "R0.7", // foundations
     "R1.1", "R1.2", "R1.3", "R1.4", // synchronization
     "R2.1", "R2.2", "R2.3", "R2.4", "R2.5", "R2.6", "R2.7", // election
     "R3.1", "R3.2", "R3.3", "R3.4", "R3.5", "R3.6", // blocks
     "R4.1", "R4.2", "R4.3", "R4.4", "R4.5", // proposals
     "R5.1", "R5.2", "R5.3", "R5.4", "R5.5", "R5.6", "R5.7", "R5.8", // votes
     "R6.1", "R6.2", "R6.3", "R6.4", "R6.5", // quorums
-    "R7.1", "R7.2", "R7.3", "R7.4", "R7.5", "R7.6", // ladder
+    "R7.1", "R7.2", "R7.3", "R7.4", "R7.5", "R7.6", "R7.7", // ladder
     "S1.1", "S1.2", "S1.3", "S1.4", // seed rules
     "S2.1", "S2.2", "S2.3", "S2.4", "S2.5", "S2.6", //
     "S4.1", "S5.1", "S6.1", "S6.2", "S6.3", "S7.1", "S7.2", "S7.3",

@@ -924,17 +924,22 @@ fn lifecycle(g: &mut Gen, rules: Rules) {
     let (mut net, leader, p, _) = started(&TIERS4, rules);
     let mut fresh = Net::new(&TIERS4, rules);
     let x = (leader + 1) % 4;
-    fresh.deliver(x, Message::Proposal(p.clone()));
+    // Under A7 an authenticated proposal before the start would be kept
+    // (R0.7, its own vector); one whose signature does not cover it is not.
+    let mut early = p.clone();
+    if rules.has(time_consensus::Amendment::AttemptSync) {
+        early.proposal.valid_attempt = Some(0);
+    }
+    fresh.deliver(x, Message::Proposal(early));
     fresh.start(x, true);
     fresh.start(x, true);
     fresh.deliver(x, Message::Proposal(p));
-    fresh.emit(
-        g,
-        "not_running_then_already_running",
-        x,
-        "A proposal before the node starts the height is refused (not running); after the start, a second start is refused (already running); the proposal delivered again is accepted.",
-        &["R0.6"],
-    );
+    let (text, ids): (&str, &[&str]) = if rules.has(time_consensus::Amendment::AttemptSync) {
+        ("A proposal before the node starts the height, whose signature does not cover its valid_attempt, is not kept (R0.7) and is refused (not running); after the start, a second start is refused (already running); the leader's proposal is accepted.", &["R0.6", "R0.7"])
+    } else {
+        ("A proposal before the node starts the height is refused (not running); after the start, a second start is refused (already running); the proposal delivered again is accepted.", &["R0.6"])
+    };
+    fresh.emit(g, "not_running_then_already_running", x, text, ids);
     // Stale timers are ignored.
     let t = net.attempt_timer(0);
     net.fire(x, t);
@@ -1231,6 +1236,8 @@ fn reference_only(g: &mut Gen) {
     emergency_valid_block(g);
     late_block(g);
     rotation(g);
+    late_start(g);
+    join_later_attempt(g);
 }
 
 fn finality_proof(g: &mut Gen) {
@@ -1273,6 +1280,78 @@ fn finality_proof(g: &mut Gen) {
         3,
         "The node receives no proposal and no vote; a finality proof (a commit certificate with its block) from another node is enough: its votes are counted, the commit quorum is reached, the node finalizes and broadcasts its own proof.",
         &["R7.5", "R5.5", "R7.4", "R6.4"],
+    );
+}
+
+/// The reference rules with A7 (attempt synchronization).
+fn a7() -> Rules {
+    Rules::Reference.with(time_consensus::Amendment::AttemptSync)
+}
+
+/// R0.7: a node that starts after the others have sent their attempt-0
+/// messages keeps them (one per signer, kind, attempt and step; a repeat is
+/// refused) and handles them at its start.
+fn late_start(g: &mut Gen) {
+    let mut net = Net::new(&TIERS4, a7());
+    let x = 3;
+    let starts: Vec<(usize, Vec<Output>)> = (0..4)
+        .filter(|&i| i != x)
+        .map(|i| (i, net.start(i, true)))
+        .collect();
+    let mut early = Vec::new();
+    for (i, outs) in &starts {
+        for m in broadcasts(outs) {
+            early.push((*i, m));
+        }
+    }
+    // The others' approve votes, as the proposal makes them cast.
+    let (_, p) = early
+        .iter()
+        .find(|(_, m)| matches!(m, Message::Proposal(_)))
+        .cloned()
+        .expect("the attempt-0 leader proposes");
+    for i in (0..4).filter(|&i| i != x) {
+        let outs = net.deliver(i, p.clone());
+        for m in broadcasts(&outs) {
+            if matches!(&m, Message::Vote(_)) {
+                early.push((i, m));
+            }
+        }
+    }
+    for (_, m) in &early {
+        net.deliver(x, m.clone());
+    }
+    if let Some((_, m)) = early.first() {
+        net.deliver(x, m.clone());
+    }
+    net.start(x, true);
+    net.emit(
+        g,
+        "a7_late_start_keeps_early_messages",
+        x,
+        "Before the node starts height 1 it receives the others' attempt-0 proposal and approve votes: it keeps them without output (R0.7), and refuses a repeat as not_running. At its start it handles them in key order (signer, kind, attempt, step): it accepts the proposal, approves, counts the votes, reaches the approve quorum, locks and commits.",
+        &["R0.7", "R0.6", "R4.5", "R5.7", "R6.1"],
+    );
+}
+
+/// R7.7: a node in attempt 0 joins attempt 2 once the senders of what it
+/// holds of attempts 2 and later weigh more than `T - q`.
+fn join_later_attempt(g: &mut Gen) {
+    let (mut net, _, _, _) = started(&TIERS4, a7());
+    let x = 3;
+    let b = Hash32([7; 32]);
+    // Silver (4 of 15) in attempt 2: not enough; Bronze (2) in attempt 3:
+    // 6 > 5 in attempts 2 and later, but 2 alone in attempt 3.
+    let silver = net.vote(1, 2, Step::Approve, b, true, 1);
+    net.deliver(x, silver);
+    let bronze = net.vote(2, 3, Step::Commit, b, true, 1);
+    net.deliver(x, bronze);
+    net.emit(
+        g,
+        "a7_join_later_attempt",
+        x,
+        "In attempt 0 the node counts Silver's approve vote of attempt 2 (4 of 15, not more than T - q = 5: it stays) and Bronze's commit vote of attempt 3: their senders weigh 6 in attempts 2 or later, so an honest node is in attempt 2 or later; the node emits consensus_failed for attempt 0 and enters attempt 2 with reason LaterAttempt (not 3: Bronze alone could be Byzantine).",
+        &["R7.7", "R4.4", "R7.1", "R7.2"],
     );
 }
 
