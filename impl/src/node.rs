@@ -282,8 +282,11 @@ impl Context {
         st.round = Some(round);
         st.gave_up = false;
         st.settle(decided);
-        // R0.7: what arrived before the start, in key order.
+        // R0.7: what arrived before the start, in key order, until decided.
         for m in std::mem::take(&mut st.early).into_values() {
+            if st.round.is_none() {
+                break;
+            }
             self.message(st, m, out);
         }
     }
@@ -344,18 +347,22 @@ impl Context {
         st.settle(decided);
     }
 
-    /// R0.7 (A7): keeps an authenticated heartbeat, proposal or vote of the
-    /// next height that arrives before it starts (attempts within R4.4's
-    /// window of attempt 0; the first per signer, kind, attempt and step).
-    /// Certificates are not kept: a finalized peer answers this node's own
-    /// messages with its proof once it runs (R7.6).
+    /// R0.7 (A7): keeps an authenticated heartbeat or vote of the next
+    /// height that arrives before it starts (attempts within R4.4's window
+    /// of attempt 0; the first per signer, kind, attempt and step): their
+    /// signatures cover all they say, so the first copy is the only one.
+    /// Proposals are not kept: their signature covers the block's hash and
+    /// not its body nor the justification, so any relay could put a copy
+    /// that fails in the slot of the leader's. Certificates are not kept
+    /// either: a finalized peer answers the node's own messages with its
+    /// proof once it runs (R7.6), and its peers' votes bring blocks back in
+    /// certificates (R6.4).
     fn keep_early(&self, st: &mut NodeState, m: &Message) -> bool {
         if !self.rules.has(Amendment::AttemptSync) || st.gave_up {
             return false;
         }
         let (kind, attempt, step) = match m {
             Message::Heartbeat(_) => (0u8, 0, 0u8),
-            Message::Proposal(p) => (1, p.proposal.attempt, 0),
             Message::Vote(v) if v.vote.approve => (2, v.vote.attempt, v.vote.step as u8),
             _ => return false,
         };
@@ -398,6 +405,10 @@ impl Context {
         };
         let mut act = Act::new(self, round, out);
         act.on_timer(t);
+        if !act.done() {
+            // R7.7: the timer that starts attempts (R1.4) may find them due.
+            act.join_later_attempt();
+        }
         let decided = act.decided.take();
         if act.gave_up {
             st.round = None;
