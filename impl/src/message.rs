@@ -2,7 +2,7 @@
 //! checks every message passes before it can change a node (R0.5, R4.x).
 
 use crate::block::Block;
-use crate::crypto::Signature;
+use crate::crypto::{Keypair, Signature};
 use crate::election::HeightWeights;
 use crate::encoding::{tag, Encoder};
 use crate::heartbeat::SignedHeartbeat;
@@ -42,6 +42,14 @@ impl Proposal {
             &self.block.hash(),
             self.valid_attempt,
         )
+    }
+
+    /// This proposal signed with `keypair` (R4.2).
+    pub fn sign(self, keypair: &Keypair) -> SignedProposal {
+        SignedProposal {
+            signature: keypair.sign(&self.signing_bytes()),
+            proposal: self,
+        }
     }
 }
 

@@ -1171,11 +1171,7 @@ impl<'a> Act<'a> {
             valid_attempt,
             justification,
         };
-        let signature = self.ctx.keypair.sign(&proposal.signing_bytes());
-        let sp = SignedProposal {
-            proposal,
-            signature,
-        };
+        let sp = proposal.sign(&self.ctx.keypair);
         self.emit(Event::ProposalSent {
             attempt,
             block_hash: sp.proposal.block.hash(),
@@ -1473,8 +1469,7 @@ impl<'a> Act<'a> {
             approve,
             weight: self.r.hc.declared_weight,
         };
-        let signature = self.ctx.keypair.sign(&vote.signing_bytes());
-        let sv = SignedVote { vote, signature };
+        let sv = vote.sign(&self.ctx.keypair);
         match step {
             Step::Approve => self.r.voted = true,
             Step::Commit => self.r.committed = true,

@@ -1,6 +1,6 @@
 //! Phase 5 messages: weighted votes, their signing bytes, and certificates.
 
-use crate::crypto::Signature;
+use crate::crypto::{Keypair, Signature};
 use crate::encoding::{tag, Encoder};
 use crate::primitives::{Hash32, NodeId};
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,14 @@ impl Vote {
             .bool(self.approve)
             .u64(self.weight);
         e.finish()
+    }
+
+    /// This vote signed with `keypair` (R5.2): the one way votes are signed.
+    pub fn sign(self, keypair: &Keypair) -> SignedVote {
+        SignedVote {
+            signature: keypair.sign(&self.signing_bytes()),
+            vote: self,
+        }
     }
 }
 

@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use time_consensus::block::Transaction;
 use time_consensus::crypto::Keypair;
-use time_consensus::message::{Message, Proposal, SignedProposal};
+use time_consensus::message::{Message, SignedProposal};
 use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
-use time_consensus::vote::{SignedVote, Step, Vote};
+use time_consensus::vote::{Step, Vote};
 
 /// A message on the model's network: shared rather than copied, with its
 /// hash computed once (states are hashed and cloned millions of times).
@@ -223,8 +223,7 @@ impl Adversary {
                 self.weight
             },
         };
-        let signature = self.keypair.sign(&vote.signing_bytes());
-        Packet::new(Message::Vote(SignedVote { vote, signature }))
+        Packet::new(Message::Vote(vote.sign(&self.keypair)))
     }
 
     /// Votes for `block` in `attempt` (both steps under two-step rules),
@@ -350,14 +349,5 @@ impl Actor for McActor {
             McActor::Honest(h) => h.ctx.id().to_string(),
             McActor::Byzantine(b) => format!("{} (Byzantine)", b.id),
         }
-    }
-}
-
-/// Builds a signed proposal.
-pub fn sign_proposal(keypair: &Keypair, proposal: Proposal) -> SignedProposal {
-    let signature = keypair.sign(&proposal.signing_bytes());
-    SignedProposal {
-        proposal,
-        signature,
     }
 }

@@ -22,7 +22,7 @@
 //! altered vote of the tampered `c` is already an honest vote that its
 //! receivers may have counted, the attack on skipped signatures.
 
-use crate::actor::{sign_proposal, Packet};
+use crate::actor::Packet;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use time_consensus::block::Block;
@@ -101,7 +101,7 @@ impl Forger {
                 valid_attempt: Some(valid),
                 justification: Some(c.clone()),
             };
-            Packet::new(Message::Proposal(sign_proposal(keypair, p)))
+            Packet::new(Message::Proposal(p.sign(keypair)))
         };
         for &lead in self.leads.iter().filter(|&&l| l > a) {
             out.push(propose(lead, a, &certificate));
@@ -126,11 +126,7 @@ impl Forger {
             weight: my_weight,
             ..v.clone()
         };
-        let signature = keypair.sign(&mine.signing_bytes());
-        let mine = SignedVote {
-            vote: mine,
-            signature,
-        };
+        let mine = mine.sign(keypair);
         let votes = if my_pos < their_pos {
             vec![mine, sv.clone()]
         } else {

@@ -2,7 +2,7 @@
 //! semantics of [`Network::Gst`] can be imposed, with the protocol's
 //! properties.
 
-use crate::actor::{sign_proposal, Adversary, Honest, McActor, McState, Packet};
+use crate::actor::{Adversary, Honest, McActor, McState, Packet};
 use crate::config::{ConfigError, ModelConfig, Network, VoteDelivery};
 use crate::forge::Forger;
 use stateright::actor::{
@@ -202,7 +202,7 @@ impl TcModel {
                         .remove(&i)
                         .unwrap_or_default()
                         .into_iter()
-                        .map(|p| sign_proposal(&keypair, p))
+                        .map(|p| p.sign(&keypair))
                         .collect();
                     let pos = built.registry.position_of(ctx.id()).expect("member");
                     McActor::Byzantine(Box::new(Adversary {

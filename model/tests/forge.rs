@@ -6,7 +6,7 @@ use time_consensus::event::{Event, Rejection};
 use time_consensus::message::CertificateError;
 use time_consensus::message::Message;
 use time_consensus::node::{Input, NodeState, Output, StartHeight};
-use time_consensus::vote::{SignedVote, Step, Vote};
+use time_consensus::vote::{Step, Vote};
 use time_consensus_model::actor::McActor;
 use time_consensus_model::config::{Byzantine, ModelConfig};
 use time_consensus_model::TcModel;
@@ -58,8 +58,7 @@ fn forgeries_from_one_honest_vote_are_refused_except_the_valid_relay_and_repropo
         approve: true,
         weight: 8,
     };
-    let signature = gold.keypair().sign(&vote.signing_bytes());
-    let sv = SignedVote { vote, signature };
+    let sv = vote.sign(gold.keypair());
     let forged = forger.forge(&byz.keypair, &Message::Vote(sv.clone()));
     // Relay, tampered relay, and as attempt 2's leader: justified, tampered,
     // unsupported (valid_attempt 1 backed by attempt 0's certificate).
@@ -71,10 +70,7 @@ fn forgeries_from_one_honest_vote_are_refused_except_the_valid_relay_and_repropo
         weight: 1,
         ..sv.vote.clone()
     };
-    let weak = SignedVote {
-        signature: free.keypair().sign(&weak.signing_bytes()),
-        vote: weak,
-    };
+    let weak = weak.sign(free.keypair());
     assert!(forger.forge(&byz.keypair, &Message::Vote(weak)).is_empty());
 
     // The Free node counts Gold's vote first, then meets each forgery alone.

@@ -35,7 +35,7 @@ use time_consensus::block::{Block, Transaction};
 use time_consensus::crypto::Keypair;
 use time_consensus::fallback::BlockKind;
 use time_consensus::heartbeat::{Heartbeat, SignedHeartbeat};
-use time_consensus::message::{CertifiedBlock, Message, Proposal, SignedProposal};
+use time_consensus::message::{CertifiedBlock, Message, Proposal};
 use time_consensus::node::{Context, Input, Node, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::registry::{Registry, Tier};
@@ -599,10 +599,7 @@ impl Harness {
             approve,
             weight,
         };
-        SignedVote {
-            signature: self.keys[b].sign(&vote.signing_bytes()),
-            vote,
-        }
+        vote.sign(&self.keys[b])
     }
 
     fn edit_vote(&self, sv: &mut SignedVote, e: &VoteEdit, to: usize) {
@@ -864,11 +861,7 @@ impl Harness {
                     valid_attempt,
                     justification,
                 };
-                let signature = self.keys[b].sign(&proposal.signing_bytes());
-                let m = Message::Proposal(SignedProposal {
-                    proposal,
-                    signature,
-                });
+                let m = Message::Proposal(proposal.sign(&self.keys[b]));
                 self.learn(&m);
                 self.inject(*to, Some(b), m);
             }
@@ -906,11 +899,7 @@ impl Harness {
                     valid_attempt: Some(justification.attempt),
                     justification: Some(justification),
                 };
-                let signature = self.keys[b].sign(&proposal.signing_bytes());
-                let m = Message::Proposal(SignedProposal {
-                    proposal,
-                    signature,
-                });
+                let m = Message::Proposal(proposal.sign(&self.keys[b]));
                 self.inject(*to, Some(b), m);
             }
             Action::Certify {

@@ -9,7 +9,7 @@ use time_consensus::node::{Context, Input, Node, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::registry::{Registry, Tier};
 use time_consensus::sim::{genesis_tip, test_network};
-use time_consensus::vote::{SignedVote, Step, Vote};
+use time_consensus::vote::{Step, Vote};
 use time_consensus::{OrchestratorConfig, Rules, SignatureScheme};
 
 pub struct Net {
@@ -97,16 +97,11 @@ impl Net {
             approve,
             weight,
         };
-        let signature = self.keys[i].sign(&vote.signing_bytes());
-        Message::Vote(SignedVote { vote, signature })
+        Message::Vote(vote.sign(&self.keys[i]))
     }
 
     pub fn sign_proposal(&self, i: usize, proposal: Proposal) -> Message {
-        let signature = self.keys[i].sign(&proposal.signing_bytes());
-        Message::Proposal(SignedProposal {
-            proposal,
-            signature,
-        })
+        Message::Proposal(proposal.sign(&self.keys[i]))
     }
 }
 

@@ -932,10 +932,7 @@ fn signed_vote(
         approve,
         weight,
     };
-    SignedVote {
-        signature: Keypair::from_label(SignatureScheme::Ed25519, voter).sign(&vote.signing_bytes()),
-        vote,
-    }
+    vote.sign(&Keypair::from_label(SignatureScheme::Ed25519, voter))
 }
 
 /// The tally suite.

@@ -170,10 +170,7 @@ impl Net {
             approve,
             weight,
         };
-        SignedVote {
-            signature: self.keys[i].sign(&vote.signing_bytes()),
-            vote,
-        }
+        vote.sign(&self.keys[i])
     }
 
     fn vote(
@@ -189,11 +186,7 @@ impl Net {
     }
 
     fn sign_proposal(&self, i: usize, proposal: Proposal) -> Message {
-        let signature = self.keys[i].sign(&proposal.signing_bytes());
-        Message::Proposal(SignedProposal {
-            proposal,
-            signature,
-        })
+        Message::Proposal(proposal.sign(&self.keys[i]))
     }
 
     fn certificate(
