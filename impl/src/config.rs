@@ -27,6 +27,19 @@ pub const DEFAULT_MAX_BLOCK_BYTES: u32 = 4 << 20;
 /// its `u32` prefix (R0.2).
 pub const MAX_BLOCK_BYTES: u32 = 1 << 30;
 
+/// Default growth of the attempt timer per attempt under A7 (R7.2): 10 s,
+/// so that a start skew of one default attempt (34 s) is absorbed by
+/// attempt 4.
+pub const DEFAULT_ATTEMPT_TIMEOUT_GROWTH_SECS: u64 = 10;
+
+fn default_attempt_timeout_growth_secs() -> u64 {
+    DEFAULT_ATTEMPT_TIMEOUT_GROWTH_SECS
+}
+
+fn is_default_attempt_timeout_growth_secs(v: &u64) -> bool {
+    *v == DEFAULT_ATTEMPT_TIMEOUT_GROWTH_SECS
+}
+
 fn default_max_block_bytes() -> u32 {
     DEFAULT_MAX_BLOCK_BYTES
 }
@@ -113,6 +126,14 @@ pub struct OrchestratorConfig {
     /// How many attempts ahead of its own a node buffers messages for (R4.4);
     /// 1 to [`MAX_FUTURE_ATTEMPTS`].
     pub max_future_attempts: u32,
+    /// Under A7, how much longer each attempt's timer is than the previous
+    /// one's (R7.2; 0 keeps them equal). Optional in the JSON form, and left
+    /// out there when it is the default.
+    #[serde(
+        default = "default_attempt_timeout_growth_secs",
+        skip_serializing_if = "is_default_attempt_timeout_growth_secs"
+    )]
+    pub attempt_timeout_growth_secs: u64,
     /// Software version announced in heartbeats (at most 128 bytes).
     pub version: ShortString,
 }
@@ -129,6 +150,7 @@ impl Default for OrchestratorConfig {
             max_block_transactions: 10_000,
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             max_future_attempts: 16,
+            attempt_timeout_growth_secs: DEFAULT_ATTEMPT_TIMEOUT_GROWTH_SECS,
             version: ShortString::new("1.0.0").expect("short"),
         }
     }
@@ -212,6 +234,9 @@ impl OrchestratorConfig {
         {
             return Err(ConfigError::RewardOverflow);
         }
+        if self.attempt_timeout_growth_secs > 1_000_000_000 {
+            return Err(ConfigError::HugeTimeout("attempt_timeout_growth_secs"));
+        }
         if self.max_future_attempts == 0 {
             return Err(ConfigError::NoFutureWindow);
         }
@@ -230,6 +255,23 @@ impl OrchestratorConfig {
             });
         }
         Ok(())
+    }
+
+    /// R7.2: the attempt timer of `attempt` under the two-step rules, in ms:
+    /// `leader_timeout_secs + window`, plus, with A7, `attempt *
+    /// attempt_timeout_growth_secs`; at most 10^9 s.
+    pub fn attempt_timeout_ms(&self, attempt: u32, window_secs: u64, grows: bool) -> u64 {
+        let growth = if grows {
+            u64::from(attempt).saturating_mul(self.attempt_timeout_growth_secs)
+        } else {
+            0
+        };
+        self.fallback_config
+            .leader_timeout_secs
+            .saturating_add(window_secs)
+            .saturating_add(growth)
+            .min(1_000_000_000)
+            * 1000
     }
 
     /// The chain date of `height` (R2.3), saturating at the calendar's end.
@@ -265,6 +307,25 @@ mod tests {
         assert_eq!(c.fallback_config.voting_timeout_secs, 4);
         assert!(c.fallback_config.enable_emergency_blocks);
         assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn attempt_timers_grow_only_under_a7_and_saturate() {
+        let mut c = OrchestratorConfig::default();
+        assert_eq!(c.attempt_timeout_ms(3, 4, false), 34_000);
+        assert_eq!(c.attempt_timeout_ms(3, 4, true), 64_000);
+        assert_eq!(c.attempt_timeout_ms(u32::MAX, 4, true), 1_000_000_000_000);
+        c.attempt_timeout_growth_secs = 1_000_000_001;
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::HugeTimeout("attempt_timeout_growth_secs"))
+        );
+        c.attempt_timeout_growth_secs = 0;
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.attempt_timeout_ms(3, 4, true), 34_000);
+        // The JSON form leaves the default out, so older files still read.
+        let json = serde_json::to_string(&OrchestratorConfig::default()).unwrap();
+        assert!(!json.contains("attempt_timeout_growth_secs"));
     }
 
     #[test]

@@ -1085,10 +1085,16 @@ impl<'a> Act<'a> {
         }
         let two_step = self.ctx.two_step();
         if two_step {
-            let secs = self.ctx.config.fallback_config.leader_timeout_secs + p.voting_window_secs;
+            // R7.2; under A7 each attempt waits longer than the one before,
+            // so nodes whose starts differ by a fixed skew come to overlap.
+            let grows = self.ctx.rules.has(Amendment::AttemptSync);
+            let after_ms = self
+                .ctx
+                .config
+                .attempt_timeout_ms(attempt, p.voting_window_secs, grows);
             self.out.push(Output::SetTimer {
                 timer: Timer::Attempt { height, attempt },
-                after_ms: secs * 1000,
+                after_ms,
             });
         } else {
             self.out.push(Output::SetTimer {

@@ -194,3 +194,66 @@ fn without_attempt_synchronization_nodes_that_start_late_never_decide() {
         );
     }
 }
+
+/// Silver (4 of 15) crashed, the node at `early` starting `skew_ms` before
+/// the other two: A7 with the given growth of attempt timers.
+fn one_early(early: usize, skew_ms: u64, growth_secs: u64) -> time_consensus::sim::SimReport {
+    let mut start_ms = vec![skew_ms; 4];
+    start_ms[early] = 0;
+    let mut config = time_consensus::OrchestratorConfig::default();
+    config.attempt_timeout_growth_secs = growth_secs;
+    let cfg = SimConfig {
+        rules: a7(),
+        seed: 7,
+        delay_ms: (100, 100),
+        start_ms,
+        crashed: vec![1],
+        presynchronized: true,
+        config,
+        max_time_ms: 2 * 3_600_000,
+        ..Default::default()
+    };
+    run(&cfg).unwrap()
+}
+
+#[test]
+fn without_growing_timeouts_a_light_node_that_starts_early_stays_an_attempt_ahead() {
+    // Joining (R7.7) needs more than T - q = 5 of weight ahead: the Bronze
+    // node (2) alone is not followed, and the Gold and Free nodes (9) make
+    // no quorum without it. With equal timeouts the skew stays for ever.
+    let r = one_early(2, 40_000, 0);
+    assert_eq!(r.decided(), 0, "{:?}", r.decisions);
+    assert!(
+        r.end_ms >= 2 * 3_600_000 - 44_000,
+        "gave up at {} ms",
+        r.end_ms
+    );
+}
+
+#[test]
+fn growing_timeouts_absorb_any_start_skew() {
+    // R7.2 under A7: attempt `a` waits 34 s + 10 s * a, so once it outlasts
+    // the skew the nodes are in one attempt together long enough to decide.
+    for early in [0, 2, 3] {
+        for skew_ms in [1_000, 40_000, 100_000, 300_000] {
+            let r = one_early(early, skew_ms, 10);
+            assert_eq!(r.decided(), 3, "{early} {skew_ms}: {:?}", r.decisions);
+            r.agreed().expect("agreement");
+            // By the first attempt whose timer outlasts the skew by a second,
+            // or up to two after it: the early leader's proposal may reach
+            // the others before they start (proposals are not kept, R0.7),
+            // and the next leader may be the crashed one. Linear growth
+            // makes that attempt about (skew - 34 s) / 10 s: Bronze 300 s
+            // ahead decides in attempt 27, after 79 minutes.
+            let meet = (0u32..)
+                .find(|a| 34_000 + 10_000 * u64::from(*a) > skew_ms + 1_000)
+                .unwrap();
+            for d in r.decisions.iter().flatten() {
+                assert!(
+                    d.attempt <= meet + 2,
+                    "{early} {skew_ms}: {d:?} (meet {meet})"
+                );
+            }
+        }
+    }
+}
