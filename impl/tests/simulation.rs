@@ -200,8 +200,10 @@ fn without_attempt_synchronization_nodes_that_start_late_never_decide() {
 fn one_early(early: usize, skew_ms: u64, growth_secs: u64) -> time_consensus::sim::SimReport {
     let mut start_ms = vec![skew_ms; 4];
     start_ms[early] = 0;
-    let mut config = time_consensus::OrchestratorConfig::default();
-    config.attempt_timeout_growth_secs = growth_secs;
+    let config = time_consensus::OrchestratorConfig {
+        attempt_timeout_growth_secs: growth_secs,
+        ..Default::default()
+    };
     let cfg = SimConfig {
         rules: a7(),
         seed: 7,

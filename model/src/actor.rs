@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use time_consensus::block::Transaction;
 use time_consensus::crypto::Keypair;
+use time_consensus::event::{Event, Rejection};
 use time_consensus::message::{Message, SignedProposal};
 use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
@@ -21,6 +22,7 @@ use time_consensus::vote::{Step, Vote};
 pub struct Packet {
     msg: Arc<Message>,
     hash: u64,
+    answer: bool,
 }
 
 impl Packet {
@@ -32,7 +34,23 @@ impl Packet {
         Packet {
             hash: h.finish(),
             msg: Arc::new(msg),
+            answer: false,
         }
+    }
+
+    /// Wraps an answer of R7.6: a transmission of its own, distinct from an
+    /// identical broadcast that may have been lost before its receiver
+    /// started (see [`HonestState`]).
+    pub fn answer(msg: Message) -> Self {
+        Packet {
+            answer: true,
+            ..Packet::new(msg)
+        }
+    }
+
+    /// Whether it is an answer of R7.6.
+    pub fn is_answer(&self) -> bool {
+        self.answer
     }
 
     /// The message.
@@ -43,13 +61,20 @@ impl Packet {
 
 impl PartialEq for Packet {
     fn eq(&self, o: &Self) -> bool {
-        Arc::ptr_eq(&self.msg, &o.msg) || (self.hash == o.hash && self.msg == o.msg)
+        self.answer == o.answer
+            && (Arc::ptr_eq(&self.msg, &o.msg) || (self.hash == o.hash && self.msg == o.msg))
     }
 }
 impl Eq for Packet {}
 impl std::hash::Hash for Packet {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // Only answers hash differently, so that every other state keeps
+        // the fingerprint it had before answers existed (and the paths the
+        // vectors pin are the same ones).
         h.write_u64(self.hash);
+        if self.answer {
+            h.write_u8(1);
+        }
     }
 }
 impl PartialOrd for Packet {
@@ -59,12 +84,36 @@ impl PartialOrd for Packet {
 }
 impl Ord for Packet {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.hash.cmp(&o.hash).then_with(|| self.msg.cmp(&o.msg))
+        self.hash
+            .cmp(&o.hash)
+            .then_with(|| self.answer.cmp(&o.answer))
+            .then_with(|| self.msg.cmp(&o.msg))
     }
 }
 impl std::fmt::Debug for Packet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.msg.fmt(f)
+    }
+}
+
+/// A timer of the model: a node's own, or the start of the height
+/// ([`crate::config::Timing::Staggered`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum McTimer {
+    /// The honest node starts the height (R0.6).
+    Start,
+    /// A timer the node set.
+    Node(Timer),
+}
+
+impl std::hash::Hash for McTimer {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // A node's timer hashes as itself: lock-step states keep their
+        // fingerprints (and the vectors' paths).
+        match self {
+            McTimer::Start => h.write_u8(0xff),
+            McTimer::Node(t) => t.hash(h),
+        }
     }
 }
 
@@ -81,6 +130,8 @@ pub struct Honest {
     pub mempool: Vec<Transaction>,
     /// Skip phase 1.
     pub presynchronized: bool,
+    /// Start by an action of its own rather than at once.
+    pub staggered: bool,
     /// The last attempt explored.
     pub max_attempt: u32,
     /// Everyone else.
@@ -89,7 +140,9 @@ pub struct Honest {
     /// Where the network keeps every message sent (`async`, `gst`) an answer
     /// is the very envelope the node broadcast when it finalized (same
     /// sender, receiver and proof), so sending it again would change nothing
-    /// and is left out; a lossy network may have lost that one.
+    /// and is left out; a lossy network may have lost that one, and so may
+    /// a node that had not started (staggered timing: there answers are
+    /// sent as transmissions of their own, [`Packet::answer`]).
     pub answers: bool,
 }
 
@@ -142,12 +195,43 @@ pub struct AdversaryState {
     pub forged: BTreeSet<Forged>,
 }
 
+/// An honest masternode's state: the node's, and what the network took from
+/// it before it started. The model's network keeps every message sent (a
+/// redelivery changes nothing), so a message the node refused before its
+/// start (R0.6) is remembered as lost to it, as it is on a real network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HonestState {
+    /// The node's state.
+    pub node: NodeState,
+    /// Whether it has started the height.
+    pub started: bool,
+    /// Sender and message of every delivery refused before the start.
+    pub lost: BTreeSet<(Id, Packet)>,
+    /// Staggered timing: the honest nodes that were already where this one
+    /// is (phase 1 or its attempt) when it got there. Timers of one attempt
+    /// last the same at every node, so theirs fire first.
+    pub ahead: BTreeSet<usize>,
+}
+
+impl std::hash::Hash for HonestState {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // A started node that lost nothing hashes as its node: lock-step
+        // states keep their fingerprints (and the vectors' paths).
+        self.node.hash(h);
+        if !self.started || !self.lost.is_empty() || !self.ahead.is_empty() {
+            self.started.hash(h);
+            self.lost.hash(h);
+            self.ahead.hash(h);
+        }
+    }
+}
+
 /// Either kind of state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[allow(clippy::large_enum_variant)] // already behind an Arc in every system state
 pub enum McState {
     /// An honest node's state.
-    Honest(NodeState),
+    Honest(HonestState),
     /// The adversary's memory.
     Byzantine(AdversaryState),
 }
@@ -156,9 +240,14 @@ impl McState {
     /// The honest node's state, if honest.
     pub fn node(&self) -> Option<&NodeState> {
         match self {
-            McState::Honest(s) => Some(s),
+            McState::Honest(s) => Some(&s.node),
             McState::Byzantine(_) => None,
         }
+    }
+
+    /// Whether it is an honest node that has not started the height.
+    pub fn waiting(&self) -> bool {
+        matches!(self, McState::Honest(s) if !s.started)
     }
 }
 
@@ -180,15 +269,20 @@ impl Honest {
                 Output::Broadcast(m) => o.broadcast(&self.peers, &Packet::new(m)),
                 Output::Send { to, message } if self.answers => {
                     if let Some(i) = self.ctx.registry().index_of(&to) {
-                        o.send(Id::from(i), Packet::new(message));
+                        let p = if self.staggered {
+                            Packet::answer(message)
+                        } else {
+                            Packet::new(message)
+                        };
+                        o.send(Id::from(i), p);
                     }
                 }
                 Output::Send { .. } => {}
                 Output::SetTimer { timer, .. } if self.keeps(&timer) => {
-                    o.set_timer(timer, model_timeout())
+                    o.set_timer(McTimer::Node(timer), model_timeout())
                 }
                 Output::SetTimer { .. } => {}
-                Output::CancelTimer(t) => o.cancel_timer(t),
+                Output::CancelTimer(t) => o.cancel_timer(McTimer::Node(t)),
                 Output::Event(_) => {}
             }
         }
@@ -198,11 +292,66 @@ impl Honest {
         let McState::Honest(current) = &**state else {
             return;
         };
-        let mut next = current.clone();
+        let mut next = current.node.clone();
         let mut outs = Vec::new();
         self.ctx.handle(&mut next, input, &mut outs);
-        if next != *current {
-            *state = Cow::Owned(McState::Honest(next));
+        if next != current.node {
+            *state = Cow::Owned(McState::Honest(HonestState {
+                node: next,
+                started: current.started,
+                lost: current.lost.clone(),
+                ahead: current.ahead.clone(),
+            }));
+        }
+        self.emit(outs, o);
+    }
+
+    /// R0.6: starts the height.
+    fn start(&self, state: &mut Cow<McState>, o: &mut Out<McActor>) {
+        let start = StartHeight {
+            date: self.date,
+            mempool: self.mempool.clone(),
+            presynchronized: self.presynchronized,
+        };
+        if let McState::Honest(s) = state.to_mut() {
+            s.started = true;
+        }
+        self.step(state, Input::Start(start), o);
+    }
+
+    /// A delivery: ignored if it was lost before the start; remembered as
+    /// lost if the node refuses it because it has not started.
+    fn receive(&self, state: &mut Cow<McState>, src: Id, msg: Packet, o: &mut Out<McActor>) {
+        let McState::Honest(current) = &**state else {
+            return;
+        };
+        if current.started {
+            if !current.lost.contains(&(src, msg.clone())) {
+                self.step(state, Input::Message(msg.msg().clone()), o);
+            }
+            return;
+        }
+        let mut next = current.node.clone();
+        let mut outs = Vec::new();
+        self.ctx
+            .handle(&mut next, Input::Message(msg.msg().clone()), &mut outs);
+        let refused = outs.iter().any(|out| {
+            matches!(
+                out,
+                Output::Event(Event::Rejected(Rejection::NotRunning { .. }))
+            )
+        });
+        let mut lost = current.lost.clone();
+        if refused {
+            lost.insert((src, msg));
+        }
+        if next != current.node || lost != current.lost {
+            *state = Cow::Owned(McState::Honest(HonestState {
+                node: next,
+                started: false,
+                lost,
+                ahead: current.ahead.clone(),
+            }));
         }
         self.emit(outs, o);
     }
@@ -254,23 +403,25 @@ impl Adversary {
 impl Actor for McActor {
     type Msg = Packet;
     type State = McState;
-    type Timer = Timer;
+    type Timer = McTimer;
     type Random = ();
     type Storage = ();
 
     fn on_start(&self, _id: Id, _storage: &Option<()>, o: &mut Out<Self>) -> McState {
         match self {
             McActor::Honest(h) => {
-                let mut st = h.init.clone();
-                let mut outs = Vec::new();
-                let start = StartHeight {
-                    date: h.date,
-                    mempool: h.mempool.clone(),
-                    presynchronized: h.presynchronized,
-                };
-                h.ctx.handle(&mut st, Input::Start(start), &mut outs);
-                h.emit(outs, o);
-                McState::Honest(st)
+                let mut st = Cow::Owned(McState::Honest(HonestState {
+                    node: h.init.clone(),
+                    started: false,
+                    lost: BTreeSet::new(),
+                    ahead: BTreeSet::new(),
+                }));
+                if h.staggered {
+                    o.set_timer(McTimer::Start, model_timeout());
+                } else {
+                    h.start(&mut st, o);
+                }
+                st.into_owned()
             }
             McActor::Byzantine(b) => {
                 let mut voted = BTreeSet::new();
@@ -304,9 +455,9 @@ impl Actor for McActor {
         }
     }
 
-    fn on_msg(&self, _id: Id, state: &mut Cow<McState>, _src: Id, msg: Packet, o: &mut Out<Self>) {
+    fn on_msg(&self, _id: Id, state: &mut Cow<McState>, src: Id, msg: Packet, o: &mut Out<Self>) {
         match self {
-            McActor::Honest(h) => h.step(state, Input::Message(msg.msg().clone()), o),
+            McActor::Honest(h) => h.receive(state, src, msg, o),
             McActor::Byzantine(b) => {
                 let McState::Byzantine(s) = &**state else {
                     return;
@@ -338,9 +489,12 @@ impl Actor for McActor {
         }
     }
 
-    fn on_timeout(&self, _id: Id, state: &mut Cow<McState>, timer: &Timer, o: &mut Out<Self>) {
+    fn on_timeout(&self, _id: Id, state: &mut Cow<McState>, timer: &McTimer, o: &mut Out<Self>) {
         if let McActor::Honest(h) = self {
-            h.step(state, Input::Timer(*timer), o);
+            match timer {
+                McTimer::Start => h.start(state, o),
+                McTimer::Node(t) => h.step(state, Input::Timer(*t), o),
+            }
         }
     }
 

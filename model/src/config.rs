@@ -67,6 +67,44 @@ impl Network {
     }
 }
 
+/// When nodes start the height and how their timers relate under
+/// [`Network::Gst`] (spec/properties.md, "Timing").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timing {
+    /// Every node starts at once, and no honest node times out of a
+    /// synchronous attempt another honest node has not reached: timers
+    /// that start together (what the checks assumed before A7).
+    #[default]
+    LockStep,
+    /// Each honest node starts the height by an action of its own,
+    /// interleaved with everything else; a message it receives before is
+    /// refused and lost to it (or kept, under R0.7). A synchronous timer
+    /// waits only until no delivery could change anything: it may fire
+    /// while other honest nodes are in earlier attempts or not started.
+    Staggered,
+}
+
+impl Timing {
+    /// Parses `lock-step` or `staggered`.
+    pub fn parse(s: &str) -> Result<Timing, ConfigError> {
+        match s {
+            "lock-step" => Ok(Timing::LockStep),
+            "staggered" => Ok(Timing::Staggered),
+            _ => Err(ConfigError::Timing(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Timing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Timing::LockStep => "lock-step",
+            Timing::Staggered => "staggered",
+        })
+    }
+}
+
 /// How votes reach honest nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -242,6 +280,9 @@ pub enum ConfigError {
     /// An unknown network.
     #[error("unknown network {0:?}: expected async, lossy, sync or gst:<attempt>")]
     Network(String),
+    /// An unknown timing.
+    #[error("unknown timing {0:?}: expected lock-step or staggered")]
+    Timing(String),
     /// An absurd attempt bound.
     #[error("max attempt {0} is too large to explore; at most 8")]
     MaxAttempt(u32),
@@ -331,6 +372,9 @@ pub struct ModelConfig {
     pub max_attempt: u32,
     /// Network and timer semantics.
     pub network: Network,
+    /// Start and timer ordering.
+    #[serde(default)]
+    pub timing: Timing,
     /// Run phase 1 (heartbeats) too.
     pub phase1: bool,
     /// Whether the ladder ends in emergency blocks.
@@ -367,6 +411,7 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         budget: Some(Budget::THIRD),
         max_attempt: 0,
         network: Network::Async,
+        timing: Timing::LockStep,
         phase1: false,
         emergency: true,
         max_leader_rotations: 2,
@@ -597,6 +642,22 @@ pub const PRESETS: &[Preset] = &[
             network: Network::Gst(0),
             lose_proposals: true,
             ..base("reference-forge", Rules::Reference)
+        },
+    },
+    Preset {
+        name: "reference-staggered",
+        about: "reference rules with A7, masternodes weighing 8/4/2 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts, synchronous timers under staggered timing (each node starts when it likes; timers of one attempt fire in the order nodes entered it): emergency liveness VIOLATED, a node that starts two timeouts early runs the ladder alone (no bounded ladder absorbs an unbounded start skew; spec/properties.md, Timing)",
+        build: || ModelConfig {
+            tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze],
+            byzantine: vec![2],
+            max_leader_rotations: 0,
+            max_attempt: 3,
+            network: Network::Gst(0),
+            timing: Timing::Staggered,
+            ..base(
+                "reference-staggered",
+                Rules::Reference.with(time_consensus::Amendment::AttemptSync),
+            )
         },
     },
 ];

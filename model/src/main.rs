@@ -9,7 +9,8 @@ use std::time::Duration;
 use time_consensus::Rules;
 use time_consensus_model::check::{self, Options, Strategy};
 use time_consensus_model::config::{
-    parse_tiers, Budget, Byzantine, ConfigError, ModelConfig, Network, VoteDelivery, PRESETS,
+    parse_tiers, Budget, Byzantine, ConfigError, ModelConfig, Network, Timing, VoteDelivery,
+    PRESETS,
 };
 
 #[derive(Parser)]
@@ -104,6 +105,11 @@ struct ModelArgs {
     /// async, lossy, sync, or gst:<attempt>.
     #[arg(long)]
     network: Option<String>,
+    /// Timing: lock-step (every node starts at once; no honest node times
+    /// out of an attempt another has not reached) or staggered (each node
+    /// starts by an action of its own; timers wait only for quiescence).
+    #[arg(long)]
+    timing: Option<String>,
     /// Leader rotations before the reward-only attempt.
     #[arg(long)]
     rotations: Option<u32>,
@@ -159,6 +165,9 @@ impl ModelArgs {
         }
         if let Some(n) = &self.network {
             c.network = Network::parse(n).map_err(|e| e.to_string())?;
+        }
+        if let Some(t) = &self.timing {
+            c.timing = Timing::parse(t).map_err(|e| e.to_string())?;
         }
         if let Some(r) = self.rotations {
             c.max_leader_rotations = r;

@@ -2,8 +2,8 @@
 //! semantics of [`Network::Gst`] can be imposed, with the protocol's
 //! properties.
 
-use crate::actor::{Adversary, Honest, McActor, McState, Packet};
-use crate::config::{ConfigError, ModelConfig, Network, VoteDelivery};
+use crate::actor::{Adversary, Honest, McActor, McState, McTimer, Packet};
+use crate::config::{ConfigError, ModelConfig, Network, Timing, VoteDelivery};
 use crate::forge::Forger;
 use stateright::actor::{
     ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork,
@@ -28,7 +28,7 @@ type Pending = (usize, Id, Packet);
 /// A state of the whole system.
 pub type State = ActorModelState<McActor, ()>;
 /// A step of the actor system.
-pub type ActorAction = ActorModelAction<Packet, Timer, ()>;
+pub type ActorAction = ActorModelAction<Packet, McTimer, ()>;
 
 /// A step of the checked model.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -192,9 +192,10 @@ impl TcModel {
                         date: cfg.date(),
                         mempool: built.mempool.clone(),
                         presynchronized: !cfg.phase1,
+                        staggered: cfg.timing == Timing::Staggered,
                         max_attempt: cfg.max_attempt,
                         peers: peers(i),
-                        answers: cfg.network == Network::Lossy,
+                        answers: cfg.network == Network::Lossy || cfg.timing == Timing::Staggered,
                     })
                 } else {
                     let keypair = ctx.keypair().clone();
@@ -302,24 +303,89 @@ impl TcModel {
         }
     }
 
-    /// Under [`Network::Gst`], whether a timer waits for quiescence.
-    fn synchronous_timer(&self, t: &Timer) -> bool {
-        self.gst().is_some_and(|g| t.attempt().unwrap_or(0) >= g)
+    /// Under [`Network::Gst`], whether a timer waits for quiescence (a
+    /// start never does: a node may start at any time).
+    fn synchronous_timer(&self, t: &McTimer) -> bool {
+        match t {
+            McTimer::Start => false,
+            McTimer::Node(t) => self.gst().is_some_and(|g| t.attempt().unwrap_or(0) >= g),
+        }
+    }
+
+    /// Whether a delivery can send an R7.6 answer the network already holds.
+    fn resends_answers(&self) -> bool {
+        self.info.cfg.timing == Timing::Staggered && self.info.cfg.network != Network::Lossy
     }
 
     fn batched(&self) -> bool {
         self.info.cfg.vote_delivery() != VoteDelivery::Single
     }
 
-    fn is_vote_to_honest(&self, a: &ActorAction) -> bool {
+    /// A vote to an honest node running the height: delivered in batches.
+    /// A node that has not started or has decided does not count votes (it
+    /// keeps, loses or answers them one by one).
+    fn is_vote_to_running(&self, state: &State, a: &ActorAction) -> bool {
         matches!(a, ActorModelAction::Deliver { dst, msg, .. }
-            if matches!(msg.msg(), Message::Vote(_)) && self.info.cfg.is_honest(usize::from(*dst)))
+            if matches!(msg.msg(), Message::Vote(_))
+                && self.info.cfg.is_honest(usize::from(*dst))
+                && state.actor_states[usize::from(*dst)]
+                    .node()
+                    .and_then(NodeState::round)
+                    .is_some())
     }
 
     /// Applies an action (a batch is its deliveries in order; `None` if
     /// nothing changes).
     pub fn apply(&self, state: &State, action: &Action) -> Option<State> {
+        let next = self.apply_inner(state, action)?;
+        Some(if self.info.cfg.timing == Timing::Staggered {
+            self.track_entries(state, next)
+        } else {
+            next
+        })
+    }
+
+    /// Staggered timing: a node that got somewhere new (phase 1, an
+    /// attempt, or out of the height) records who was there before it.
+    fn track_entries(&self, before: &State, mut next: State) -> State {
+        for &i in &self.info.honest {
+            let (was, now) = (
+                where_is(&before.actor_states[i]),
+                where_is(&next.actor_states[i]),
+            );
+            if was == now {
+                continue;
+            }
+            let ahead: std::collections::BTreeSet<usize> = match now {
+                None => Default::default(),
+                Some(_) => self
+                    .info
+                    .honest
+                    .iter()
+                    .copied()
+                    .filter(|&j| j != i && where_is(&next.actor_states[j]) == now)
+                    .collect(),
+            };
+            if let McState::Honest(h) = Arc::make_mut(&mut next.actor_states[i]) {
+                h.ahead = ahead;
+            }
+        }
+        next
+    }
+
+    fn apply_inner(&self, state: &State, action: &Action) -> Option<State> {
         match action {
+            Action::Actor(a @ ActorModelAction::Deliver { .. }) if self.resends_answers() => self
+                .inner
+                .next_state(state, a.clone())
+                // An answer already on the network, sent again, is no step
+                // (the network records the last delivery, so compare the
+                // rest; it only grows, so equal sizes mean equal contents).
+                .filter(|next| {
+                    next.actor_states != state.actor_states
+                        || next.network.len() != state.network.len()
+                        || next.timers_set != state.timers_set
+                }),
             Action::Actor(a) => self.inner.next_state(state, a.clone()),
             Action::Votes { dst, votes, then } => {
                 let mut cur: Option<State> = None;
@@ -338,7 +404,7 @@ impl TcModel {
                     let base = cur.as_ref().unwrap_or(state);
                     if let Some(next) = self
                         .inner
-                        .next_state(base, ActorModelAction::Timeout(*dst, *t))
+                        .next_state(base, ActorModelAction::Timeout(*dst, McTimer::Node(*t)))
                     {
                         cur = Some(next);
                     }
@@ -358,11 +424,12 @@ impl TcModel {
         // A synchronous timer waits while any delivery, or any timer of an
         // attempt before stabilization, would still change something. A
         // Byzantine node configured `late` chooses when to send, so its
-        // messages hold no timer back.
+        // messages hold no timer back; nor does a node yet to start.
         let late =
             |src: &Id| self.info.cfg.behaviour.late && !self.info.cfg.is_honest(usize::from(*src));
         let busy = actions.iter().any(|a| match a {
             Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => false,
+            Action::Actor(ActorModelAction::Timeout(_, McTimer::Start)) => false,
             Action::Actor(ActorModelAction::Drop(_)) => false,
             Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
             Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
@@ -370,6 +437,21 @@ impl TcModel {
         });
         if busy {
             actions.retain(|a| !gated(a));
+            return;
+        }
+        if self.info.cfg.timing == Timing::Staggered {
+            // Timers of one attempt (or phase 1) last the same everywhere:
+            // a node's fires only once every honest node that got there
+            // before it has left.
+            actions.retain(|a| match a {
+                Action::Actor(ActorModelAction::Timeout(id, t)) if self.synchronous_timer(t) => {
+                    let me = &state.actor_states[usize::from(*id)];
+                    let here = where_is(me);
+                    !matches!(&**me, McState::Honest(h)
+                        if h.ahead.iter().any(|&j| where_is(&state.actor_states[j]) == here))
+                }
+                _ => true,
+            });
             return;
         }
         // Timeouts outlast message delays and start together, so no honest
@@ -388,8 +470,10 @@ impl TcModel {
             })
             .min();
         actions.retain(|a| match a {
-            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => {
-                t.attempt().map_or(-1, i64::from) <= slowest.unwrap_or(i64::MAX)
+            Action::Actor(ActorModelAction::Timeout(_, t @ McTimer::Node(n)))
+                if self.synchronous_timer(t) =>
+            {
+                n.attempt().map_or(-1, i64::from) <= slowest.unwrap_or(i64::MAX)
             }
             _ => true,
         });
@@ -549,9 +633,10 @@ impl TcModel {
         let timers: Vec<(Id, Timer)> = actions
             .iter()
             .filter_map(|a| match a {
-                Action::Actor(ActorModelAction::Timeout(id, t @ Timer::VotingWindow { .. })) => {
-                    Some((*id, *t))
-                }
+                Action::Actor(ActorModelAction::Timeout(
+                    id,
+                    McTimer::Node(t @ Timer::VotingWindow { .. }),
+                )) => Some((*id, *t)),
                 _ => None,
             })
             .collect();
@@ -609,12 +694,24 @@ impl TcModel {
     }
 }
 
+/// Where an honest node is: running phase 1 (`false`) or an attempt
+/// (`true`), and which attempt; `None` if not running the height.
+fn where_is(s: &McState) -> Option<(bool, u32)> {
+    s.node()
+        .and_then(NodeState::round)
+        .map(|r| (r.started(), r.attempt()))
+}
+
 /// Measure of an actor's progress: strictly increases, in lexicographic
 /// order, with every change of its state (see [`check_progress`]).
-pub fn actor_progress(s: &McState) -> [u64; 4] {
+pub fn actor_progress(s: &McState) -> [u64; 5] {
     match s {
-        McState::Honest(n) => n.progress(),
-        McState::Byzantine(b) => [0, 0, 0, (b.voted.len() + b.forged.len()) as u64],
+        McState::Honest(n) => {
+            let [a, b, c, d] = n.node.progress();
+            // Deliveries lost before the start grow only that set.
+            [a, b, c, d, n.lost.len() as u64]
+        }
+        McState::Byzantine(b) => [0, 0, 0, (b.voted.len() + b.forged.len()) as u64, 0],
     }
 }
 
@@ -646,7 +743,19 @@ pub fn check_progress(before: &State, after: &State) -> Result<(), String> {
     let timers = |s: &State| s.timers_set.iter().map(|t| t.iter().count()).sum::<usize>();
     let (n0, n1) = (before.network.len(), after.network.len());
     let (t0, t1) = (timers(before), timers(after));
-    if changed == 0 && !(n1 <= n0 && t1 <= t0 && n1 + t1 < n0 + t0) {
+    // An answer of R7.6 is sent by a node that does not change: it only
+    // adds to the network, which never loses one (only honest proposals
+    // are lost), so each is added once.
+    let answered = || {
+        let old: std::collections::HashSet<_> = before.network.iter_all().collect();
+        n1 > n0
+            && t1 <= t0
+            && after
+                .network
+                .iter_all()
+                .all(|e| old.contains(&e) || e.msg.is_answer())
+    };
+    if changed == 0 && !(n1 <= n0 && t1 <= t0 && n1 + t1 < n0 + t0) && !answered() {
         return Err(format!(
             "a transition changed no actor and lost no message or timer \
              (messages {n0} -> {n1}, timers {t0} -> {t1})"
@@ -668,7 +777,7 @@ impl Model for TcModel {
         self.inner.actions(state, &mut inner);
         let batched = self.batched();
         for a in inner {
-            if batched && self.is_vote_to_honest(&a) {
+            if batched && self.is_vote_to_running(state, &a) {
                 continue;
             }
             actions.push(Action::Actor(a));
@@ -705,7 +814,12 @@ impl Model for TcModel {
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
         let next = self.apply(state, &action)?;
         if self.gst().is_some() {
-            if let Err(e) = check_progress(state, &next) {
+            if let Err(e) = check_progress(state, &next).map_err(|e| {
+                format!(
+                    "{e}, on `{}`",
+                    crate::trace::describe_action(&self.info, &action)
+                )
+            }) {
                 // Reported (and failing the run) rather than panicking, which
                 // would silently end a checker thread.
                 let mut slot = self.info.acyclicity_violation.lock().expect("not poisoned");

@@ -1,6 +1,7 @@
 //! Paths told in the protocol's terms: who sent what to whom, which timer
 //! fired, who locked and who finalized which block.
 
+use crate::actor::McTimer;
 use crate::model::{step_name, Action, ActorAction, Info, State, TcModel};
 use serde::{Deserialize, Serialize};
 use stateright::actor::{ActorModelAction, Id};
@@ -100,7 +101,10 @@ fn broken(info: &Info, c: &time_consensus::vote::Certificate) -> String {
     }
 }
 
-fn describe_timer(t: &Timer) -> String {
+fn describe_timer(t: &McTimer) -> String {
+    let McTimer::Node(t) = t else {
+        return "starts the height".into();
+    };
     match t {
         Timer::Heartbeat { .. } => "the heartbeat timeout fires".into(),
         Timer::Leader { attempt, .. } => format!("the leader timeout of attempt {attempt} fires"),
@@ -132,7 +136,7 @@ pub fn describe_action(info: &Info, a: &Action) -> String {
                 parts.join(", then ")
             );
             if let Some(t) = then {
-                s.push_str(&format!("; then {}", describe_timer(t)));
+                s.push_str(&format!("; then {}", describe_timer(&McTimer::Node(*t))));
             }
             s
         }

@@ -435,3 +435,48 @@ fn attempt_synchronization_keeps_every_property_where_the_locking_paths_run() {
         461_382,
     );
 }
+
+#[test]
+fn staggered_starts_outrun_a_bounded_ladder() {
+    // Staggered timing: each node starts by an action of its own, what it
+    // receives before is lost to it (or kept, R0.7), and a synchronous timer
+    // waits only for quiescence and for the nodes that entered its attempt
+    // first. mn001 starts two timeouts before mn000 and runs the ladder
+    // alone; R7.7 does not follow its 4 of 14 (not more than T - q), and the
+    // attempt that would absorb the skew (R7.2's growth) lies beyond the
+    // bound: the two meet in the last attempt with different valid blocks.
+    let r = check("reference-staggered");
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 1057);
+    assert_eq!(r.verdict("agreement").unwrap().status, "held");
+    assert_eq!(r.verdict("validity").unwrap().status, "held");
+    assert_eq!(r.verdict("emergency liveness").unwrap().status, "violated");
+    assert_eq!(
+        path(&r, "emergency liveness"),
+        [
+            "mn001: starts the height",
+            "mn001: the timeout of attempt 0 fires ⇒ mn001 moves to attempt 1",
+            "mn001 → mn000: approve vote for R1·mn001 in attempt 1",
+            "mn001 → mn000: approve vote for R1·mn001 in attempt 1",
+            "mn000: starts the height",
+            "mn000 → mn001: proposal of B0·mn000 for attempt 0",
+            "mn001 → mn000: proposal of R1·mn001 for attempt 1",
+            "mn001: the timeout of attempt 1 fires ⇒ mn001 moves to attempt 2",
+            "mn000 receives mn001 (approve vote for E in attempt 2)",
+            "mn001: the timeout of attempt 2 fires ⇒ mn001 moves to attempt 3",
+            "mn000 receives mn001 (approve vote for E in attempt 3)",
+            "mn000: the timeout of attempt 0 fires ⇒ mn000 moves to attempt 1 ⇒ mn000 locks on R1·mn001 (attempt 1)",
+            "mn001 receives mn000 (approve vote for R1·mn001 in attempt 1)",
+            "mn000: the timeout of attempt 1 fires ⇒ mn000 moves to attempt 2",
+            "mn000: the timeout of attempt 2 fires ⇒ mn000 moves to attempt 3",
+        ]
+    );
+    // Without A7 the same bound fails the same way (lost early messages
+    // are repaired by relayed certificates and R7.6's answers here).
+    let mut cfg = ModelConfig::preset("reference-staggered").unwrap();
+    cfg.rules = time_consensus::Rules::Reference;
+    let r = run(&cfg, &Options::default()).unwrap();
+    assert!(r.complete);
+    assert_eq!(r.unique_states, 1114);
+    assert_eq!(r.verdict("emergency liveness").unwrap().status, "violated");
+}

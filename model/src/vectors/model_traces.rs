@@ -5,8 +5,9 @@
 
 use super::format::{Member, Origin, TraceSetup};
 use super::generate::Gen;
+use crate::actor::{McState, McTimer, Packet};
 use crate::check::find_paths;
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Timing};
 use crate::model::{Action, State, TcModel};
 use crate::trace::{actor_name, describe_action};
 use serde_json::Value;
@@ -133,35 +134,49 @@ fn inputs_per_actor(
     cfg: &ModelConfig,
     path: &[(State, Option<Action>)],
 ) -> BTreeMap<usize, Vec<Input>> {
+    let start = || {
+        Input::Start(StartHeight {
+            date: cfg.date(),
+            mempool: Vec::new(),
+            presynchronized: !cfg.phase1,
+        })
+    };
+    let staggered = cfg.timing == Timing::Staggered;
     let mut inputs: BTreeMap<usize, Vec<Input>> = model
         .info
         .honest
         .iter()
-        .map(|&i| {
-            (
-                i,
-                vec![Input::Start(StartHeight {
-                    date: cfg.date(),
-                    mempool: Vec::new(),
-                    presynchronized: !cfg.phase1,
-                })],
-            )
-        })
+        .map(|&i| (i, if staggered { vec![] } else { vec![start()] }))
         .collect();
     let mut push = |id: Id, input: Input| {
         if let Some(v) = inputs.get_mut(&usize::from(id)) {
             v.push(input);
         }
     };
-    for (_, action) in path {
+    // A delivery the model ignores (lost before the node started) is no
+    // input of the node.
+    let lost = |state: &State, dst: &Id, src: &Id, msg: &Packet| {
+        matches!(&*state.actor_states[usize::from(*dst)],
+            McState::Honest(h) if h.started && h.lost.contains(&(*src, msg.clone())))
+    };
+    for (state, action) in path {
         match action {
-            Some(Action::Actor(ActorModelAction::Deliver { dst, msg, .. })) => {
+            Some(Action::Actor(ActorModelAction::Deliver { src, dst, msg }))
+                if !lost(state, dst, src, msg) =>
+            {
                 push(*dst, Input::Message(msg.msg().clone()))
             }
-            Some(Action::Actor(ActorModelAction::Timeout(id, t))) => push(*id, Input::Timer(*t)),
+            Some(Action::Actor(ActorModelAction::Timeout(id, McTimer::Start))) => {
+                push(*id, start())
+            }
+            Some(Action::Actor(ActorModelAction::Timeout(id, McTimer::Node(t)))) => {
+                push(*id, Input::Timer(*t))
+            }
             Some(Action::Votes { dst, votes, then }) => {
-                for (_, m) in votes {
-                    push(*dst, Input::Message(m.msg().clone()));
+                for (src, m) in votes {
+                    if !lost(state, dst, src, m) {
+                        push(*dst, Input::Message(m.msg().clone()));
+                    }
                 }
                 if let Some(t) = then {
                     push(*dst, Input::Timer(*t));
