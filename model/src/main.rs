@@ -106,8 +106,11 @@ struct ModelArgs {
     #[arg(long)]
     network: Option<String>,
     /// Timing: lock-step (every node starts at once; no honest node times
-    /// out of an attempt another has not reached) or staggered (each node
-    /// starts by an action of its own; timers wait only for quiescence).
+    /// out of an attempt another has not reached), late-starts (each node
+    /// starts by an action of its own, all before any synchronous timer
+    /// fires; then lock-step) or staggered (no bound on the start skew;
+    /// timers wait for quiescence and for the nodes that entered their
+    /// attempt first).
     #[arg(long)]
     timing: Option<String>,
     /// Leader rotations before the reward-only attempt.

@@ -192,10 +192,10 @@ impl TcModel {
                         date: cfg.date(),
                         mempool: built.mempool.clone(),
                         presynchronized: !cfg.phase1,
-                        staggered: cfg.timing == Timing::Staggered,
+                        staggered: cfg.timing.starts_apart(),
                         max_attempt: cfg.max_attempt,
                         peers: peers(i),
-                        answers: cfg.network == Network::Lossy || cfg.timing == Timing::Staggered,
+                        answers: cfg.network == Network::Lossy || cfg.timing.starts_apart(),
                     })
                 } else {
                     let keypair = ctx.keypair().clone();
@@ -312,11 +312,6 @@ impl TcModel {
         }
     }
 
-    /// Whether a delivery can send an R7.6 answer the network already holds.
-    fn resends_answers(&self) -> bool {
-        self.info.cfg.timing == Timing::Staggered && self.info.cfg.network != Network::Lossy
-    }
-
     fn batched(&self) -> bool {
         self.info.cfg.vote_delivery() != VoteDelivery::Single
     }
@@ -337,7 +332,42 @@ impl TcModel {
     /// Applies an action (a batch is its deliveries in order; `None` if
     /// nothing changes).
     pub fn apply(&self, state: &State, action: &Action) -> Option<State> {
-        let next = self.apply_inner(state, action)?;
+        let mut next = self.apply_inner(state, action)?;
+        if self.info.cfg.timing.starts_apart() {
+            // Stateright's keep-everything network also records the last
+            // delivery, which tells apart states that differ in nothing
+            // else (losses before a start, in any order, would multiply).
+            if let SrNetwork::UnorderedDuplicating(_, last) = &mut next.network {
+                *last = None;
+            }
+            // An answer (R7.6) helps only an honest node yet to decide; the
+            // others would multiply states with envelopes that change nothing.
+            let useless = |e: &stateright::actor::Envelope<&Packet>| {
+                e.msg.is_answer()
+                    && (!self.info.cfg.is_honest(usize::from(e.dst))
+                        || next.actor_states[usize::from(e.dst)]
+                            .node()
+                            .is_some_and(|n| n.last_decision().is_some()))
+            };
+            if next.network.iter_all().any(|e| useless(&e)) {
+                let kept: Vec<_> = next
+                    .network
+                    .iter_all()
+                    .filter(|e| !useless(e))
+                    .map(|e| e.to_cloned_msg())
+                    .collect();
+                next.network = match next.network {
+                    SrNetwork::UnorderedNonDuplicating(_) => {
+                        SrNetwork::new_unordered_nonduplicating(kept)
+                    }
+                    _ => SrNetwork::new_unordered_duplicating(kept),
+                };
+            }
+        }
+        if self.info.cfg.timing.starts_apart() && next == *state {
+            // E.g. an answer already sent, or one to a node that decided.
+            return None;
+        }
         Some(if self.info.cfg.timing == Timing::Staggered {
             self.track_entries(state, next)
         } else {
@@ -375,17 +405,29 @@ impl TcModel {
 
     fn apply_inner(&self, state: &State, action: &Action) -> Option<State> {
         match action {
-            Action::Actor(a @ ActorModelAction::Deliver { .. }) if self.resends_answers() => self
-                .inner
-                .next_state(state, a.clone())
-                // An answer already on the network, sent again, is no step
-                // (the network records the last delivery, so compare the
-                // rest; it only grows, so equal sizes mean equal contents).
-                .filter(|next| {
-                    next.actor_states != state.actor_states
-                        || next.network.len() != state.network.len()
-                        || next.timers_set != state.timers_set
-                }),
+            Action::Actor(ActorModelAction::Timeout(x, McTimer::Start)) => {
+                // A start, like a synchronous timer, comes after what is in
+                // flight to the node has arrived: what honest nodes sent it
+                // before arrives first, to be refused and lost (R0.6) or kept
+                // (R0.7), in canonical order. What Byzantine nodes sent stays
+                // deliverable (losing it would only be their withholding it).
+                let mut early: Vec<(Id, Packet)> = state
+                    .network
+                    .iter_deliverable()
+                    .filter(|e| e.dst == *x && self.info.cfg.is_honest(usize::from(e.src)))
+                    .map(|e| (e.src, e.msg.clone()))
+                    .collect();
+                early.sort();
+                let mut cur = state.clone();
+                for (src, msg) in early {
+                    let d = ActorModelAction::Deliver { src, dst: *x, msg };
+                    if let Some(next) = self.inner.next_state(&cur, d) {
+                        cur = next;
+                    }
+                }
+                self.inner
+                    .next_state(&cur, ActorModelAction::Timeout(*x, McTimer::Start))
+            }
             Action::Actor(a) => self.inner.next_state(state, a.clone()),
             Action::Votes { dst, votes, then } => {
                 let mut cur: Option<State> = None;
@@ -452,6 +494,17 @@ impl TcModel {
                 }
                 _ => true,
             });
+            return;
+        }
+        if self.info.cfg.timing == Timing::LateStarts
+            && self
+                .info
+                .honest
+                .iter()
+                .any(|&i| state.actor_states[i].waiting())
+        {
+            // Every honest node starts within one timer of the first.
+            actions.retain(|a| !gated(a));
             return;
         }
         // Timeouts outlast message delays and start together, so no honest
@@ -792,6 +845,14 @@ impl Model for TcModel {
             self.vote_batches(state, actions);
         } else if batched {
             self.seed_vote_batches(state, actions);
+        }
+        if self.info.cfg.timing.starts_apart() {
+            // A node that has not started receives nothing one by one: its
+            // start takes in what is in flight to it (see `apply_inner`).
+            actions.retain(|a| {
+                !matches!(a, Action::Actor(ActorModelAction::Deliver { dst, .. })
+                    if state.actor_states[usize::from(*dst)].waiting())
+            });
         }
         if self.gst().is_some() && self.info.cfg.lose_proposals {
             // A leader's proposal may be lost on its way to any node.

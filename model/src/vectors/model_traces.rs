@@ -7,7 +7,7 @@ use super::format::{Member, Origin, TraceSetup};
 use super::generate::Gen;
 use crate::actor::{McState, McTimer, Packet};
 use crate::check::find_paths;
-use crate::config::{ModelConfig, Timing};
+use crate::config::ModelConfig;
 use crate::model::{Action, State, TcModel};
 use crate::trace::{actor_name, describe_action};
 use serde_json::Value;
@@ -141,7 +141,7 @@ fn inputs_per_actor(
             presynchronized: !cfg.phase1,
         })
     };
-    let staggered = cfg.timing == Timing::Staggered;
+    let staggered = cfg.timing.starts_apart();
     let mut inputs: BTreeMap<usize, Vec<Input>> = model
         .info
         .honest
