@@ -247,9 +247,10 @@ fn growing_timeouts_absorb_any_start_skew() {
             // and the next leader may be the crashed one. Linear growth
             // makes that attempt about (skew - 34 s) / 10 s: Bronze 300 s
             // ahead decides in attempt 27, after 79 minutes.
-            let meet = (0u32..)
-                .find(|a| 34_000 + 10_000 * u64::from(*a) > skew_ms + 1_000)
-                .unwrap();
+            let timer = |a: u32| {
+                time_consensus::OrchestratorConfig::default().attempt_timeout_ms(a, 4, true)
+            };
+            let meet = (0u32..).find(|a| timer(*a) > skew_ms + 1_000).unwrap();
             for d in r.decisions.iter().flatten() {
                 assert!(
                     d.attempt <= meet + 2,

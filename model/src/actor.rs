@@ -131,7 +131,7 @@ pub struct Honest {
     /// Skip phase 1.
     pub presynchronized: bool,
     /// Start by an action of its own rather than at once.
-    pub staggered: bool,
+    pub starts_apart: bool,
     /// The last attempt explored.
     pub max_attempt: u32,
     /// Everyone else.
@@ -141,7 +141,7 @@ pub struct Honest {
     /// is the very envelope the node broadcast when it finalized (same
     /// sender, receiver and proof), so sending it again would change nothing
     /// and is left out; a lossy network may have lost that one, and so may
-    /// a node that had not started (staggered timing: there answers are
+    /// a node that had not started (timings with starts apart: there answers are
     /// sent as transmissions of their own, [`Packet::answer`]).
     pub answers: bool,
 }
@@ -269,7 +269,7 @@ impl Honest {
                 Output::Broadcast(m) => o.broadcast(&self.peers, &Packet::new(m)),
                 Output::Send { to, message } if self.answers => {
                     if let Some(i) = self.ctx.registry().index_of(&to) {
-                        let p = if self.staggered {
+                        let p = if self.starts_apart {
                             Packet::answer(message)
                         } else {
                             Packet::new(message)
@@ -416,7 +416,7 @@ impl Actor for McActor {
                     lost: BTreeSet::new(),
                     ahead: BTreeSet::new(),
                 }));
-                if h.staggered {
+                if h.starts_apart {
                     o.set_timer(McTimer::Start, model_timeout());
                 } else {
                     h.start(&mut st, o);

@@ -192,7 +192,7 @@ impl TcModel {
                         date: cfg.date(),
                         mempool: built.mempool.clone(),
                         presynchronized: !cfg.phase1,
-                        staggered: cfg.timing.starts_apart(),
+                        starts_apart: cfg.timing.starts_apart(),
                         max_attempt: cfg.max_attempt,
                         peers: peers(i),
                         answers: cfg.network == Network::Lossy || cfg.timing.starts_apart(),

@@ -108,11 +108,7 @@ fn commit_votes_without_an_approve_quorum_change_nothing() {
         &r,
         true,
         ["found", "not found", "found"],
-        &[
-            ("finalized in attempt 0", "not found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
+        NO_ATTEMPT_0,
         829_315,
     );
 }
@@ -124,12 +120,8 @@ fn reference_with_late_stabilization_and_two_emergency_attempts() {
         &r,
         true,
         ["found", "not found", "found"],
-        &[
-            // The withholding Byzantine node leads attempt 0.
-            ("finalized in attempt 0", "not found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
+        // The withholding Byzantine node leads attempt 0.
+        NO_ATTEMPT_0,
         169_700,
     );
 }
@@ -179,11 +171,7 @@ fn reference_safety_under_full_asynchrony() {
         &check("reference-async"),
         false,
         ["found", "not found", "found"],
-        &[
-            ("finalized in attempt 0", "not found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
+        NO_ATTEMPT_0,
         154_174,
     );
     assert_holds(
@@ -436,6 +424,13 @@ fn attempt_synchronization_keeps_every_property_where_the_locking_paths_run() {
     );
 }
 
+/// Reward-only and emergency endings reached, attempt 0 never decided.
+const NO_ATTEMPT_0: &[(&str, &str)] = &[
+    ("finalized in attempt 0", "not found"),
+    ("finalized a reward-only block", "found"),
+    ("finalized the emergency block", "found"),
+];
+
 /// Attempt 0, reward-only and emergency endings all reached.
 const ENDINGS: &[(&str, &str)] = &[
     ("finalized in attempt 0", "found"),
@@ -481,11 +476,7 @@ fn reference_gst_with_late_starts() {
         &r,
         true,
         ["found", "not found", "found"],
-        &[
-            ("finalized in attempt 0", "not found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
+        NO_ATTEMPT_0,
         311_111,
     );
 }
