@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
-    /// Breadth first: shortest counterexamples, ~0.7 KB per state.
+    /// Breadth first: shortest paths for `always` and `sometimes` properties
+    /// on one thread, ~0.7 KB per state.
     Bfs,
     /// Depth first: little memory.
     Dfs,
@@ -118,7 +119,7 @@ impl Report {
 
 /// Runs the check of `cfg`.
 pub fn run(cfg: &ModelConfig, opts: &Options) -> Result<Report, crate::config::ConfigError> {
-    let mut model = TcModel::new(cfg)?;
+    let mut model = TcModel::new(cfg)?.keep_first_paths();
     if opts.strategy == Strategy::Simulation {
         model = model.effective_actions_only();
     }
@@ -268,10 +269,8 @@ pub fn first_showing(
     let mut v = path.clone().into_vec();
     if p.expectation != Expectation::Eventually {
         let want_true = p.expectation == Expectation::Sometimes;
-        if let Some(i) = v
-            .iter()
-            .position(|(s, _)| (p.condition)(model, s) == want_true)
-        {
+        let shows = model.condition(p.name).unwrap_or(p.condition);
+        if let Some(i) = v.iter().position(|(s, _)| shows(model, s) == want_true) {
             v.truncate(i + 1);
             v[i].1 = None;
         }
@@ -291,7 +290,7 @@ pub fn find_paths(
     cfg: &ModelConfig,
     wanted: &[&'static str],
 ) -> Result<(TcModel, Paths), crate::config::ConfigError> {
-    let model = TcModel::new(cfg)?;
+    let model = TcModel::new(cfg)?.keep_first_paths();
     let props = model.properties();
     let checker = model
         .checker()
@@ -399,7 +398,9 @@ pub fn render(r: &Report) -> String {
         } else {
             "example of"
         };
-        s += &format!("\n{title} `{}` ({} steps):\n", v.name, path.len());
+        let n = path.len();
+        let steps = if n == 1 { "step" } else { "steps" };
+        s += &format!("\n{title} `{}` ({n} {steps}):\n", v.name);
         for st in path {
             s += &format!("  {:>3}. {}\n", st.step, st.action);
             for e in &st.effects {

@@ -543,7 +543,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "seed-flaw2",
-        about: "seed rules with A1 (quorum over the registry), the Free masternode Byzantine declaring weight 1000: a self-declared weight carries the vote (flaw 2)",
+        about: "seed rules with A1 (quorum over the registry), the Free masternode Byzantine declaring weight 1000: votes for other blocks and attempts are pooled and a declared weight counts (flaw 2; the shortest counterexample needs only the pooling)",
         build: || ModelConfig {
             byzantine: vec![3],
             behaviour: Byzantine {

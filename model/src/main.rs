@@ -30,7 +30,7 @@ enum Cmd {
     Check {
         #[command(flatten)]
         model: ModelArgs,
-        /// bfs (exhaustive, shortest paths), dfs (exhaustive, little memory) or simulation (random walks).
+        /// bfs (exhaustive; shortest paths to what an `always` or `sometimes` property shows, on one thread), dfs (exhaustive, little memory) or simulation (random walks).
         #[arg(long, default_value = "bfs")]
         strategy: String,
         /// Worker threads.

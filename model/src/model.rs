@@ -9,7 +9,7 @@ use stateright::actor::{
     ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork,
 };
 use stateright::{Model, Path, Property};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use time_consensus::block::{Block, Transaction};
@@ -74,9 +74,26 @@ pub struct Info {
     pub acyclicity_violation: std::sync::Mutex<Option<String>>,
     /// Every masternode's node context (keys, registry, rules), by index.
     pub contexts: Vec<Arc<time_consensus::Context>>,
+    /// While a check runs: the properties already shown (violated, or
+    /// found), so that Stateright keeps each one's first path (see
+    /// [`TcModel::keep_first_paths`]).
+    shown: std::sync::Mutex<Option<std::collections::BTreeSet<&'static str>>>,
 }
 
 impl Info {
+    /// What a checked property's condition reports: `value`, except that
+    /// once `name` has shown (`value == shows`) it reports the opposite at
+    /// every later state, while a check keeps first paths.
+    fn first_only(&self, name: &'static str, value: bool, shows: bool) -> bool {
+        if value != shows {
+            return value;
+        }
+        match self.shown.lock().expect("not poisoned").as_mut() {
+            Some(seen) => seen.insert(name) == value,
+            None => value,
+        }
+    }
+
     /// A block's readable name.
     pub fn label(&self, h: &Hash32) -> String {
         self.labels
@@ -265,6 +282,7 @@ impl TcModel {
             edges_checked: AtomicU64::new(0),
             registry: built.registry.clone(),
             acyclicity_violation: std::sync::Mutex::new(None),
+            shown: std::sync::Mutex::new(None),
             contexts: built.contexts.clone(),
         });
         Ok(TcModel {
@@ -280,6 +298,26 @@ impl TcModel {
     pub fn effective_actions_only(mut self) -> Self {
         self.effective_only = true;
         self
+    }
+
+    /// Makes the checker keep the first path that shows each `always` or
+    /// `sometimes` property. Stateright records a discovery again at every
+    /// state that shows it, so it reports the last one explored; with this
+    /// a single-threaded breadth-first search reports a shortest path.
+    /// Only for checks: a property then reads as not shown after its first
+    /// showing state, which an Explorer user would take for the truth.
+    pub fn keep_first_paths(self) -> Self {
+        *self.info.shown.lock().expect("not poisoned") = Some(Default::default());
+        self
+    }
+
+    /// A property's condition as it reads, without the first-path latch
+    /// (to find where a reported path first shows it).
+    pub fn condition(&self, name: &str) -> Option<Condition> {
+        CONDITIONS
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|&(_, _, raw, _)| raw)
     }
 
     /// Honest decisions in `state`, by masternode index.
@@ -333,13 +371,14 @@ impl TcModel {
     /// nothing changes).
     pub fn apply(&self, state: &State, action: &Action) -> Option<State> {
         let mut next = self.apply_inner(state, action)?;
+        // Stateright's keep-everything network also records the last
+        // delivery, which no action and no property reads: it only tells
+        // apart states that differ in nothing else (the same votes counted
+        // in another order would be as many states).
+        if let SrNetwork::UnorderedDuplicating(_, last) = &mut next.network {
+            *last = None;
+        }
         if self.info.cfg.timing.starts_apart() {
-            // Stateright's keep-everything network also records the last
-            // delivery, which tells apart states that differ in nothing
-            // else (losses before a start, in any order, would multiply).
-            if let SrNetwork::UnorderedDuplicating(_, last) = &mut next.network {
-                *last = None;
-            }
             // An answer (R7.6) helps only an honest node yet to decide; the
             // others would multiply states with envelopes that change nothing.
             let useless = |e: &stateright::actor::Envelope<&Packet>| {
@@ -364,8 +403,8 @@ impl TcModel {
                 };
             }
         }
-        if self.info.cfg.timing.starts_apart() && next == *state {
-            // E.g. an answer already sent, or one to a node that decided.
+        if next == *state {
+            // E.g. a batch of votes already counted, an answer already sent.
             return None;
         }
         Some(if self.info.cfg.timing == Timing::Staggered {
@@ -908,10 +947,7 @@ impl Model for TcModel {
 
     fn properties(&self) -> Vec<Property<Self>> {
         let cfg = &self.info.cfg;
-        let mut props = vec![
-            Property::always("agreement", agreement),
-            Property::always("validity", validity),
-        ];
+        let mut props = vec![checked("agreement"), checked("validity")];
         // Emergency liveness (P3) is a claim about runs that can reach an
         // emergency attempt; without one in the bound there is nothing to check.
         if cfg.network.checks_liveness() && cfg.reaches_emergency() {
@@ -924,45 +960,100 @@ impl Model for TcModel {
         if cfg.rules.has(Amendment::TwoStepLocking) && cfg.network != Network::Lossy {
             // The mechanisms A3 exists for, so that a pass of agreement is
             // known to have gone through them (spec/properties.md, P1).
-            props.push(Property::sometimes(
-                "a locked node approves another block",
-                locked_node_approves_another,
-            ));
-            props.push(Property::sometimes(
-                "a justified re-proposal is accepted",
-                justified_reproposal_accepted,
-            ));
-            props.push(Property::sometimes(
-                "two blocks approve-certified",
-                two_blocks_certified,
-            ));
+            props.push(checked("a locked node approves another block"));
+            props.push(checked("a justified re-proposal is accepted"));
+            props.push(checked("two blocks approve-certified"));
         }
-        props.push(Property::sometimes(
-            "finalized in attempt 0",
-            in_first_attempt,
-        ));
+        props.push(checked("finalized in attempt 0"));
         if plans
             .iter()
             .any(|p| p.attempt > 0 && p.kind == BlockKind::Normal)
         {
-            props.push(Property::sometimes(
-                "finalized after a rotation",
-                after_rotation,
-            ));
+            props.push(checked("finalized after a rotation"));
         }
         if plans.iter().any(|p| p.kind == BlockKind::RewardOnly) {
-            props.push(Property::sometimes(
-                "finalized a reward-only block",
-                reward_only,
-            ));
+            props.push(checked("finalized a reward-only block"));
         }
         if plans.iter().any(|p| p.kind == BlockKind::Emergency) {
-            props.push(Property::sometimes(
-                "finalized the emergency block",
-                emergency,
-            ));
+            props.push(checked("finalized the emergency block"));
         }
         props
+    }
+}
+
+/// Each `always` and `sometimes` property: its name, whether it is a
+/// `sometimes`, its condition, and the condition as a check reads it (the
+/// first showing only: [`TcModel::keep_first_paths`]).
+type Condition = fn(&TcModel, &State) -> bool;
+
+macro_rules! conditions {
+    ($(($name:literal, $sometimes:literal, $raw:ident, $first:ident)),* $(,)?) => {
+        $(fn $first(m: &TcModel, s: &State) -> bool {
+            // An `always` shows by failing, a `sometimes` by holding.
+            m.info.first_only($name, $raw(m, s), $sometimes)
+        })*
+        const CONDITIONS: &[(&str, bool, Condition, Condition)] =
+            &[$(($name, $sometimes, $raw, $first)),*];
+    };
+}
+
+conditions![
+    ("agreement", false, agreement, first_agreement),
+    ("validity", false, validity, first_validity),
+    (
+        "a locked node approves another block",
+        true,
+        locked_node_approves_another,
+        first_locked
+    ),
+    (
+        "a justified re-proposal is accepted",
+        true,
+        justified_reproposal_accepted,
+        first_reproposal
+    ),
+    (
+        "two blocks approve-certified",
+        true,
+        two_blocks_certified,
+        first_two_certified
+    ),
+    (
+        "finalized in attempt 0",
+        true,
+        in_first_attempt,
+        first_in_first_attempt
+    ),
+    (
+        "finalized after a rotation",
+        true,
+        after_rotation,
+        first_after_rotation
+    ),
+    (
+        "finalized a reward-only block",
+        true,
+        reward_only,
+        first_reward_only
+    ),
+    (
+        "finalized the emergency block",
+        true,
+        emergency,
+        first_emergency
+    ),
+];
+
+/// The checked property `name` (one of [`CONDITIONS`]).
+fn checked(name: &'static str) -> Property<TcModel> {
+    let &(name, sometimes, _, first) = CONDITIONS
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .expect("a listed property");
+    if sometimes {
+        Property::sometimes(name, first)
+    } else {
+        Property::always(name, first)
     }
 }
 
@@ -1034,15 +1125,27 @@ fn locked_node_approves_another(m: &TcModel, s: &State) -> bool {
     })
 }
 
-/// R6.5, R4.1: an honest leader re-proposed its valid block with its
-/// justification, and another honest node accepted it.
+/// R6.5, R4.1, R5.7: an honest leader re-proposed its valid block with its
+/// justification, and another honest node accepted it and approved it (a
+/// proposal only kept for an attempt the node has not reached is not yet
+/// acted on).
 fn justified_reproposal_accepted(m: &TcModel, s: &State) -> bool {
+    let approved: BTreeSet<(&time_consensus::NodeId, u32, Hash32)> = honest_sent(m, s)
+        .filter_map(|msg| match msg {
+            Message::Vote(sv) if sv.vote.step == Step::Approve => {
+                Some((&sv.vote.voter, sv.vote.attempt, sv.vote.block_hash))
+            }
+            _ => None,
+        })
+        .collect();
     m.info.honest.iter().any(|&i| {
         let Some(r) = s.actor_states[i].node().and_then(NodeState::round) else {
             return false;
         };
+        let me = &m.info.registry.member(i).node_id;
         r.proposals().iter().any(|(a, p)| {
             p.valid_attempt.is_some()
+                && approved.contains(&(me, *a, p.block_hash))
                 && r.leader(&m.info.contexts[i], *a)
                     .and_then(|id| m.info.registry.index_of(&id))
                     .is_some_and(|j| j != i && m.info.cfg.is_honest(j))

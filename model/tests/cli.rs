@@ -121,7 +121,7 @@ fn a_check_reports_in_text_and_json() {
         "{out}"
     );
     assert!(
-        out.contains("counterexample to `agreement` (5 steps)"),
+        out.contains("counterexample to `agreement` (3 steps)"),
         "{out}"
     );
     let (code, out, _) = tcm(&["check", "--config", "reference-async-active", "--json"]);

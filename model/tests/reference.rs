@@ -62,7 +62,7 @@ fn reference_full_ladder_with_a_withholding_byzantine() {
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
         ],
-        361_786,
+        101_618,
     );
     assert_eq!(r.max_depth, 31);
     // Every transition explored was checked (rebuilding the example paths
@@ -93,7 +93,7 @@ fn phase_1_then_the_ladder_with_a_withholding_byzantine() {
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
         ],
-        369_949,
+        103_066,
     );
 }
 
@@ -109,7 +109,7 @@ fn commit_votes_without_an_approve_quorum_change_nothing() {
         true,
         ["found", "not found", "found"],
         NO_ATTEMPT_0,
-        829_315,
+        220_406,
     );
 }
 
@@ -122,7 +122,7 @@ fn reference_with_late_stabilization_and_two_emergency_attempts() {
         ["found", "not found", "found"],
         // The withholding Byzantine node leads attempt 0.
         NO_ATTEMPT_0,
-        169_700,
+        41_724,
     );
 }
 
@@ -150,19 +150,19 @@ fn one_emergency_attempt_is_not_enough_when_the_network_stabilizes_late() {
             "mn002: the timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
             "mn002: the timeout of attempt 1 fires ⇒ mn002 moves to attempt 2",
             "mn003: the timeout of attempt 0 fires ⇒ mn003 moves to attempt 1",
-            "mn002 receives mn000 (approve vote for R1·mn000 in attempt 1)",
-            "mn002 → mn003: approve certificate for R1·mn000 in attempt 1 (2 votes) ⇒ mn003 locks on R1·mn000 (attempt 1)",
+            "mn000 receives mn002 (approve vote for R1·mn000 in attempt 1) ⇒ mn000 locks on R1·mn000 (attempt 1)",
+            "mn000 → mn002: approve certificate for R1·mn000 in attempt 1 (2 votes)",
+            "mn000 → mn003: approve certificate for R1·mn000 in attempt 1 (2 votes) ⇒ mn003 locks on R1·mn000 (attempt 1)",
+            "mn000: the timeout of attempt 1 fires ⇒ mn000 moves to attempt 2",
             "mn003: the timeout of attempt 1 fires ⇒ mn003 moves to attempt 2",
             "mn000 → mn003: proposal of R1·mn000 for attempt 1",
-            "mn000 receives mn002 (approve vote for R1·mn000 in attempt 1) ⇒ mn000 locks on R1·mn000 (attempt 1)",
-            "mn000: the timeout of attempt 1 fires ⇒ mn000 moves to attempt 2",
         ]
     );
     assert_eq!(
         v.outcome.as_ref().unwrap().join("; "),
         "mn000: undecided; mn002: undecided; mn003: undecided"
     );
-    assert_eq!(r.unique_states, 154_174);
+    assert_eq!(r.unique_states, 37_776);
 }
 
 #[test]
@@ -172,14 +172,14 @@ fn reference_safety_under_full_asynchrony() {
         false,
         ["found", "not found", "found"],
         NO_ATTEMPT_0,
-        154_174,
+        37_776,
     );
     assert_holds(
         &check("reference-async-active"),
         false,
         ["not found", "not found", "not found"],
         &[("finalized in attempt 0", "found")],
-        28_948,
+        8_017,
     );
 }
 
@@ -187,7 +187,7 @@ fn reference_safety_under_full_asynchrony() {
 fn breadth_and_depth_first_explore_the_same_states() {
     // The enabled actions depend on the state alone (not on the order in
     // which the search built it), so both searches reach one set of states.
-    for (name, unique) in [("reference-async-active", 28_948), ("seed-flaw2", 26_578)] {
+    for (name, unique) in [("reference-async-active", 8_017), ("seed-flaw2", 5_403)] {
         let cfg = ModelConfig::preset(name).unwrap();
         for strategy in [Strategy::Bfs, Strategy::Dfs] {
             let opts = Options {
@@ -261,7 +261,7 @@ fn an_equivocating_leader_of_attempt_0_below_a_third() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        82_287,
+        23_085,
     );
     assert_eq!(r.max_depth, 10);
 }
@@ -281,7 +281,7 @@ fn an_active_byzantine_down_to_the_emergency_block() {
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
         ],
-        3_794_987,
+        1_040_006,
     );
     assert_eq!(r.max_depth, 22);
 }
@@ -332,27 +332,27 @@ fn the_locking_paths_are_reached_with_a_withholding_byzantine_below_a_third() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        412_203,
+        100_940,
     );
     assert_eq!(
         path(&r, "a justified re-proposal is accepted"),
         [
             "mn001 → mn000: proposal of B0·mn001 for attempt 0 ⇒ mn000 votes in attempt 0",
-            "mn001 receives mn000 (approve vote for B0·mn001 in attempt 0) ⇒ mn001 locks on B0·mn001 (attempt 0)",
-            "mn001 → mn003: approve certificate for B0·mn001 in attempt 0 (2 votes) ⇒ mn003 locks on B0·mn001 (attempt 0)",
-            "mn001 → mn003: proposal of B0·mn001 for attempt 0 ⇒ mn003 votes in attempt 0",
             "mn001: the timeout of attempt 0 fires ⇒ mn001 moves to attempt 1",
-            "mn000 receives mn003 (approve vote for B0·mn001 in attempt 0), then mn001 (approve vote for B0·mn001 in attempt 0) ⇒ mn000 locks on B0·mn001 (attempt 0)",
+            "mn000 receives mn001 (approve vote for B0·mn001 in attempt 0) ⇒ mn000 locks on B0·mn001 (attempt 0)",
             "mn000: the timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
             "mn000 → mn001: proposal of B0·mn001 for attempt 1 (re-proposed, justified by attempt 0) ⇒ mn001 votes in attempt 1",
         ]
     );
+    // mn003 locks on B0 in attempt 0, then on B1 from the certificate of
+    // attempt 1 it kept, and approves B1 (R5.7's justified unlock).
     let unlock = path(&r, "a locked node approves another block");
-    assert_eq!(unlock.len(), 12);
+    assert_eq!(unlock.len(), 10);
     assert_eq!(
-        unlock[10..],
+        unlock[7..],
         [
-            "mn001 → mn003: approve certificate for B1·mn000 in attempt 1 (2 votes) ⇒ mn003 locks on B1·mn000 (attempt 1)",
+            "mn003 receives mn001 (approve vote for B0·mn001 in attempt 0), then mn000 (approve vote for B0·mn001 in attempt 0) ⇒ mn003 locks on B0·mn001 (attempt 0)",
+            "mn003: the timeout of attempt 0 fires ⇒ mn003 moves to attempt 1 ⇒ mn003 locks on B1·mn000 (attempt 1)",
             "mn000 → mn003: proposal of B1·mn000 for attempt 1 ⇒ mn003 votes in attempt 1",
         ]
     );
@@ -377,14 +377,12 @@ fn forged_certificates_and_reproposals_change_no_verdict_in_attempt_0() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        16_974,
+        5100,
     );
 }
 
-/// `reference-forge` itself: minutes. `cargo test --release -p
-/// time-consensus-model --test reference -- --ignored forge`.
+/// `reference-forge` itself (about 70 s).
 #[test]
-#[ignore]
 fn forged_certificates_and_reproposals_change_no_verdict_down_the_ladder() {
     let r = check("reference-forge");
     assert_eq!(r.config.byzantine_share().unwrap(), (2, 15));
@@ -398,7 +396,7 @@ fn forged_certificates_and_reproposals_change_no_verdict_down_the_ladder() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        2_139_954,
+        610_818,
     );
 }
 
@@ -420,7 +418,7 @@ fn attempt_synchronization_keeps_every_property_where_the_locking_paths_run() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        461_382,
+        117_912,
     );
 }
 
@@ -466,8 +464,8 @@ fn nodes_that_start_apart_decide() {
     assert_holds(&r, true, ["not found"; 3], &endings, 4415);
 }
 
+/// About 75 s.
 #[test]
-#[ignore = "about 80 s: cargo test --release -p time-consensus-model --test reference -- --ignored"]
 fn reference_gst_with_late_starts() {
     let mut cfg = ModelConfig::preset("reference-gst").unwrap();
     cfg.timing = time_consensus_model::config::Timing::LateStarts;
