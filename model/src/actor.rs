@@ -132,6 +132,8 @@ pub struct Honest {
     pub presynchronized: bool,
     /// Start by an action of its own rather than at once.
     pub starts_apart: bool,
+    /// Keep a clock and deadlines ([`Clock`]).
+    pub clocked: bool,
     /// The last attempt explored.
     pub max_attempt: u32,
     /// Everyone else.
@@ -211,6 +213,39 @@ pub struct HonestState {
     /// is (phase 1 or its attempt) when it got there. Timers of one attempt
     /// last the same at every node, so theirs fire first.
     pub ahead: BTreeSet<usize>,
+    /// Clocked timing: the shared clock and this node's deadlines.
+    pub clock: Option<Clock>,
+}
+
+/// Under [`crate::config::Timing::Clocked`], what an honest node knows of
+/// time: the shared clock (every honest node holds the same reading) and
+/// when each timer it has set fires, the last attempt's too (that deadline
+/// ends the run, see `TcModel::tick`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Clock {
+    /// The time now, ms from the first start.
+    pub now_ms: u64,
+    /// Each timer set and not cancelled or fired, with its deadline.
+    pub deadlines: std::collections::BTreeMap<Timer, u64>,
+}
+
+impl Clock {
+    /// Applies the node's timer outputs: a set timer fires `after_ms` from
+    /// now (R7.2 says how long), a cancelled one not at all.
+    fn apply(&mut self, outs: &[Output]) {
+        for out in outs {
+            match out {
+                Output::SetTimer { timer, after_ms } => {
+                    self.deadlines
+                        .insert(*timer, self.now_ms.saturating_add(*after_ms));
+                }
+                Output::CancelTimer(t) => {
+                    self.deadlines.remove(t);
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 impl std::hash::Hash for HonestState {
@@ -222,6 +257,9 @@ impl std::hash::Hash for HonestState {
             self.started.hash(h);
             self.lost.hash(h);
             self.ahead.hash(h);
+        }
+        if let Some(c) = &self.clock {
+            c.hash(h);
         }
     }
 }
@@ -294,13 +332,25 @@ impl Honest {
         };
         let mut next = current.node.clone();
         let mut outs = Vec::new();
+        let fired = match &input {
+            Input::Timer(t) => Some(*t),
+            _ => None,
+        };
         self.ctx.handle(&mut next, input, &mut outs);
-        if next != current.node {
+        let mut clock = current.clock.clone();
+        if let Some(c) = &mut clock {
+            if let Some(t) = fired {
+                c.deadlines.remove(&t);
+            }
+            c.apply(&outs);
+        }
+        if next != current.node || clock != current.clock {
             *state = Cow::Owned(McState::Honest(HonestState {
                 node: next,
                 started: current.started,
                 lost: current.lost.clone(),
                 ahead: current.ahead.clone(),
+                clock,
             }));
         }
         self.emit(outs, o);
@@ -345,12 +395,17 @@ impl Honest {
         if refused {
             lost.insert((src, msg));
         }
-        if next != current.node || lost != current.lost {
+        let mut clock = current.clock.clone();
+        if let Some(c) = &mut clock {
+            c.apply(&outs);
+        }
+        if next != current.node || lost != current.lost || clock != current.clock {
             *state = Cow::Owned(McState::Honest(HonestState {
                 node: next,
                 started: false,
                 lost,
                 ahead: current.ahead.clone(),
+                clock,
             }));
         }
         self.emit(outs, o);
@@ -415,6 +470,7 @@ impl Actor for McActor {
                     started: false,
                     lost: BTreeSet::new(),
                     ahead: BTreeSet::new(),
+                    clock: h.clocked.then(Clock::default),
                 }));
                 if h.starts_apart {
                     o.set_timer(McTimer::Start, model_timeout());

@@ -1,7 +1,7 @@
 //! Running a check and reporting it: a progress line while it runs, then
 //! states, depth, time, rate, and each property's verdict with its path.
 
-use crate::config::{ModelConfig, Network};
+use crate::config::{ModelConfig, Network, Timing};
 use crate::model::TcModel;
 use crate::trace::{outcome, trace_steps, TraceStep};
 use serde::{Deserialize, Serialize};
@@ -352,6 +352,25 @@ pub fn render(r: &Report) -> String {
         if c.phase1 { "on" } else { "off" }
     );
     s += &format!("  network      {}\n", network_words(c.network));
+    match c.timing {
+        Timing::LockStep => {}
+        Timing::LateStarts => {
+            s += "  timing       late-starts: each node starts by an action of its own, all before any timer fires; then lock-step\n"
+        }
+        Timing::Staggered => {
+            s += "  timing       staggered: each node starts by an action of its own; timers wait for quiescence and for the nodes that entered their attempt first\n"
+        }
+        Timing::Clocked => {
+            let starts: Vec<String> = (0..c.tiers.len())
+                .filter(|&i| c.is_honest(i))
+                .map(|i| format!("mn{i:03} at {} s", c.start_ms(i) / 1000))
+                .collect();
+            s += &format!(
+                "  timing       clocked: timers last what R7.2 sets, on one clock that moves only when no delivery is pending; starts {}\n",
+                starts.join(", ")
+            );
+        }
+    }
     s += &format!(
         "search         {:?}: {} states, {} unique, depth {}, {:.2} s, {:.0} states/s{}\n",
         r.strategy,

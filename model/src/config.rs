@@ -89,6 +89,15 @@ pub enum Timing {
     /// timers); it may fire while others are in earlier attempts or not
     /// started.
     Staggered,
+    /// Timers that last what the node sets (R7.2) on a clock shared by all:
+    /// node `i` starts at its offset of [`ModelConfig::starts_secs`], a
+    /// timer fires when the clock reaches its deadline, and the clock moves
+    /// to the next start or deadline only once no delivery between honest
+    /// nodes would change anything (every message between honest nodes
+    /// arrives within one instant: delays far below the timers). The last
+    /// attempt's deadline ends the run: a node still undecided then has
+    /// exhausted the explored ladder.
+    Clocked,
 }
 
 impl Timing {
@@ -103,6 +112,7 @@ impl Timing {
             "lock-step" => Ok(Timing::LockStep),
             "late-starts" => Ok(Timing::LateStarts),
             "staggered" => Ok(Timing::Staggered),
+            "clocked" => Ok(Timing::Clocked),
             _ => Err(ConfigError::Timing(s.to_string())),
         }
     }
@@ -114,6 +124,7 @@ impl fmt::Display for Timing {
             Timing::LockStep => "lock-step",
             Timing::LateStarts => "late-starts",
             Timing::Staggered => "staggered",
+            Timing::Clocked => "clocked",
         })
     }
 }
@@ -294,8 +305,36 @@ pub enum ConfigError {
     #[error("unknown network {0:?}: expected async, lossy, sync or gst:<attempt>")]
     Network(String),
     /// An unknown timing.
-    #[error("unknown timing {0:?}: expected lock-step, late-starts or staggered")]
+    #[error("unknown timing {0:?}: expected lock-step, late-starts, staggered or clocked")]
     Timing(String),
+    /// Start offsets that are not numbers of seconds.
+    #[error(
+        "start offsets {0:?} are not comma-separated whole seconds (at most {MAX_START_SECS} each)"
+    )]
+    Starts(String),
+    /// Start offsets for another number of masternodes.
+    #[error("{given} start offsets for {masternodes} masternodes: give one per masternode")]
+    StartsCount {
+        /// Offsets given.
+        given: usize,
+        /// Masternodes.
+        masternodes: usize,
+    },
+    /// Start offsets under a timing without a clock.
+    #[error("start offsets need --timing clocked (timing {timing} has no clock)")]
+    StartsWithoutClock {
+        /// The timing in force.
+        timing: Timing,
+    },
+    /// The clocked timing under a network it does not model.
+    #[error("--timing clocked needs --network gst:0 (every timer on the clock), not {network}")]
+    ClockedNetwork {
+        /// The network in force.
+        network: Network,
+    },
+    /// The clocked timing with phase 1.
+    #[error("--timing clocked does not model phase 1 (its heartbeat timers repeat for ever)")]
+    ClockedPhase1,
     /// An absurd attempt bound.
     #[error("max attempt {0} is too large to explore; at most 8")]
     MaxAttempt(u32),
@@ -319,6 +358,20 @@ pub enum ConfigError {
 /// The most mempool transactions a configuration may give each leader: a
 /// block's limit under the default configuration (R3.6).
 pub const MAX_MEMPOOL: usize = 10_000;
+
+/// The latest start offset a clocked configuration may give: a day, far
+/// beyond any ladder explored (attempt timers are tens of seconds).
+pub const MAX_START_SECS: u64 = 86_400;
+
+/// Parses comma-separated start offsets in seconds (`0,40,40,40`).
+pub fn parse_starts(s: &str) -> Result<Vec<u64>, ConfigError> {
+    s.split(',')
+        .map(|x| match x.trim().parse::<u64>() {
+            Ok(v) if v <= MAX_START_SECS => Ok(v),
+            _ => Err(ConfigError::Starts(s.to_string())),
+        })
+        .collect()
+}
 
 /// A bound on the Byzantine masternodes' weight: strictly below `num/den` of
 /// the total. The reference rules assume `F < T/3` (spec/properties.md, P1);
@@ -388,6 +441,10 @@ pub struct ModelConfig {
     /// Start and timer ordering.
     #[serde(default)]
     pub timing: Timing,
+    /// Under [`Timing::Clocked`]: when each masternode starts the height,
+    /// seconds after the first (empty: all at 0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starts_secs: Vec<u64>,
     /// Run phase 1 (heartbeats) too.
     pub phase1: bool,
     /// Whether the ladder ends in emergency blocks.
@@ -425,6 +482,7 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         max_attempt: 0,
         network: Network::Async,
         timing: Timing::LockStep,
+        starts_secs: vec![],
         phase1: false,
         emergency: true,
         max_leader_rotations: 2,
@@ -673,6 +731,22 @@ pub const PRESETS: &[Preset] = &[
             )
         },
     },
+    Preset {
+        name: "reference-clocked",
+        about: "reference rules with A7, masternodes weighing 8/4/2/1 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts; timers last what R7.2 sets, on one clock, and the Gold masternode starts 40 s before the others: every property (without A7, emergency liveness fails: Gold stays one attempt ahead for ever)",
+        build: || ModelConfig {
+            byzantine: vec![2],
+            max_leader_rotations: 0,
+            max_attempt: 3,
+            network: Network::Gst(0),
+            timing: Timing::Clocked,
+            starts_secs: vec![0, 40, 40, 40],
+            ..base(
+                "reference-clocked",
+                Rules::Reference.with(time_consensus::Amendment::AttemptSync),
+            )
+        },
+    },
 ];
 
 impl ModelConfig {
@@ -723,6 +797,32 @@ impl ModelConfig {
         if self.mempool > MAX_MEMPOOL {
             return Err(ConfigError::Mempool(self.mempool));
         }
+        if !self.starts_secs.is_empty() {
+            if self.timing != Timing::Clocked {
+                return Err(ConfigError::StartsWithoutClock {
+                    timing: self.timing,
+                });
+            }
+            if self.starts_secs.len() != self.tiers.len() {
+                return Err(ConfigError::StartsCount {
+                    given: self.starts_secs.len(),
+                    masternodes: self.tiers.len(),
+                });
+            }
+            if self.starts_secs.iter().any(|&s| s > MAX_START_SECS) {
+                return Err(ConfigError::Starts(format!("{:?}", self.starts_secs)));
+            }
+        }
+        if self.timing == Timing::Clocked {
+            if self.network != Network::Gst(0) {
+                return Err(ConfigError::ClockedNetwork {
+                    network: self.network,
+                });
+            }
+            if self.phase1 {
+                return Err(ConfigError::ClockedPhase1);
+            }
+        }
         if let Some(budget) = self.budget {
             let (weight, total) = self.byzantine_share()?;
             if !budget.admits(weight, total) {
@@ -767,6 +867,11 @@ impl ModelConfig {
         } else {
             self.votes
         }
+    }
+
+    /// Under [`Timing::Clocked`]: when masternode `i` starts, in ms.
+    pub fn start_ms(&self, i: usize) -> u64 {
+        self.starts_secs.get(i).copied().unwrap_or(0) * 1000
     }
 
     /// Whether masternode `i` is honest.

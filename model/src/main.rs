@@ -110,9 +110,14 @@ struct ModelArgs {
     /// starts by an action of its own, all before any synchronous timer
     /// fires; then lock-step) or staggered (no bound on the start skew;
     /// timers wait for quiescence and for the nodes that entered their
-    /// attempt first).
+    /// attempt first) or clocked (timers last what the node sets, on a
+    /// shared clock; nodes start at --starts).
     #[arg(long)]
     timing: Option<String>,
+    /// Under --timing clocked: when each masternode starts the height,
+    /// seconds after the first, comma separated (e.g. 0,40,40,40).
+    #[arg(long)]
+    starts: Option<String>,
     /// Leader rotations before the reward-only attempt.
     #[arg(long)]
     rotations: Option<u32>,
@@ -171,6 +176,14 @@ impl ModelArgs {
         }
         if let Some(t) = &self.timing {
             c.timing = Timing::parse(t).map_err(|e| e.to_string())?;
+            if c.timing != Timing::Clocked {
+                // A preset's start offsets belong to its clock.
+                c.starts_secs.clear();
+            }
+        }
+        if let Some(s) = &self.starts {
+            c.starts_secs =
+                time_consensus_model::config::parse_starts(s).map_err(|e| e.to_string())?;
         }
         if let Some(r) = self.rotations {
             c.max_leader_rotations = r;

@@ -48,6 +48,9 @@ pub enum Action {
         /// Seed flow: the voting-window timer that fires right after.
         then: Option<Timer>,
     },
+    /// Under [`Timing::Clocked`], the clock moves on to this time (ms): the
+    /// next start or deadline, once nothing else can happen before it.
+    Tick(u64),
 }
 
 /// Facts about a configuration that the properties and reports need.
@@ -210,6 +213,7 @@ impl TcModel {
                         mempool: built.mempool.clone(),
                         presynchronized: !cfg.phase1,
                         starts_apart: cfg.timing.starts_apart(),
+                        clocked: cfg.timing == Timing::Clocked,
                         max_attempt: cfg.max_attempt,
                         peers: peers(i),
                         answers: cfg.network == Network::Lossy || cfg.timing.starts_apart(),
@@ -468,6 +472,17 @@ impl TcModel {
                     .next_state(&cur, ActorModelAction::Timeout(*x, McTimer::Start))
             }
             Action::Actor(a) => self.inner.next_state(state, a.clone()),
+            Action::Tick(t) => {
+                let mut next = state.clone();
+                for &i in &self.info.honest {
+                    if let McState::Honest(h) = Arc::make_mut(&mut next.actor_states[i]) {
+                        if let Some(c) = &mut h.clock {
+                            c.now_ms = *t;
+                        }
+                    }
+                }
+                Some(next)
+            }
             Action::Votes { dst, votes, then } => {
                 let mut cur: Option<State> = None;
                 for (src, msg) in votes {
@@ -498,6 +513,9 @@ impl TcModel {
     /// Under [`Network::Gst`], holds back synchronous timers while anything
     /// else could still happen (see [`Network::Gst`]).
     fn gate_synchronous_timers(&self, state: &State, actions: &mut Vec<Action>) {
+        if self.info.cfg.timing == Timing::Clocked {
+            return self.clock_actions(state, actions);
+        }
         let gated = |a: &Action| matches!(a, Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t));
         if !actions.iter().any(gated) {
             return;
@@ -506,17 +524,7 @@ impl TcModel {
         // attempt before stabilization, would still change something. A
         // Byzantine node configured `late` chooses when to send, so its
         // messages hold no timer back; nor does a node yet to start.
-        let late =
-            |src: &Id| self.info.cfg.behaviour.late && !self.info.cfg.is_honest(usize::from(*src));
-        let busy = actions.iter().any(|a| match a {
-            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => false,
-            Action::Actor(ActorModelAction::Timeout(_, McTimer::Start)) => false,
-            Action::Actor(ActorModelAction::Drop(_)) => false,
-            Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
-            Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
-            _ => self.apply(state, a).is_some(),
-        });
-        if busy {
+        if self.busy(state, actions) {
             actions.retain(|a| !gated(a));
             return;
         }
@@ -569,6 +577,95 @@ impl TcModel {
             }
             _ => true,
         });
+    }
+
+    /// Whether a delivery, or a timer of an attempt before stabilization,
+    /// would still change something. A Byzantine node configured `late` chooses when to send,
+    /// so its messages hold no timer back; nor does a node yet to start, a
+    /// loss, or the clock.
+    fn busy(&self, state: &State, actions: &[Action]) -> bool {
+        let late =
+            |src: &Id| self.info.cfg.behaviour.late && !self.info.cfg.is_honest(usize::from(*src));
+        actions.iter().any(|a| match a {
+            Action::Actor(ActorModelAction::Timeout(_, t)) if self.synchronous_timer(t) => false,
+            Action::Actor(ActorModelAction::Timeout(_, McTimer::Start)) => false,
+            Action::Actor(ActorModelAction::Drop(_)) => false,
+            Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
+            Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
+            Action::Tick(_) => false,
+            _ => self.apply(state, a).is_some(),
+        })
+    }
+
+    /// Clocked timing: the time now (every honest node holds it).
+    pub fn now_ms(&self, state: &State) -> u64 {
+        self.info
+            .honest
+            .iter()
+            .find_map(|&i| match &*state.actor_states[i] {
+                McState::Honest(h) => h.clock.as_ref().map(|c| c.now_ms),
+                McState::Byzantine(_) => None,
+            })
+            .unwrap_or(0)
+    }
+
+    /// Clocked timing: when a start or a timer of node `id` is due.
+    fn due_ms(&self, state: &State, id: Id, t: &McTimer) -> Option<u64> {
+        let i = usize::from(id);
+        match (t, &*state.actor_states[i]) {
+            (McTimer::Start, _) => Some(self.info.cfg.start_ms(i)),
+            (McTimer::Node(t), McState::Honest(h)) => {
+                h.clock.as_ref().and_then(|c| c.deadlines.get(t).copied())
+            }
+            (McTimer::Node(_), McState::Byzantine(_)) => None,
+        }
+    }
+
+    /// Clocked timing: a start or timer fires only when the clock reaches
+    /// it, interleaved with what else happens at that instant; the clock
+    /// moves on to the next start or deadline only once none is due and no
+    /// delivery between honest nodes would change anything (messages arrive
+    /// within an instant). A deadline whose timer the model does not set
+    /// (the last attempt's, [`ModelConfig::max_attempt`]) stops the clock:
+    /// the explored ladder is exhausted there.
+    fn clock_actions(&self, state: &State, actions: &mut Vec<Action>) {
+        let now = self.now_ms(state);
+        actions.retain(|a| match a {
+            Action::Actor(ActorModelAction::Timeout(id, t)) => {
+                self.due_ms(state, *id, t).is_some_and(|d| d <= now)
+            }
+            _ => true,
+        });
+        let due = actions
+            .iter()
+            .any(|a| matches!(a, Action::Actor(ActorModelAction::Timeout(..))));
+        if due || self.busy(state, actions) {
+            return;
+        }
+        let mut next: Option<u64> = None;
+        for &i in &self.info.honest {
+            let McState::Honest(h) = &*state.actor_states[i] else {
+                continue;
+            };
+            let times: Vec<u64> = if !h.started {
+                vec![self.info.cfg.start_ms(i)]
+            } else {
+                h.clock
+                    .iter()
+                    .flat_map(|c| c.deadlines.values().copied())
+                    .collect()
+            };
+            for t in times {
+                if t <= now {
+                    // An unset deadline that is due: the ladder is exhausted.
+                    return;
+                }
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        }
+        if let Some(t) = next {
+            actions.push(Action::Tick(t));
+        }
     }
 
     /// The votes deliverable to honest node `x` from registered voters:
@@ -796,14 +893,20 @@ fn where_is(s: &McState) -> Option<(bool, u32)> {
 
 /// Measure of an actor's progress: strictly increases, in lexicographic
 /// order, with every change of its state (see [`check_progress`]).
-pub fn actor_progress(s: &McState) -> [u64; 5] {
+pub fn actor_progress(s: &McState) -> [u64; 7] {
     match s {
         McState::Honest(n) => {
             let [a, b, c, d] = n.node.progress();
-            // Deliveries lost before the start grow only that set.
-            [a, b, c, d, n.lost.len() as u64]
+            // Deliveries lost before the start grow only that set; the clock
+            // only moves on; a timer that fires to no effect only leaves the
+            // deadlines (a node sets timers only as its state changes).
+            let (now, left) = n
+                .clock
+                .as_ref()
+                .map_or((0, 0), |c| (c.now_ms, u64::MAX - c.deadlines.len() as u64));
+            [a, b, c, d, n.lost.len() as u64, now, left]
         }
-        McState::Byzantine(b) => [0, 0, 0, (b.voted.len() + b.forged.len()) as u64, 0],
+        McState::Byzantine(b) => [0, 0, 0, (b.voted.len() + b.forged.len()) as u64, 0, 0, 0],
     }
 }
 
@@ -937,7 +1040,7 @@ impl Model for TcModel {
     fn format_step(&self, last: &State, action: Action) -> Option<String> {
         match action {
             Action::Actor(a) => self.inner.format_step(last, a),
-            Action::Votes { .. } => None,
+            Action::Votes { .. } | Action::Tick(_) => None,
         }
     }
 

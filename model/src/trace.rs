@@ -140,6 +140,7 @@ pub fn describe_action(info: &Info, a: &Action) -> String {
             }
             s
         }
+        Action::Tick(t) => format!("the clock reaches {}.{:03} s", t / 1000, t % 1000),
     }
 }
 

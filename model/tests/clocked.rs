@@ -1,0 +1,248 @@
+//! The clocked timing: timers last what the node sets (R7.2) on one clock,
+//! and nodes start at offsets of their own. Attempt synchronization (A7)
+//! is what makes nodes that start a timer apart meet: with it every start
+//! skew tried decides; without it a node that starts one attempt ahead
+//! stays ahead for ever (spec/properties.md, "Timing").
+
+use time_consensus::Rules;
+use time_consensus_model::check::{run, Options, Report};
+use time_consensus_model::config::{ConfigError, ModelConfig, Network, Timing};
+use time_consensus_model::trace::TraceStep;
+
+fn clocked(rules: Rules, starts: [u64; 4]) -> ModelConfig {
+    let mut cfg = ModelConfig::preset("reference-clocked").unwrap();
+    cfg.rules = rules;
+    cfg.starts_secs = starts.to_vec();
+    cfg
+}
+
+fn statuses(r: &Report) -> Vec<(&str, &str)> {
+    r.properties
+        .iter()
+        .map(|v| (v.name.as_str(), v.status.as_str()))
+        .collect()
+}
+
+fn liveness(r: &Report) -> &str {
+    assert!(r.complete);
+    assert_eq!(r.acyclicity_violation, None);
+    assert_eq!(r.verdict("agreement").unwrap().status, "held");
+    assert_eq!(r.verdict("validity").unwrap().status, "held");
+    &r.verdict("emergency liveness").unwrap().status
+}
+
+#[test]
+fn a_node_that_starts_an_attempt_early_is_followed_under_a7() {
+    let r = run(
+        &ModelConfig::preset("reference-clocked").unwrap(),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        statuses(&r),
+        [
+            ("agreement", "held"),
+            ("validity", "held"),
+            ("emergency liveness", "held"),
+            ("a locked node approves another block", "not found"),
+            ("a justified re-proposal is accepted", "not found"),
+            ("two blocks approve-certified", "not found"),
+            ("finalized in attempt 0", "not found"),
+            ("finalized a reward-only block", "not found"),
+            ("finalized the emergency block", "found"),
+        ]
+    );
+    assert_eq!(r.unique_states, 1432);
+    assert_eq!(r.acyclicity_violation, None);
+    // Gold's approve vote of attempt 2 carries more than T - q (8 of 15
+    // against 5): Silver joins it there (R7.7).
+    let steps: Vec<String> = r
+        .verdict("finalized the emergency block")
+        .unwrap()
+        .path
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(TraceStep::one_line)
+        .collect();
+    assert_eq!(
+        steps[9..],
+        vec![
+            "mn001 receives mn000 (approve vote for E in attempt 2) ⇒ mn001 moves to attempt 2 ⇒ mn001 locks on E (attempt 2)",
+            "mn001 → mn000: approve certificate for E in attempt 2 (2 votes) ⇒ mn000 locks on E (attempt 2)",
+            "mn000 receives mn001 (commit vote for E in attempt 2) ⇒ mn000 FINALIZES E (Emergency block, attempt 2)",
+        ]
+    );
+}
+
+#[test]
+fn without_a7_a_node_that_starts_an_attempt_early_stays_ahead_for_ever() {
+    // Gold starts 40 s before the others, more than one attempt timer (34
+    // s). It enters each attempt alone and leaves it before the others'
+    // votes of that attempt arrive; they count its kept future votes but
+    // never its commit vote, without which nobody has a quorum. The
+    // emergency attempts repeat this unchanged (same block, same timer), so
+    // the run the model stops at the ladder's end goes on for ever: a
+    // counterexample to P3, not an artefact of the bound. More emergency
+    // attempts do not change the verdict.
+    let r = run(
+        &clocked(Rules::Reference, [0, 40, 40, 40]),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(liveness(&r), "violated");
+    assert_eq!(r.unique_states, 120);
+    let v = r.verdict("emergency liveness").unwrap();
+    let steps: Vec<String> = v
+        .path
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(TraceStep::one_line)
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            "mn000: starts the height",
+            "the clock reaches 34.000 s",
+            "mn000: the timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
+            "the clock reaches 40.000 s",
+            "mn003: starts the height",
+            "mn001: starts the height",
+            "mn001 → mn000: proposal of B0·mn001 for attempt 0",
+            "mn001 → mn003: proposal of B0·mn001 for attempt 0 ⇒ mn003 votes in attempt 0",
+            "the clock reaches 66.000 s",
+            "mn000: the timeout of attempt 1 fires ⇒ mn000 moves to attempt 2",
+            "the clock reaches 74.000 s",
+            "mn001: the timeout of attempt 0 fires ⇒ mn001 moves to attempt 1",
+            "mn003: the timeout of attempt 0 fires ⇒ mn003 moves to attempt 1",
+            "the clock reaches 100.000 s",
+            "mn000: the timeout of attempt 2 fires ⇒ mn000 moves to attempt 3",
+            "the clock reaches 106.000 s",
+            "mn001: the timeout of attempt 1 fires ⇒ mn001 moves to attempt 2",
+            "mn003 receives mn001 (approve vote for E in attempt 2), then mn000 (approve vote for E in attempt 2)",
+            "mn003: the timeout of attempt 1 fires ⇒ mn003 moves to attempt 2 ⇒ mn003 locks on E (attempt 2)",
+            "mn000 receives mn003 (approve vote for E in attempt 2), then mn001 (approve vote for E in attempt 2)",
+            "mn001 receives mn003 (approve vote for E in attempt 2), then mn000 (approve vote for E in attempt 2) ⇒ mn001 locks on E (attempt 2)",
+            "the clock reaches 134.000 s",
+        ]
+    );
+    for (max_attempt, unique) in [(4, 856), (5, 6744)] {
+        let mut cfg = clocked(Rules::Reference, [0, 40, 40, 40]);
+        cfg.max_attempt = max_attempt;
+        let r = run(&cfg, &Options::default()).unwrap();
+        assert_eq!(liveness(&r), "violated");
+        assert_eq!(r.unique_states, unique);
+        assert_eq!(
+            r.verdict("emergency liveness").unwrap().outcome.as_deref(),
+            Some(
+                &[
+                    "mn000: undecided".to_string(),
+                    "mn001: undecided".into(),
+                    "mn003: undecided".into()
+                ][..]
+            )
+        );
+    }
+}
+
+#[test]
+fn every_start_skew_up_to_a_minute_decides_under_a7_and_not_without() {
+    // Gold, Silver and Free start at 0, 20, 40 or 60 s (the first at 0).
+    let mut a7_states = 0;
+    let mut plain_states = 0;
+    let mut stuck = Vec::new();
+    for g in [0, 20, 40, 60] {
+        for s in [0, 20, 40, 60] {
+            for f in [0, 20, 40, 60] {
+                if g.min(s).min(f) != 0 {
+                    continue;
+                }
+                let starts = [g, s, 0, f];
+                let a7 = Rules::Reference.with(time_consensus::Amendment::AttemptSync);
+                let r = run(&clocked(a7, starts), &Options::default()).unwrap();
+                assert_eq!(liveness(&r), "held", "{starts:?}");
+                a7_states += r.unique_states;
+                let r = run(&clocked(Rules::Reference, starts), &Options::default()).unwrap();
+                if liveness(&r) == "violated" {
+                    stuck.push((g, s, f));
+                }
+                plain_states += r.unique_states;
+            }
+        }
+    }
+    assert_eq!((a7_states, plain_states), (39116, 11054));
+    assert_eq!(
+        stuck,
+        vec![
+            (0, 40, 0),
+            (0, 40, 20),
+            (0, 40, 40),
+            (0, 40, 60),
+            (0, 60, 0),
+            (0, 60, 20),
+            (0, 60, 40),
+            (0, 60, 60),
+            (20, 60, 0),
+            (40, 0, 0),
+            (40, 0, 20),
+            (40, 0, 40),
+            (40, 0, 60),
+            (60, 0, 0),
+            (60, 0, 20),
+            (60, 0, 40),
+            (60, 0, 60),
+            (60, 20, 0)
+        ]
+    );
+}
+
+#[test]
+fn an_active_byzantine_changes_no_verdict_under_a7() {
+    let mut cfg = ModelConfig::preset("reference-clocked").unwrap();
+    cfg.behaviour = time_consensus_model::config::Byzantine::parse("equivocate,vote-any").unwrap();
+    let r = run(&cfg, &Options::default()).unwrap();
+    assert_eq!(liveness(&r), "held");
+    assert_eq!(r.unique_states, 29886);
+}
+
+#[test]
+fn clocked_configurations_that_make_no_sense_are_refused() {
+    let base = ModelConfig::preset("reference-clocked").unwrap();
+    let mut c = base.clone();
+    c.starts_secs = vec![0, 40];
+    assert!(matches!(
+        c.validate(),
+        Err(ConfigError::StartsCount {
+            given: 2,
+            masternodes: 4
+        })
+    ));
+    let mut c = base.clone();
+    c.timing = Timing::Staggered;
+    assert!(matches!(
+        c.validate(),
+        Err(ConfigError::StartsWithoutClock {
+            timing: Timing::Staggered
+        })
+    ));
+    let mut c = base.clone();
+    c.network = Network::Gst(2);
+    assert!(matches!(
+        c.validate(),
+        Err(ConfigError::ClockedNetwork {
+            network: Network::Gst(2)
+        })
+    ));
+    let mut c = base.clone();
+    c.phase1 = true;
+    assert!(matches!(c.validate(), Err(ConfigError::ClockedPhase1)));
+    let mut c = base;
+    c.starts_secs = vec![0, 40, 40, 86_401];
+    assert!(matches!(c.validate(), Err(ConfigError::Starts(_))));
+    assert!(time_consensus_model::config::parse_starts("0,x").is_err());
+    assert_eq!(
+        time_consensus_model::config::parse_starts("0, 40").unwrap(),
+        [0, 40]
+    );
+}
