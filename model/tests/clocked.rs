@@ -23,6 +23,12 @@ fn statuses(r: &Report) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The path shown for property `name`, a line a step.
+fn path(r: &Report, name: &str) -> Vec<String> {
+    let steps = r.verdict(name).unwrap().path.as_ref().unwrap();
+    steps.iter().map(TraceStep::one_line).collect()
+}
+
 fn liveness(r: &Report) -> &str {
     assert!(r.complete);
     assert_eq!(r.acyclicity_violation, None);
@@ -56,15 +62,7 @@ fn a_node_that_starts_an_attempt_early_is_followed_under_a7() {
     assert_eq!(r.acyclicity_violation, None);
     // Gold's approve vote of attempt 2 carries more than T - q (8 of 15
     // against 5): Silver joins it there (R7.7).
-    let steps: Vec<String> = r
-        .verdict("finalized the emergency block")
-        .unwrap()
-        .path
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(TraceStep::one_line)
-        .collect();
+    let steps = path(&r, "finalized the emergency block");
     assert_eq!(
         steps[9..],
         vec![
@@ -92,14 +90,7 @@ fn without_a7_a_node_that_starts_an_attempt_early_stays_ahead_for_ever() {
     .unwrap();
     assert_eq!(liveness(&r), "violated");
     assert_eq!(r.unique_states, 120);
-    let v = r.verdict("emergency liveness").unwrap();
-    let steps: Vec<String> = v
-        .path
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(TraceStep::one_line)
-        .collect();
+    let steps = path(&r, "emergency liveness");
     assert_eq!(
         steps,
         vec![
