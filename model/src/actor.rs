@@ -227,6 +227,9 @@ pub struct Clock {
     pub now_ms: u64,
     /// Each timer set and not cancelled or fired, with its deadline.
     pub deadlines: std::collections::BTreeMap<Timer, u64>,
+    /// Its last explored attempt's timer has fired: it has left the
+    /// explored ladder and takes no further part.
+    pub out: bool,
 }
 
 impl Clock {

@@ -51,6 +51,10 @@ pub enum Action {
     /// Under [`Timing::Clocked`], the clock moves on to this time (ms): the
     /// next start or deadline, once nothing else can happen before it.
     Tick(u64),
+    /// Under [`Timing::Clocked`], the last explored attempt's timer of this
+    /// honest node fires (the model sets no such timer): it leaves the
+    /// explored ladder undecided and takes no further part.
+    LeavesLadder(Id),
 }
 
 /// Facts about a configuration that the properties and reports need.
@@ -483,6 +487,16 @@ impl TcModel {
                 }
                 Some(next)
             }
+            Action::LeavesLadder(id) => {
+                let mut next = state.clone();
+                if let McState::Honest(h) = Arc::make_mut(&mut next.actor_states[usize::from(*id)])
+                {
+                    if let Some(c) = &mut h.clock {
+                        c.out = true;
+                    }
+                }
+                Some(next)
+            }
             Action::Votes { dst, votes, then } => {
                 let mut cur: Option<State> = None;
                 for (src, msg) in votes {
@@ -592,7 +606,7 @@ impl TcModel {
             Action::Actor(ActorModelAction::Drop(_)) => false,
             Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
             Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
-            Action::Tick(_) => false,
+            Action::Tick(_) | Action::LeavesLadder(_) => false,
             _ => self.apply(state, a).is_some(),
         })
     }
@@ -627,15 +641,36 @@ impl TcModel {
     /// delivery between honest nodes would change anything (messages arrive
     /// within an instant). A deadline whose timer the model does not set
     /// (the last attempt's, [`ModelConfig::max_attempt`]) stops the clock:
-    /// the explored ladder is exhausted there.
+    /// the explored ladder is exhausted there, and its node leaves it at any
+    /// point of that instant ([`Action::LeavesLadder`]).
     fn clock_actions(&self, state: &State, actions: &mut Vec<Action>) {
         let now = self.now_ms(state);
+        let clock = |i: usize| match &*state.actor_states[i] {
+            McState::Honest(h) => h.clock.as_ref(),
+            McState::Byzantine(_) => None,
+        };
+        let out = |id: &Id| clock(usize::from(*id)).is_some_and(|c| c.out);
         actions.retain(|a| match a {
             Action::Actor(ActorModelAction::Timeout(id, t)) => {
-                self.due_ms(state, *id, t).is_some_and(|d| d <= now)
+                !out(id) && self.due_ms(state, *id, t).is_some_and(|d| d <= now)
             }
+            Action::Actor(ActorModelAction::Deliver { dst, .. }) | Action::Votes { dst, .. } => {
+                !out(dst)
+            }
+            Action::Actor(ActorModelAction::Drop(e)) => !out(&e.dst),
             _ => true,
         });
+        for &i in &self.info.honest {
+            let Some(c) = clock(i).filter(|c| !c.out) else {
+                continue;
+            };
+            let unset_due = c.deadlines.iter().any(|(t, d)| {
+                *d <= now && !state.timers_set[i].iter().any(|x| *x == McTimer::Node(*t))
+            });
+            if unset_due {
+                actions.push(Action::LeavesLadder(Id::from(i)));
+            }
+        }
         let due = actions
             .iter()
             .any(|a| matches!(a, Action::Actor(ActorModelAction::Timeout(..))));
@@ -893,20 +928,24 @@ fn where_is(s: &McState) -> Option<(bool, u32)> {
 
 /// Measure of an actor's progress: strictly increases, in lexicographic
 /// order, with every change of its state (see [`check_progress`]).
-pub fn actor_progress(s: &McState) -> [u64; 7] {
+pub fn actor_progress(s: &McState) -> [u64; 8] {
     match s {
         McState::Honest(n) => {
             let [a, b, c, d] = n.node.progress();
             // Deliveries lost before the start grow only that set; the clock
             // only moves on; a timer that fires to no effect only leaves the
-            // deadlines (a node sets timers only as its state changes).
-            let (now, left) = n
-                .clock
-                .as_ref()
-                .map_or((0, 0), |c| (c.now_ms, u64::MAX - c.deadlines.len() as u64));
-            [a, b, c, d, n.lost.len() as u64, now, left]
+            // deadlines (a node sets timers only as its state changes);
+            // leaving the explored ladder changes only that flag.
+            let (now, left, out) = n.clock.as_ref().map_or((0, 0, 0), |c| {
+                (
+                    c.now_ms,
+                    u64::MAX - c.deadlines.len() as u64,
+                    u64::from(c.out),
+                )
+            });
+            [a, b, c, d, n.lost.len() as u64, now, left, out]
         }
-        McState::Byzantine(b) => [0, 0, 0, (b.voted.len() + b.forged.len()) as u64, 0, 0, 0],
+        McState::Byzantine(b) => [0, 0, 0, (b.voted.len() + b.forged.len()) as u64, 0, 0, 0, 0],
     }
 }
 
@@ -1040,7 +1079,7 @@ impl Model for TcModel {
     fn format_step(&self, last: &State, action: Action) -> Option<String> {
         match action {
             Action::Actor(a) => self.inner.format_step(last, a),
-            Action::Votes { .. } | Action::Tick(_) => None,
+            Action::Votes { .. } | Action::Tick(_) | Action::LeavesLadder(_) => None,
         }
     }
 

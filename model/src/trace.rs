@@ -141,6 +141,10 @@ pub fn describe_action(info: &Info, a: &Action) -> String {
             s
         }
         Action::Tick(t) => format!("the clock reaches {}.{:03} s", t / 1000, t % 1000),
+        Action::LeavesLadder(id) => format!(
+            "{}: the timeout of its last explored attempt fires (it leaves the explored ladder)",
+            actor_name(info, *id)
+        ),
     }
 }
 
