@@ -220,7 +220,7 @@ pub struct HonestState {
 /// Under [`crate::config::Timing::Clocked`], what an honest node knows of
 /// time: the shared clock (every honest node holds the same reading) and
 /// when each timer it has set fires, the last attempt's too (that deadline
-/// ends the run, see `TcModel::tick`).
+/// ends the run: `Action::LeavesLadder`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Clock {
     /// The time now, ms from the first start.
@@ -233,8 +233,18 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// Applies the node's timer outputs: a set timer fires `after_ms` from
-    /// now (R7.2 says how long), a cancelled one not at all.
+    /// The clock of `current` after a step with these outputs: a timer that
+    /// fired leaves it, a set timer fires `after_ms` from now (the node
+    /// says how long, R7.2), a cancelled one not at all.
+    fn after(current: &Option<Clock>, fired: Option<Timer>, outs: &[Output]) -> Option<Clock> {
+        let mut clock = current.clone()?;
+        if let Some(t) = fired {
+            clock.deadlines.remove(&t);
+        }
+        clock.apply(outs);
+        Some(clock)
+    }
+
     fn apply(&mut self, outs: &[Output]) {
         for out in outs {
             match out {
@@ -340,13 +350,7 @@ impl Honest {
             _ => None,
         };
         self.ctx.handle(&mut next, input, &mut outs);
-        let mut clock = current.clock.clone();
-        if let Some(c) = &mut clock {
-            if let Some(t) = fired {
-                c.deadlines.remove(&t);
-            }
-            c.apply(&outs);
-        }
+        let clock = Clock::after(&current.clock, fired, &outs);
         if next != current.node || clock != current.clock {
             *state = Cow::Owned(McState::Honest(HonestState {
                 node: next,
@@ -398,10 +402,7 @@ impl Honest {
         if refused {
             lost.insert((src, msg));
         }
-        let mut clock = current.clock.clone();
-        if let Some(c) = &mut clock {
-            c.apply(&outs);
-        }
+        let clock = Clock::after(&current.clock, None, &outs);
         if next != current.node || lost != current.lost || clock != current.clock {
             *state = Cow::Owned(McState::Honest(HonestState {
                 node: next,

@@ -363,7 +363,7 @@ pub fn render(r: &Report) -> String {
         Timing::Clocked => {
             let starts: Vec<String> = (0..c.tiers.len())
                 .filter(|&i| c.is_honest(i))
-                .map(|i| format!("mn{i:03} at {} s", c.start_ms(i) / 1000))
+                .map(|i| format!("mn{i:03} at {} s", c.starts_secs.get(i).unwrap_or(&0)))
                 .collect();
             s += &format!(
                 "  timing       clocked: timers last what R7.2 sets, on one clock that moves only when no delivery is pending; starts {}\n",

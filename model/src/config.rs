@@ -95,8 +95,8 @@ pub enum Timing {
     /// to the next start or deadline only once no delivery between honest
     /// nodes would change anything (every message between honest nodes
     /// arrives within one instant: delays far below the timers). The last
-    /// attempt's deadline ends the run: a node still undecided then has
-    /// exhausted the explored ladder.
+    /// explored attempt's deadline stops the clock: its node leaves the
+    /// ladder then, undecided if it has not decided.
     Clocked,
 }
 

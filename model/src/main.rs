@@ -9,8 +9,8 @@ use std::time::Duration;
 use time_consensus::Rules;
 use time_consensus_model::check::{self, Options, Strategy};
 use time_consensus_model::config::{
-    parse_tiers, Budget, Byzantine, ConfigError, ModelConfig, Network, Timing, VoteDelivery,
-    PRESETS,
+    parse_starts, parse_tiers, Budget, Byzantine, ConfigError, ModelConfig, Network, Timing,
+    VoteDelivery, PRESETS,
 };
 
 #[derive(Parser)]
@@ -182,8 +182,7 @@ impl ModelArgs {
             }
         }
         if let Some(s) = &self.starts {
-            c.starts_secs =
-                time_consensus_model::config::parse_starts(s).map_err(|e| e.to_string())?;
+            c.starts_secs = parse_starts(s).map_err(|e| e.to_string())?;
         }
         if let Some(r) = self.rotations {
             c.max_leader_rotations = r;

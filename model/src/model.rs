@@ -594,9 +594,9 @@ impl TcModel {
     }
 
     /// Whether a delivery, or a timer of an attempt before stabilization,
-    /// would still change something. A Byzantine node configured `late` chooses when to send,
-    /// so its messages hold no timer back; nor does a node yet to start, a
-    /// loss, or the clock.
+    /// would still change something. A Byzantine node configured `late`
+    /// chooses when to send, so its messages hold no timer back; nor does a
+    /// node yet to start, a loss, or the clock.
     fn busy(&self, state: &State, actions: &[Action]) -> bool {
         let late =
             |src: &Id| self.info.cfg.behaviour.late && !self.info.cfg.is_honest(usize::from(*src));
@@ -612,7 +612,7 @@ impl TcModel {
     }
 
     /// Clocked timing: the time now (every honest node holds it).
-    pub fn now_ms(&self, state: &State) -> u64 {
+    fn now_ms(&self, state: &State) -> u64 {
         self.info
             .honest
             .iter()
