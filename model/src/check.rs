@@ -1,7 +1,7 @@
 //! Running a check and reporting it: a progress line while it runs, then
 //! states, depth, time, rate, and each property's verdict with its path.
 
-use crate::config::{ModelConfig, Network, Timing};
+use crate::config::{ModelConfig, Network, Timing, VoteDelivery};
 use crate::model::TcModel;
 use crate::trace::{outcome, trace_steps, TraceStep};
 use serde::{Deserialize, Serialize};
@@ -352,6 +352,13 @@ pub fn render(r: &Report) -> String {
         if c.phase1 { "on" } else { "off" }
     );
     s += &format!("  network      {}\n", network_words(c.network));
+    if c.kind_batches() {
+        s += "  votes        batched, a KINDER ADVERSARY here: a Byzantine node votes for two blocks in one step, and batches always have its weight at hand for whichever needs it; --votes sound keeps every verdict (spec/properties.md)\n";
+    } else if c.votes == VoteDelivery::Sound {
+        s += "  votes        sound: batches, and each double voter's votes also one at a time\n";
+    } else if c.votes == VoteDelivery::Single {
+        s += "  votes        one by one\n";
+    }
     match c.timing {
         Timing::LockStep => {}
         Timing::LateStarts => {
@@ -407,8 +414,23 @@ pub fn render(r: &Report) -> String {
             v.status.to_uppercase()
         );
     }
+    let unreached = |n: &str| {
+        r.properties
+            .iter()
+            .any(|v| v.name == n && v.status == "not found")
+    };
+    if unreached("entered the last explored attempt") {
+        s += &format!(
+            "  (no honest node enters attempt {}, the last explored: no run meets the bound)\n",
+            r.config.max_attempt
+        );
+    }
     if r.properties.iter().any(|v| v.status == "not found") {
-        s += "  (an ending NOT FOUND cannot happen in this configuration: the properties\n   that held say nothing about heights ending that way here)\n";
+        if r.config.kind_batches() {
+            s += "  (a property NOT FOUND is not reached under batched delivery, which spares\n   this adversary: --votes sound may reach it)\n";
+        } else {
+            s += "  (an ending NOT FOUND cannot happen in this configuration: the properties\n   that held say nothing about heights ending that way here)\n";
+        }
     }
     for v in &r.properties {
         let Some(path) = &v.path else { continue };

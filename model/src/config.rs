@@ -747,6 +747,17 @@ pub const PRESETS: &[Preset] = &[
             )
         },
     },
+    Preset {
+        name: "reference-async-rotations",
+        about: "reference rules under full asynchrony, the Bronze masternode (2 of 15) Byzantine and withholding, three leader-driven attempts (attempt 0 and two rotations; Silver and Gold lead the first two, Bronze the third): safety, and every path the locking rules exist for",
+        build: || ModelConfig {
+            byzantine: vec![2],
+            max_leader_rotations: 2,
+            max_attempt: 2,
+            network: Network::Async,
+            ..base("reference-async-rotations", Rules::Reference)
+        },
+    },
 ];
 
 impl ModelConfig {
@@ -872,6 +883,18 @@ impl ModelConfig {
     /// Under [`Timing::Clocked`]: when masternode `i` starts, in ms.
     pub fn start_ms(&self, i: usize) -> u64 {
         self.starts_secs.get(i).copied().unwrap_or(0) * 1000
+    }
+
+    /// Whether batched delivery may spare the adversary here: a Byzantine
+    /// node votes for two blocks of one step (`vote-any`, `commit-any`)
+    /// under the two-step rules, so its weight is at hand in every batch
+    /// ([`VoteDelivery::Batched`]).
+    pub fn kind_batches(&self) -> bool {
+        let b = &self.behaviour;
+        self.votes == VoteDelivery::Batched
+            && !self.byzantine.is_empty()
+            && (b.vote_any || b.commit_any)
+            && self.rules.has(time_consensus::Amendment::TwoStepLocking)
     }
 
     /// Whether masternode `i` is honest.

@@ -1106,6 +1106,9 @@ impl Model for TcModel {
             props.push(checked("a justified re-proposal is accepted"));
             props.push(checked("two blocks approve-certified"));
         }
+        if cfg.max_attempt > 0 {
+            props.push(checked("entered the last explored attempt"));
+        }
         props.push(checked("finalized in attempt 0"));
         if plans
             .iter()
@@ -1159,6 +1162,12 @@ conditions![
         true,
         two_blocks_certified,
         first_two_certified
+    ),
+    (
+        "entered the last explored attempt",
+        true,
+        last_attempt,
+        first_last_attempt
     ),
     (
         "finalized in attempt 0",
@@ -1311,6 +1320,19 @@ fn two_blocks_certified(m: &TcModel, s: &State) -> bool {
         }
     }
     false
+}
+
+/// An honest node runs, or decided in, the last attempt explored
+/// ([`ModelConfig::max_attempt`]): whether the bound is exercised at all.
+fn last_attempt(m: &TcModel, s: &State) -> bool {
+    let last = m.info.cfg.max_attempt;
+    m.info.honest.iter().any(|&i| {
+        s.actor_states[i].node().is_some_and(|n| {
+            n.round()
+                .is_some_and(|r| r.started() && r.attempt() == last)
+                || n.last_decision().is_some_and(|d| d.attempt == last)
+        })
+    })
 }
 
 fn in_first_attempt(m: &TcModel, s: &State) -> bool {
