@@ -758,6 +758,19 @@ pub const PRESETS: &[Preset] = &[
             ..base("reference-async-rotations", Rules::Reference)
         },
     },
+    Preset {
+        name: "reference-late-leader",
+        about: "as `reference-active-leader`, but the Silver leader of attempt 0 (4 of 15) only equivocates, and sends each of its two blocks to whom it likes when it likes, after honest timeouts too (`late`): every property",
+        build: || ModelConfig {
+            behaviour: Byzantine {
+                equivocate: true,
+                late: true,
+                ..Byzantine::SILENT
+            },
+            ..(PRESETS[14].build)()
+        }
+        .named("reference-late-leader"),
+    },
 ];
 
 impl ModelConfig {

@@ -306,6 +306,28 @@ fn an_equivocating_leader_of_attempt_0_below_a_third() {
     assert_eq!(r.max_depth, 10);
 }
 
+/// Issue 9's `late` adversary at `reference-active-leader`'s bounds (about
+/// 30 s): the Byzantine leader of attempt 0 delivers each of its two blocks
+/// to whichever honest node it likes, whenever it likes, before or after
+/// their timeouts. It casts no vote, so batched delivery spares it nothing
+/// (no double voter). With its votes too (`vote-any`) the run does not
+/// finish here (spec/properties.md, "What is not checked").
+#[test]
+fn an_equivocating_leader_that_times_its_proposals() {
+    let r = check("reference-late-leader");
+    assert!(r.config.behaviour.late && !r.config.kind_batches());
+    assert_eq!(r.config.byzantine_share().unwrap(), (4, 15));
+    assert_holds(
+        &r,
+        true,
+        ["not found", "found", "not found"],
+        Some("not found"),
+        ENDINGS,
+        328_352,
+    );
+    assert_eq!(r.max_depth, 23);
+}
+
 #[test]
 fn an_active_byzantine_down_to_the_emergency_block() {
     // The Bronze node (2 of 15) approves and commits every block it sees,
