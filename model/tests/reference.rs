@@ -306,6 +306,26 @@ fn an_equivocating_leader_of_attempt_0_below_a_third() {
     assert_eq!(r.max_depth, 10);
 }
 
+/// The same leader in attempt 0 alone, where it equivocates, under sound
+/// delivery (its votes for either block also delivered one at a time), which
+/// keeps every verdict with no assumption on voters (about 50 s).
+#[test]
+fn an_equivocating_leader_of_attempt_0_under_sound_delivery() {
+    let mut cfg = ModelConfig::preset("reference-active-leader").unwrap();
+    cfg.max_attempt = 0;
+    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
+    assert!(!cfg.kind_batches());
+    let r = run(&cfg, &Options::default()).unwrap();
+    assert_holds(
+        &r,
+        false,
+        ["not found", "not found", "not found"],
+        None,
+        &[("finalized in attempt 0", "found")],
+        495_091,
+    );
+}
+
 /// Issue 9's `late` adversary at `reference-active-leader`'s bounds (about
 /// 30 s): the Byzantine leader of attempt 0 delivers each of its two blocks
 /// to whichever honest node it likes, whenever it likes, before or after
