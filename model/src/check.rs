@@ -192,7 +192,7 @@ fn finish<C: Checker<TcModel>>(
         .iter()
         .any(|p| p.expectation != Expectation::Sometimes && discoveries.contains_key(p.name));
     let cut_short = opts.timeout.is_some_and(|t| start.elapsed() >= t)
-        || opts.max_depth.is_some()
+        || opts.max_depth.is_some_and(|d| checker.max_depth() >= d)
         || (opts.stop_on_violation && violated);
     let complete =
         opts.strategy != Strategy::Simulation && !cut_short && discoveries.len() < props.len();
@@ -330,16 +330,21 @@ pub fn render(r: &Report) -> String {
         .collect();
     s += &format!("configuration  {}\n", c.name);
     s += &format!("  rules        {}\n", c.rules);
-    s += &format!(
-        "  masternodes  {} (* Byzantine: {})\n",
-        tiers.join(" "),
-        c.behaviour
-    );
-    let budget = match c.budget {
-        Some(b) => format!("within the budget: below {b}"),
-        None => "no budget".to_string(),
-    };
-    s += &format!("  byzantine    weight {share} ({budget})\n");
+    if c.byzantine.is_empty() {
+        s += &format!("  masternodes  {} (all honest)\n", tiers.join(" "));
+        s += "  byzantine    none\n";
+    } else {
+        s += &format!(
+            "  masternodes  {} (* Byzantine: {})\n",
+            tiers.join(" "),
+            c.behaviour
+        );
+        let budget = match c.budget {
+            Some(b) => format!("within the budget: below {b}"),
+            None => "no budget".to_string(),
+        };
+        s += &format!("  byzantine    weight {share} ({budget})\n");
+    }
     s += &format!(
         "  attempts     0..={} ({} emergency blocks{}), phase 1 {}\n",
         c.max_attempt,

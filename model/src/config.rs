@@ -332,6 +332,14 @@ pub enum ConfigError {
         /// The network in force.
         network: Network,
     },
+    /// A stabilization attempt the bound never reaches.
+    #[error("--network gst:{gst} stabilizes after the last explored attempt {max_attempt}: no explored run is synchronous, so use --network async, or raise --max-attempt")]
+    GstBeyondBound {
+        /// The stabilization attempt.
+        gst: u32,
+        /// The last explored attempt.
+        max_attempt: u32,
+    },
     /// The clocked timing with phase 1.
     #[error("--timing clocked does not model phase 1 (its heartbeat timers repeat for ever)")]
     ClockedPhase1,
@@ -835,6 +843,14 @@ impl ModelConfig {
             }
             if self.starts_secs.iter().any(|&s| s > MAX_START_SECS) {
                 return Err(ConfigError::Starts(format!("{:?}", self.starts_secs)));
+            }
+        }
+        if let Network::Gst(g) = self.network {
+            if g > self.max_attempt {
+                return Err(ConfigError::GstBeyondBound {
+                    gst: g,
+                    max_attempt: self.max_attempt,
+                });
             }
         }
         if self.timing == Timing::Clocked {

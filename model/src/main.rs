@@ -250,6 +250,11 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return usage_error(&e),
             };
+            if max_depth == Some(0) {
+                return usage_error(
+                    "--max-depth 0 explores nothing: give a depth of at least 1, or leave it out for no limit",
+                );
+            }
             let strategy = match strategy.as_str() {
                 "bfs" => Strategy::Bfs,
                 "dfs" => Strategy::Dfs,

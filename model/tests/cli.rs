@@ -74,6 +74,14 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
         ),
         (&["check", "--strategy", "guess"], "unknown strategy"),
         (
+            &["check", "--max-depth", "0"],
+            "--max-depth 0 explores nothing",
+        ),
+        (
+            &["check", "--network", "gst:99"],
+            "gst:99 stabilizes after the last explored attempt 5",
+        ),
+        (
             &["check", "--mempool", "99999999999999"],
             "mempool of 99999999999999 transactions",
         ),
@@ -271,4 +279,23 @@ fn explorer_serves_its_status_and_states() {
     assert!(err.contains("cannot listen"), "{err}");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn a_depth_bound_the_search_never_meets_cuts_nothing_and_no_byzantine_is_said_plainly() {
+    // seed explores to depth 10: a bound of 50 is never met, 5 is.
+    let (code, out, err) = tcm(&["check", "--config", "seed", "--max-depth", "50", "--quiet"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("depth 10") && out.contains("(exhaustive)"),
+        "{out}"
+    );
+    let (_, out, _) = tcm(&["check", "--config", "seed", "--max-depth", "5", "--quiet"]);
+    assert!(out.contains("(not exhaustive)"), "{out}");
+    let (_, out, _) = tcm(&["check", "--config", "seed", "--byzantine", "", "--quiet"]);
+    assert!(
+        out.contains("(all honest)") && out.contains("byzantine    none"),
+        "{out}"
+    );
+    assert!(!out.contains("weight 0 of"), "{out}");
 }
