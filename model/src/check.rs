@@ -98,6 +98,10 @@ pub struct Report {
     pub acyclic_edges: Option<u64>,
     /// A transition on which it did not (the liveness verdict is then void).
     pub acyclicity_violation: Option<String>,
+    /// Batched delivery spared a double-voting adversary
+    /// ([`crate::model::Info::kind_batches`]): a kinder adversary's verdicts.
+    #[serde(default)]
+    pub kind_batches: bool,
 }
 
 impl Report {
@@ -250,6 +254,7 @@ fn finish<C: Checker<TcModel>>(
         properties,
         acyclic_edges: matches!(cfg.network, Network::Gst(_))
             .then(|| info.edges_checked.load(Ordering::Relaxed)),
+        kind_batches: info.kind_batches,
         acyclicity_violation: info
             .acyclicity_violation
             .lock()
@@ -357,10 +362,10 @@ pub fn render(r: &Report) -> String {
         if c.phase1 { "on" } else { "off" }
     );
     s += &format!("  network      {}\n", network_words(c.network));
-    if c.kind_batches() {
+    if r.kind_batches {
         s += "  votes        batched, a KINDER ADVERSARY here: a Byzantine node votes for two blocks in one step, and batches always have its weight at hand for whichever needs it; --votes sound keeps every verdict (spec/properties.md)\n";
     } else if c.votes == VoteDelivery::Sound {
-        s += "  votes        sound: batches, and each double voter's votes also one at a time\n";
+        s += "  votes        sound: batches (for unknown blocks too), and one vote of each double voter alone\n";
     } else if c.votes == VoteDelivery::Single {
         s += "  votes        one by one\n";
     }
@@ -425,13 +430,15 @@ pub fn render(r: &Report) -> String {
             .any(|v| v.name == n && v.status == "not found")
     };
     if unreached("entered the last explored attempt") {
-        s += &format!(
-            "  (no honest node enters attempt {}, the last explored: no run meets the bound)\n",
-            r.config.max_attempt
+        s +=
+            &format!(
+            "  (no honest node enters attempt {}, the last explored: no run meets the bound{})\n",
+            r.config.max_attempt,
+            if r.kind_batches { " under batched delivery" } else { "" }
         );
     }
     if r.properties.iter().any(|v| v.status == "not found") {
-        if r.config.kind_batches() {
+        if r.kind_batches {
             s += "  (a property NOT FOUND is not reached under batched delivery, which spares\n   this adversary: --votes sound may reach it)\n";
         } else {
             s += "  (an ending NOT FOUND cannot happen in this configuration: the properties\n   that held say nothing about heights ending that way here)\n";

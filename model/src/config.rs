@@ -914,18 +914,6 @@ impl ModelConfig {
         self.starts_secs.get(i).copied().unwrap_or(0) * 1000
     }
 
-    /// Whether batched delivery may spare the adversary here: a Byzantine
-    /// node votes for two blocks of one step (`vote-any`, `commit-any`)
-    /// under the two-step rules, so its weight is at hand in every batch
-    /// ([`VoteDelivery::Batched`]).
-    pub fn kind_batches(&self) -> bool {
-        let b = &self.behaviour;
-        self.votes == VoteDelivery::Batched
-            && !self.byzantine.is_empty()
-            && (b.vote_any || b.commit_any)
-            && self.rules.has(time_consensus::Amendment::TwoStepLocking)
-    }
-
     /// Whether masternode `i` is honest.
     pub fn is_honest(&self, i: usize) -> bool {
         !self.byzantine.contains(&i)

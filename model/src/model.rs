@@ -85,6 +85,12 @@ pub struct Info {
     /// found), so that Stateright keeps each one's first path (see
     /// [`TcModel::keep_first_paths`]).
     shown: std::sync::Mutex<Option<std::collections::BTreeSet<&'static str>>>,
+    /// Whether batched delivery spares the adversary here: under the
+    /// two-step rules a Byzantine node has votes for two blocks of one step
+    /// (`commit-any`; `vote-any` in an emergency attempt, or for the two
+    /// blocks it proposes as an equivocating leader), so its weight is at
+    /// hand in every batch ([`VoteDelivery::Batched`]).
+    pub kind_batches: bool,
 }
 
 impl Info {
@@ -205,6 +211,17 @@ impl TcModel {
         let emergency_attempts: Vec<u32> = (0..=cfg.max_attempt)
             .filter(|a| plan(cfg.rules, &orch, *a).leader == LeaderRule::Leaderless)
             .collect();
+        let b = &cfg.behaviour;
+        let two_blocks_in_an_attempt = byz_proposals.values().any(|ps| {
+            ps.iter()
+                .enumerate()
+                .any(|(i, p)| ps[..i].iter().any(|q| q.attempt == p.attempt))
+        });
+        let kind_batches = cfg.votes == VoteDelivery::Batched
+            && !cfg.byzantine.is_empty()
+            && cfg.rules.has(Amendment::TwoStepLocking)
+            && (b.commit_any
+                || (b.vote_any && (!emergency_attempts.is_empty() || two_blocks_in_an_attempt)));
         let weights = hc.weights().clone();
         let actors: Vec<McActor> = (0..n)
             .map(|i| {
@@ -282,6 +299,7 @@ impl TcModel {
                 LossyNetwork::No
             });
         let info = Arc::new(Info {
+            kind_batches,
             cfg: cfg.clone(),
             honest: (0..n).filter(|&i| cfg.is_honest(i)).collect(),
             valid_blocks,
