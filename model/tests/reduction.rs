@@ -143,13 +143,15 @@ fn every_verdict_is_the_same_with_an_equivocating_leader() {
     );
 }
 
-/// Every combination of honest decisions reachable, and the number of
-/// distinct states explored.
-fn outcomes(cfg: &ModelConfig) -> (BTreeSet<Outcome>, usize) {
+type State = <TcModel as Model>::State;
+
+/// Depth-first over every state reachable in `cfg` (the successors Stateright
+/// explores), calling `visit` on each new one until it returns true: the
+/// number of distinct states visited.
+fn walk(cfg: &ModelConfig, mut visit: impl FnMut(&TcModel, &State) -> bool) -> usize {
     let m = TcModel::new(cfg).unwrap();
     let mut seen = HashSet::new();
     let mut stack = m.init_states();
-    let mut found = BTreeSet::new();
     let mut actions = Vec::new();
     while let Some(s) = stack.pop() {
         let mut h = DefaultHasher::new();
@@ -157,6 +159,24 @@ fn outcomes(cfg: &ModelConfig) -> (BTreeSet<Outcome>, usize) {
         if !seen.insert(h.finish()) {
             continue;
         }
+        if visit(&m, &s) {
+            break;
+        }
+        m.actions(&s, &mut actions);
+        for a in actions.drain(..) {
+            if let Some(n) = m.next_state(&s, a) {
+                stack.push(n);
+            }
+        }
+    }
+    seen.len()
+}
+
+/// Every combination of honest decisions reachable, and the number of
+/// distinct states explored.
+fn outcomes(cfg: &ModelConfig) -> (BTreeSet<Outcome>, usize) {
+    let mut found = BTreeSet::new();
+    let states = walk(cfg, |m, s| {
         let outcome: Outcome = m
             .info
             .honest
@@ -169,14 +189,9 @@ fn outcomes(cfg: &ModelConfig) -> (BTreeSet<Outcome>, usize) {
             })
             .collect();
         found.insert(outcome);
-        m.actions(&s, &mut actions);
-        for a in actions.drain(..) {
-            if let Some(n) = m.next_state(&s, a) {
-                stack.push(n);
-            }
-        }
-    }
-    (found, seen.len())
+        false
+    });
+    (found, states)
 }
 
 fn same_outcomes(mut cfg: ModelConfig) {
@@ -203,33 +218,17 @@ fn batched_votes_reach_the_same_outcomes_under_the_seed_rules() {
 /// of `kind`: the number of states visited by then, or `None` when no state
 /// does (the whole graph explored).
 fn visited_until(cfg: &ModelConfig, kind: BlockKind) -> (Option<usize>, usize) {
-    let m = TcModel::new(cfg).unwrap();
-    let mut seen = HashSet::new();
-    let mut stack = m.init_states();
-    let mut actions = Vec::new();
-    while let Some(s) = stack.pop() {
-        let mut h = DefaultHasher::new();
-        s.hash(&mut h);
-        if !seen.insert(h.finish()) {
-            continue;
-        }
-        let reached = m.info.honest.iter().any(|&i| {
+    let mut reached = false;
+    let states = walk(cfg, |m, s| {
+        reached = m.info.honest.iter().any(|&i| {
             s.actor_states[i]
                 .node()
                 .and_then(|n| n.last_decision())
                 .is_some_and(|d| d.kind == kind)
         });
-        if reached {
-            return (Some(seen.len()), seen.len());
-        }
-        m.actions(&s, &mut actions);
-        for a in actions.drain(..) {
-            if let Some(n) = m.next_state(&s, a) {
-                stack.push(n);
-            }
-        }
-    }
-    (None, seen.len())
+        reached
+    });
+    (reached.then_some(states), states)
 }
 
 /// Why presets with a Byzantine node voting for two blocks in one step say
