@@ -365,7 +365,9 @@ pub fn render(r: &Report) -> String {
     if r.kind_batches {
         s += "  votes        batched, a KINDER ADVERSARY here: a Byzantine node votes for two blocks in one step, and batches always have its weight at hand for whichever needs it; --votes sound keeps every verdict (spec/properties.md)\n";
     } else if c.votes == VoteDelivery::Sound {
-        s += "  votes        sound: batches (for unknown blocks too), and one vote of each double voter alone\n";
+        s += "  votes        sound: batches, and a double voter's other votes alone while a batch needs its vote\n";
+    } else if c.votes == VoteDelivery::Eager {
+        s += "  votes        eager: batches, and every vote of a double voter alone\n";
     } else if c.votes == VoteDelivery::Single {
         s += "  votes        one by one\n";
     }

@@ -145,12 +145,18 @@ pub enum VoteDelivery {
     /// an equivocator's weight, though, is then always there for whichever
     /// of its blocks needs it, which [`VoteDelivery::Sound`] does not assume.
     Batched,
-    /// [`VoteDelivery::Batched`], plus batches for blocks the node does not
-    /// know yet, and, for a voter with votes for two blocks of one step in
-    /// flight to a node, one of them delivered alone: the equivocator
-    /// counted for a block that does not need it, and so lost to the others.
-    /// Sound by the same argument with no assumption on voters.
+    /// [`VoteDelivery::Batched`], plus the order of a double voter's votes:
+    /// a voter with votes for two blocks of one step in flight to a node is
+    /// counted for whichever arrives first, which gives its weight to that
+    /// block and takes it from the others; so while a batch of one block
+    /// needs its vote, its votes for the other blocks are also delivered
+    /// alone. Sound by the same argument with no assumption on voters.
     Sound,
+    /// [`VoteDelivery::Sound`] without its laziness: every vote of a double
+    /// voter is also delivered alone at any time, needed or not, which is
+    /// one-by-one delivery for double voters. The yardstick the laziness is
+    /// tested against (`model/tests/reduction.rs`).
+    Eager,
 }
 
 /// What the Byzantine masternodes do. They sign only with their own keys.

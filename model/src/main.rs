@@ -198,9 +198,10 @@ impl ModelArgs {
                 "single" => VoteDelivery::Single,
                 "batched" => VoteDelivery::Batched,
                 "sound" => VoteDelivery::Sound,
+                "eager" => VoteDelivery::Eager,
                 other => {
                     return Err(format!(
-                        "unknown vote delivery {other:?}: expected single, batched or sound"
+                        "unknown vote delivery {other:?}: expected single, batched, sound or eager"
                     ))
                 }
             };

@@ -742,10 +742,10 @@ impl TcModel {
 
     /// The vote batches enabled in `state` (see [`VoteDelivery::Batched`]):
     /// for each honest node and each (attempt, step, block) whose step has
-    /// no quorum yet (and whose block it knows, unless sound), every set of
-    /// pending votes from voters it has not counted that reaches the quorum
-    /// with the last vote delivered; and, if sound, alone, one pending vote
-    /// of each voter with pending votes for two blocks of one step; and,
+    /// no quorum yet and whose block it knows, every set of pending votes
+    /// from voters it has not counted that reaches the quorum with the last
+    /// vote delivered; and, if sound, alone, each pending vote (one copy per
+    /// block) of a voter with pending votes for two blocks of one step; and,
     /// under A7, alone, each pending vote of a later attempt from a voter
     /// not yet among R7.7's senders of that attempt or later (it may make
     /// the node join: not quiet).
@@ -760,7 +760,9 @@ impl TcModel {
             let mut groups: BTreeMap<VoteKey, Vec<Pending>> = BTreeMap::new();
             // Blocks each uncounted voter has a vote in flight for, per step.
             let mut blocks_of: BTreeMap<(u32, Step, usize), Vec<Hash32>> = BTreeMap::new();
-            let sound = self.info.cfg.vote_delivery() == VoteDelivery::Sound;
+            let delivery = self.info.cfg.vote_delivery();
+            let sound = matches!(delivery, VoteDelivery::Sound | VoteDelivery::Eager);
+            let eager = delivery == VoteDelivery::Eager;
             let mut senders: BTreeMap<u32, std::collections::BTreeSet<usize>> = BTreeMap::new();
             let mut alone: Vec<(Id, Packet)> = Vec::new();
             for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
@@ -777,7 +779,8 @@ impl TcModel {
                     }
                 }
                 // Batched: only for known blocks; a vote for a block not yet
-                // known is quiet until it arrives (R6.4's recheck).
+                // known is quiet until it arrives (R6.4's recheck), unless
+                // its voter equivocates, which only sound delivery assumes.
                 let known = round.blocks().contains_key(&v.block_hash);
                 if !(known || sound) {
                     continue;
@@ -793,40 +796,17 @@ impl TcModel {
                     .or_default()
                     .push((pos, src, msg.clone()));
             }
-            // A voter with votes for two blocks of one step in flight (an
-            // equivocator) is counted for whichever arrives first, which
-            // takes its weight from the others: one of those votes, for the
-            // block of least hash, is also delivered alone. Which block it is
-            // does not matter (spec/properties.md, "Batched vote delivery").
-            // Canonical order (see below), then one action each.
-            alone.sort();
-            alone.dedup();
-            for (src, msg) in alone {
-                actions.push(Action::Votes {
-                    dst: Id::from(x),
-                    votes: vec![(src, msg)],
-                    then: None,
-                });
-            }
-            for ((attempt, step, pos), blocks) in &blocks_of {
-                if blocks.len() < 2 {
+            // Per step and voter, the blocks some batch needs its vote for
+            // (the vote completes it).
+            let mut needed: BTreeMap<(u32, Step, usize), BTreeSet<Hash32>> = BTreeMap::new();
+            for (&(attempt, step, block), cands) in &groups {
+                // Votes for a block not yet known are quiet until it arrives
+                // (R6.4's recheck), in both modes; sound delivery collects
+                // them only for an equivocator's votes alone, below.
+                if !round.blocks().contains_key(&block) {
                     continue;
                 }
-                let least = blocks.iter().min().expect("two blocks");
-                let mut alone = groups[&(*attempt, *step, *least)]
-                    .iter()
-                    .filter(|c| c.0 == *pos)
-                    .collect::<Vec<_>>();
-                alone.sort();
-                if let Some((_, src, msg)) = alone.first() {
-                    actions.push(Action::Votes {
-                        dst: Id::from(x),
-                        votes: vec![(*src, msg.clone())],
-                        then: None,
-                    });
-                }
-            }
-            for ((attempt, step, block), mut cands) in groups {
+                let mut cands = cands.clone();
                 // The network's iteration order depends on the path that
                 // built it; the batches must depend on the state alone, or
                 // what is explored would depend on the search order. One
@@ -851,6 +831,14 @@ impl TcModel {
                     else {
                         continue;
                     };
+                    if sound {
+                        for c in chosen.iter().filter(|c| total - weights.weight(c.0) < q) {
+                            needed
+                                .entry((attempt, step, c.0))
+                                .or_default()
+                                .insert(block);
+                        }
+                    }
                     let mut votes: Vec<(Id, Packet)> = chosen
                         .iter()
                         .enumerate()
@@ -864,6 +852,42 @@ impl TcModel {
                         then: None,
                     });
                 }
+            }
+            // A voter with votes for two blocks of one step in flight (an
+            // equivocator) is counted for whichever arrives first, which
+            // gives its weight to that block and takes it from the others.
+            // That matters only while a batch of another block needs its
+            // vote: then its vote for this block is also delivered alone,
+            // known block or not (spec/properties.md, "Batched vote
+            // delivery").
+            for (key @ (attempt, step, pos), blocks) in &blocks_of {
+                let need = needed.get(key);
+                if blocks.len() < 2 || (need.is_none() && !eager) {
+                    continue;
+                }
+                for block in blocks {
+                    if !eager && need.is_some_and(|n| n.iter().all(|b| b == block)) {
+                        continue;
+                    }
+                    // One copy: the copies of a vote differ only by sender.
+                    let first = groups[&(*attempt, *step, *block)]
+                        .iter()
+                        .filter(|c| c.0 == *pos)
+                        .min();
+                    if let Some((_, src, msg)) = first {
+                        alone.push((*src, msg.clone()));
+                    }
+                }
+            }
+            // Canonical order (see below), then one action each.
+            alone.sort();
+            alone.dedup();
+            for (src, msg) in alone {
+                actions.push(Action::Votes {
+                    dst: Id::from(x),
+                    votes: vec![(src, msg)],
+                    then: None,
+                });
             }
         }
     }
