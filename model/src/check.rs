@@ -40,6 +40,12 @@ pub struct Options {
     pub progress: bool,
     /// Stop at the first violated property instead of exploring everything.
     pub stop_on_violation: bool,
+    /// Stop once this many distinct states are seen.
+    pub max_states: Option<usize>,
+    /// Stop once the process's resident memory passes this many bytes.
+    pub max_memory: Option<u64>,
+    /// Stop once this is set (the CLI sets it on SIGINT).
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for Options {
@@ -52,6 +58,9 @@ impl Default for Options {
             seed: 0,
             progress: false,
             stop_on_violation: false,
+            max_states: None,
+            max_memory: None,
+            interrupt: None,
         }
     }
 }
@@ -98,6 +107,13 @@ pub struct Report {
     pub acyclic_edges: Option<u64>,
     /// A transition on which it did not (the liveness verdict is then void).
     pub acyclicity_violation: Option<String>,
+    /// Why the search stopped before it was done, if a limit or an interrupt
+    /// stopped it (the timeout and the depth bound are in the options).
+    #[serde(default)]
+    pub stopped: Option<String>,
+    /// The process's peak resident memory, bytes (Linux; 0 elsewhere).
+    #[serde(default)]
+    pub peak_memory_bytes: u64,
     /// Batched delivery spared a double-voting adversary
     /// ([`crate::model::Info::kind_batches`]): a kinder adversary's verdicts.
     #[serde(default)]
@@ -136,8 +152,13 @@ pub fn run(cfg: &ModelConfig, opts: &Options) -> Result<Report, crate::config::C
     if let Some(d) = opts.max_depth {
         builder = builder.target_max_depth(d);
     }
-    if opts.stop_on_violation {
+    // An exhaustive search's `--stop-on-violation` is a stop of
+    // [`finish`]'s, not Stateright's `finish_when`: a search that ends on
+    // its own first is then known to be exhaustive, its verdicts settled.
+    if opts.stop_on_violation && opts.strategy == Strategy::Simulation {
         builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
+    } else if opts.stop_on_violation {
+        info.stop_at_violation.store(true, Ordering::Relaxed);
     }
     let start = Instant::now();
     Ok(match opts.strategy {
@@ -169,18 +190,72 @@ fn finish<C: Checker<TcModel>>(
     } else {
         ("", "\n")
     };
+    let _ = info.reporter.set(std::thread::current().id());
+    let mut stopped: Option<String> = None;
+    // The `eventually` discoveries made before a stop: after it, states look
+    // terminal that are not, so later ones are void (and may overwrite).
+    let mut eventually_before_stop = None;
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
+        if stopped.is_none() && info.stop.load(Ordering::Relaxed) {
+            // The model stopped at an `always` violation; `eventually`
+            // discoveries made by then cannot be told from later, void ones.
+            stopped = Some("at the first violation (--stop-on-violation)".to_string());
+            eventually_before_stop = Some(Default::default());
+        }
+        if stopped.is_none() {
+            let rss = memory::resident();
+            let violated_now = opts.stop_on_violation
+                && checker.discoveries().keys().any(|name| {
+                    props
+                        .iter()
+                        .any(|p| p.name == *name && p.expectation != Expectation::Sometimes)
+                });
+            let why = if opts
+                .interrupt
+                .as_ref()
+                .is_some_and(|i| i.load(Ordering::Relaxed))
+            {
+                Some("interrupted".to_string())
+            } else if violated_now {
+                Some("at the first violation (--stop-on-violation)".to_string())
+            } else if let Some(m) = opts.max_memory.filter(|&m| rss > m) {
+                Some(format!(
+                    "memory limit: resident memory passed {}",
+                    memory::gb(m)
+                ))
+            } else {
+                opts.max_states
+                    .filter(|&n| checker.unique_state_count() >= n)
+                    .map(|n| format!("state limit: {n} distinct states"))
+            };
+            if let Some(why) = why {
+                eventually_before_stop = Some(
+                    checker
+                        .discoveries()
+                        .into_iter()
+                        .filter(|(name, _)| {
+                            props.iter().any(|p| {
+                                p.name == *name && p.expectation == Expectation::Eventually
+                            })
+                        })
+                        .collect::<std::collections::HashMap<_, _>>(),
+                );
+                info.stop.store(true, Ordering::Relaxed);
+                stopped = Some(why);
+            }
+        }
         if opts.progress && last.elapsed() >= Duration::from_secs(1) {
             last = Instant::now();
             let secs = start.elapsed().as_secs_f64();
             eprint!(
-                "{start_of_line}  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s {end_of_line}",
+                "{start_of_line}  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s  memory {:>8} {end_of_line}",
                 secs,
                 checker.state_count(),
                 checker.unique_state_count(),
                 checker.max_depth(),
-                checker.state_count() as f64 / secs
+                checker.state_count() as f64 / secs,
+                memory::gb(memory::resident()),
             );
             let _ = std::io::stderr().flush();
         }
@@ -189,15 +264,33 @@ fn finish<C: Checker<TcModel>>(
         eprintln!();
     }
     let seconds = start.elapsed().as_secs_f64();
-    let discoveries = checker.discoveries();
+    if stopped.is_none() && info.stop.load(Ordering::Relaxed) {
+        stopped = Some("at the first violation (--stop-on-violation)".to_string());
+        eventually_before_stop = Some(Default::default());
+    }
+    if !info.cut.load(Ordering::Relaxed) {
+        // The stop came when nothing was left to expand: exhaustive, and
+        // every terminal state a real one.
+        stopped = None;
+        eventually_before_stop = None;
+    }
+    let mut discoveries = checker.discoveries();
+    if let Some(before) = eventually_before_stop {
+        for p in props
+            .iter()
+            .filter(|p| p.expectation == Expectation::Eventually)
+        {
+            match before.get(p.name) {
+                Some(path) => discoveries.insert(p.name, path.clone()),
+                None => discoveries.remove(p.name),
+            };
+        }
+    }
     // The BFS and DFS checkers stop early only once every property has a
     // discovery; otherwise a run that was not cut short explored everything.
-    let violated = props
-        .iter()
-        .any(|p| p.expectation != Expectation::Sometimes && discoveries.contains_key(p.name));
     let cut_short = opts.timeout.is_some_and(|t| start.elapsed() >= t)
         || opts.max_depth.is_some_and(|d| checker.max_depth() >= d)
-        || (opts.stop_on_violation && violated);
+        || stopped.is_some();
     let complete =
         opts.strategy != Strategy::Simulation && !cut_short && discoveries.len() < props.len();
     let model = checker.model();
@@ -255,6 +348,8 @@ fn finish<C: Checker<TcModel>>(
         acyclic_edges: matches!(cfg.network, Network::Gst(_))
             .then(|| info.edges_checked.load(Ordering::Relaxed)),
         kind_batches: info.kind_batches,
+        stopped,
+        peak_memory_bytes: memory::peak(),
         acyclicity_violation: info
             .acyclicity_violation
             .lock()
@@ -398,12 +493,18 @@ pub fn render(r: &Report) -> String {
         r.max_depth,
         r.seconds,
         r.states_per_second,
-        if r.complete {
-            " (exhaustive)"
-        } else {
-            " (not exhaustive)"
+        match (&r.stopped, r.complete) {
+            (_, true) => " (exhaustive)".to_string(),
+            (Some(why), false) => format!(" (not exhaustive: stopped, {why})"),
+            (None, false) => " (not exhaustive)".to_string(),
         }
     );
+    if r.peak_memory_bytes > 0 {
+        s += &format!(
+            "memory         peak {} resident\n",
+            memory::gb(r.peak_memory_bytes)
+        );
+    }
     if let Some(e) = &r.acyclicity_violation {
         s += &format!("state graph    NOT SHOWN ACYCLIC: {e}; the `eventually` verdict is void\n");
     } else if let Some(e) = r.acyclic_edges {
@@ -477,5 +578,59 @@ fn network_words(n: Network) -> String {
         Network::Gst(g) => format!(
             "gst:{g}: every message delivered (redeliveries change nothing); timers fire at any moment before attempt {g}, and from attempt {g} on only when no delivery or earlier timer is pending"
         ),
+    }
+}
+
+/// The process's memory, from Linux's `/proc/self/status` (0 elsewhere).
+pub mod memory {
+    fn status_kb(field: &str) -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with(field))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Resident memory now, bytes.
+    pub fn resident() -> u64 {
+        status_kb("VmRSS:") * 1024
+    }
+
+    /// Peak resident memory, bytes.
+    pub fn peak() -> u64 {
+        status_kb("VmHWM:") * 1024
+    }
+
+    /// The machine's memory, bytes (`MemTotal` in `/proc/meminfo`), if known.
+    pub fn total() -> Option<u64> {
+        let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let l = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+        Some(l.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    }
+
+    /// `bytes` in megabytes or gigabytes, for reports.
+    pub fn gb(bytes: u64) -> String {
+        if bytes < 1_000_000_000 {
+            format!("{:.0} MB", bytes as f64 / 1e6)
+        } else {
+            format!("{:.2} GB", bytes as f64 / 1e9)
+        }
+    }
+
+    /// Parses a size: bytes, or a number with K, M or G (powers of 1000).
+    pub fn parse_size(s: &str) -> Option<u64> {
+        let s = s.trim();
+        let (num, mult) = match s.char_indices().last()? {
+            (i, 'K' | 'k') => (&s[..i], 1_000),
+            (i, 'M' | 'm') => (&s[..i], 1_000_000),
+            (i, 'G' | 'g') => (&s[..i], 1_000_000_000),
+            _ => (s, 1),
+        };
+        let n: f64 = num.parse().ok()?;
+        (n.is_finite() && n > 0.0).then_some((n * mult as f64) as u64)
     }
 }

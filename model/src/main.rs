@@ -5,6 +5,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use time_consensus::Rules;
 use time_consensus_model::check::{self, Options, Strategy};
@@ -55,6 +57,15 @@ enum Cmd {
         /// search is then not exhaustive).
         #[arg(long)]
         stop_on_violation: bool,
+        /// Stop once this many distinct states are seen, with a partial
+        /// report (exit status 3).
+        #[arg(long)]
+        max_states: Option<usize>,
+        /// Stop once resident memory passes this size (bytes, or with K, M
+        /// or G), with a partial report (exit status 3); default: 80% of
+        /// the machine's memory; `none` for no limit.
+        #[arg(long)]
+        max_memory: Option<String>,
     },
     /// Serve Stateright's Explorer for a configuration on a loopback port.
     Explore {
@@ -246,6 +257,8 @@ fn main() -> ExitCode {
             json,
             quiet,
             stop_on_violation,
+            max_states,
+            max_memory,
         } => {
             let cfg = match model.build() {
                 Ok(c) => c,
@@ -272,6 +285,30 @@ fn main() -> ExitCode {
             if strategy == Strategy::Simulation && timeout.is_none() {
                 return usage_error("simulation never ends on its own: give --timeout SECONDS");
             }
+            if max_states == Some(0) {
+                return usage_error("--max-states 0 explores nothing: give at least 1");
+            }
+            let max_memory = match max_memory.as_deref() {
+                None => check::memory::total().map(|t| t / 5 * 4),
+                Some("none") => None,
+                Some(m) => match check::memory::parse_size(m) {
+                    Some(b) => Some(b),
+                    None => {
+                        return usage_error(&format!(
+                        "--max-memory {m:?}: expected a size such as 8G, 500M or 1000000, or none"
+                    ))
+                    }
+                },
+            };
+            // Ctrl-C stops the search and prints what it settled; a second
+            // one ends the process at once.
+            let interrupt = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&interrupt);
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::Relaxed) {
+                    std::process::exit(130);
+                }
+            });
             let opts = Options {
                 strategy,
                 threads,
@@ -280,6 +317,9 @@ fn main() -> ExitCode {
                 seed,
                 progress: !quiet && !json,
                 stop_on_violation,
+                max_states,
+                max_memory,
+                interrupt: Some(interrupt),
             };
             let report = match check::run(&cfg, &opts) {
                 Ok(r) => r,
@@ -297,6 +337,9 @@ fn main() -> ExitCode {
                 || report.acyclicity_violation.is_some()
             {
                 ExitCode::from(1)
+            } else if report.properties.iter().any(|v| v.status == "unknown") {
+                // Nothing violated, but not everything settled.
+                ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS
             }

@@ -91,6 +91,19 @@ pub struct Info {
     /// blocks it proposes as an equivocating leader), so its weight is at
     /// hand in every batch ([`VoteDelivery::Batched`]).
     pub kind_batches: bool,
+    /// Set to stop a check early (a memory or state limit, an interrupt):
+    /// no state lists a successor any more, so the search drains at once.
+    /// Every state visited after is then terminal in appearance only, so
+    /// `eventually` discoveries made after it are void ([`crate::check`]).
+    pub stop: std::sync::atomic::AtomicBool,
+    /// Whether the stop left a state with a successor unexpanded: if not,
+    /// the search was exhaustive after all.
+    pub cut: std::sync::atomic::AtomicBool,
+    /// Set `stop` at the first state that violates an `always` property.
+    pub stop_at_violation: std::sync::atomic::AtomicBool,
+    /// The thread that reports on a check: `stop` never applies there, so
+    /// it can rebuild paths (Stateright replays their actions) at any time.
+    pub reporter: std::sync::OnceLock<std::thread::ThreadId>,
 }
 
 impl Info {
@@ -102,7 +115,15 @@ impl Info {
             return value;
         }
         match self.shown.lock().expect("not poisoned").as_mut() {
-            Some(seen) => seen.insert(name) == value,
+            Some(seen) => {
+                let first = seen.insert(name);
+                if first && !shows && self.stop_at_violation.load(Ordering::Relaxed) {
+                    // An `always` property violated: stop here, the same
+                    // state on every run of one thread.
+                    self.stop.store(true, Ordering::Relaxed);
+                }
+                first == value
+            }
             None => value,
         }
     }
@@ -310,6 +331,10 @@ impl TcModel {
             acyclicity_violation: std::sync::Mutex::new(None),
             shown: std::sync::Mutex::new(None),
             contexts: built.contexts.clone(),
+            stop: std::sync::atomic::AtomicBool::new(false),
+            cut: std::sync::atomic::AtomicBool::new(false),
+            stop_at_violation: std::sync::atomic::AtomicBool::new(false),
+            reporter: std::sync::OnceLock::new(),
         });
         Ok(TcModel {
             inner,
@@ -1040,15 +1065,9 @@ pub fn check_progress(before: &State, after: &State) -> Result<(), String> {
     Ok(())
 }
 
-impl Model for TcModel {
-    type State = State;
-    type Action = Action;
-
-    fn init_states(&self) -> Vec<State> {
-        self.inner.init_states()
-    }
-
-    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+impl TcModel {
+    /// Every action enabled in `state` ([`Model::actions`] without a stop).
+    fn listed_actions(&self, state: &State, actions: &mut Vec<Action>) {
         let mut inner = Vec::new();
         self.inner.actions(state, &mut inner);
         let batched = self.batched();
@@ -1093,6 +1112,33 @@ impl Model for TcModel {
         if self.effective_only {
             actions.retain(|a| self.apply(state, a).is_some());
         }
+    }
+}
+
+impl Model for TcModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        self.inner.init_states()
+    }
+
+    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        if self.info.stop.load(Ordering::Relaxed)
+            && self.info.reporter.get() != Some(&std::thread::current().id())
+        {
+            // Until one state with a successor is left unexpanded, the stop
+            // has cut nothing (the search may have been done anyway).
+            if !self.info.cut.load(Ordering::Relaxed) {
+                let mut probe = Vec::new();
+                self.listed_actions(state, &mut probe);
+                if probe.iter().any(|a| self.apply(state, a).is_some()) {
+                    self.info.cut.store(true, Ordering::Relaxed);
+                }
+            }
+            return;
+        }
+        self.listed_actions(state, actions);
     }
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {

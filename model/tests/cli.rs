@@ -105,6 +105,15 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
             &["check", "--strategy", "simulation"],
             "give --timeout SECONDS",
         ),
+        (
+            &["check", "--max-states", "0"],
+            "--max-states 0 explores nothing",
+        ),
+        (
+            &["check", "--max-memory", "lots"],
+            "--max-memory \"lots\": expected a size",
+        ),
+        (&["check", "--max-memory", "0G"], "--max-memory \"0G\""),
     ];
     for (args, needle) in cases {
         let (code, out, err) = tcm(args);
@@ -177,7 +186,8 @@ fn random_walks_find_and_replay_a_counterexample() {
         assert!(!err.contains("panicked"), "{config}: {err}");
         assert!(out.contains("(not exhaustive)"), "{config}: {out}");
         if config == "reference" {
-            assert_eq!(code, 0, "{out}");
+            // Nothing violated, nothing proven.
+            assert_eq!(code, 3, "{out}");
             assert!(!out.contains("VIOLATED"), "{out}");
             assert!(out.contains("example of `finalized in attempt 0`"), "{out}");
         } else {
@@ -298,4 +308,128 @@ fn a_depth_bound_the_search_never_meets_cuts_nothing_and_no_byzantine_is_said_pl
         "{out}"
     );
     assert!(!out.contains("weight 0 of"), "{out}");
+}
+
+/// A run that proves nothing violated but does not settle every property
+/// exits 3 with the report of what it did settle: a timeout, a state or
+/// memory limit, Ctrl-C. A limit never turns into a liveness violation
+/// (the states it leaves unexpanded are not terminal).
+#[test]
+fn inconclusive_runs_exit_3_with_what_they_settled() {
+    let (code, out, _) = tcm(&[
+        "check",
+        "--config",
+        "reference",
+        "--timeout",
+        "1",
+        "--quiet",
+    ]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("(not exhaustive)"), "{out}");
+    for (limit, value, why) in [
+        (
+            "--max-states",
+            "5000",
+            "stopped, state limit: 5000 distinct states",
+        ),
+        (
+            "--max-memory",
+            "60M",
+            "stopped, memory limit: resident memory passed 60 MB",
+        ),
+    ] {
+        let (code, out, err) = tcm(&["check", "--config", "reference", limit, value, "--quiet"]);
+        assert_eq!(code, 3, "{limit}: {out}{err}");
+        assert!(out.contains(why), "{out}");
+        assert!(
+            out.contains("emergency liveness                 UNKNOWN"),
+            "{out}"
+        );
+        assert!(!out.contains("VIOLATED"), "{out}");
+        assert!(out.contains("example of `finalized in attempt 0`"), "{out}");
+    }
+    // Ctrl-C: the partial report, then exit 3.
+    let child = Command::new(env!("CARGO_BIN_EXE_tcm"))
+        .args(["check", "--config", "reference-active-ladder", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("(not exhaustive: stopped, interrupted)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("agreement                          UNKNOWN"),
+        "{text}"
+    );
+    // A settled run exits 0 and says how much memory it took.
+    let (code, out, _) = tcm(&["check", "--config", "reference-async-active", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["stopped"], serde_json::Value::Null);
+    assert!(
+        v["peak_memory_bytes"].as_u64().unwrap() > 1_000_000,
+        "{out}"
+    );
+    let (_, out, _) = tcm(&["check", "--config", "reference-async-active", "--quiet"]);
+    assert!(out.contains("memory         peak "), "{out}");
+}
+
+/// `--stop-on-violation` stops at the state of the first violation (the
+/// same on every breadth-first run) and says so; a search that meets none
+/// is exhaustive, its verdicts settled.
+#[test]
+fn stopping_at_a_violation_reports_what_was_settled() {
+    let states = |t: &str| -> u64 {
+        let l = t.lines().find(|l| l.starts_with("search")).unwrap();
+        l.split(", ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(" unique")
+            .parse()
+            .unwrap()
+    };
+    let (_, full, _) = tcm(&["check", "--config", "seed-flaw1", "--quiet"]);
+    for _ in 0..2 {
+        let (code, out, _) = tcm(&[
+            "check",
+            "--config",
+            "seed-flaw1",
+            "--quiet",
+            "--stop-on-violation",
+        ]);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("(not exhaustive: stopped, at the first violation (--stop-on-violation))"),
+            "{out}"
+        );
+        assert!(
+            out.contains("validity                           UNKNOWN"),
+            "{out}"
+        );
+        assert_eq!((states(&out), states(&full)), (115, 240), "{out}");
+    }
+    let (code, out, _) = tcm(&[
+        "check",
+        "--config",
+        "reference-async-active",
+        "--quiet",
+        "--stop-on-violation",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("(exhaustive)"), "{out}");
+    assert!(
+        out.contains("validity                           HELD"),
+        "{out}"
+    );
 }

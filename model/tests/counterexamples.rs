@@ -43,7 +43,7 @@ fn seed_rules_break_agreement() {
             "mn001: the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: B1·mn000 (Normal, attempt 1); mn001: B0·mn001 (Normal, attempt 0); mn002: undecided; mn003: undecided",
-        472,
+        147,
     );
 }
 
@@ -58,7 +58,7 @@ fn flaw_1_one_approving_vote_is_consensus() {
             "mn001: the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: B1·mn000 (Normal, attempt 1); mn001: B0·mn001 (Normal, attempt 0); mn002: undecided; mn003: undecided",
-        240,
+        115,
     );
 }
 
@@ -78,7 +78,7 @@ fn flaw_2_votes_for_other_blocks_are_pooled() {
             "mn001 receives mn000 (approve vote for B1·mn000 in attempt 1); then the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: B1·mn000 (Normal, attempt 1); mn001: B0·mn001 (Normal, attempt 0); mn002: undecided",
-        2449,
+        252,
     );
 }
 
@@ -97,7 +97,7 @@ fn flaw_3_no_locking_lets_a_later_attempt_replace_a_decided_block() {
             "mn001 receives mn000 (approve vote for B0·mn001 in attempt 0); then the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: B1·mn000 (Normal, attempt 1); mn001: B0·mn001 (Normal, attempt 0); mn002: undecided; mn003: undecided",
-        19_512,
+        18_243,
     );
 }
 
@@ -113,7 +113,7 @@ fn flaw_4_the_emergency_block_bypasses_voting() {
             "mn001 receives mn000 (approve vote for B0·mn001 in attempt 0); then the voting window of attempt 0 closes ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: E (Emergency, attempt 3); mn001: B0·mn001 (Normal, attempt 0); mn002: undecided; mn003: undecided",
-        6870,
+        5_824,
     );
 }
 
@@ -130,7 +130,7 @@ fn without_a4_locking_does_not_save_a_unilateral_emergency_block() {
             "mn000 receives mn002 (commit vote for B0·mn001 in attempt 0) ⇒ mn000 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: B0·mn001 (Normal, attempt 0); mn001: E (Emergency, attempt 2); mn002: undecided; mn003: undecided",
-        28_880,
+        25_530,
     );
 }
 
@@ -151,7 +151,7 @@ fn a_byzantine_third_or_more_breaks_the_reference_rules() {
             "mn002 receives mn000* (commit vote for B1·mn000 in attempt 1) ⇒ mn002 FINALIZES B1·mn000 (Normal block, attempt 1)",
         ],
         "mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn000 (Normal, attempt 1); mn003: undecided",
-        74_494,
+        72_985,
     );
     assert_eq!(r.config.byzantine_share().unwrap(), (8, 15));
 }
@@ -178,7 +178,7 @@ fn a_byzantine_third_exactly_breaks_the_reference_rules() {
             "mn002 receives mn003 (commit vote for B1·mn003 in attempt 1), then mn000* (commit vote for B1·mn003 in attempt 1) ⇒ mn002 FINALIZES B1·mn003 (Normal block, attempt 1)",
         ],
         "mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn003 (Normal, attempt 1); mn003: undecided",
-        159_795,
+        159_671,
     );
 }
 
