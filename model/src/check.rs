@@ -10,6 +10,10 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+/// The version of the report's JSON format, documented in `model/REPORT.md`:
+/// a change that removes or retypes a field bumps it.
+pub const SCHEMA: &str = "tcm-report/1";
+
 /// How to search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +88,9 @@ pub struct Verdict {
 /// The result of a check.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
+    /// The report format's version ([`SCHEMA`]; `model/REPORT.md`).
+    #[serde(default)]
+    pub schema: String,
     /// The configuration.
     pub config: ModelConfig,
     /// The strategy.
@@ -336,6 +343,7 @@ fn finish<C: Checker<TcModel>>(
         .collect();
     let states = checker.state_count();
     Report {
+        schema: SCHEMA.to_string(),
         config: cfg.clone(),
         strategy: opts.strategy,
         states,

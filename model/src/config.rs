@@ -14,9 +14,11 @@ use time_consensus::registry::{Registry, RegistryError, Tier};
 use time_consensus::sim::{genesis_tip, labelled_network};
 use time_consensus::{OrchestratorConfig, Rules};
 
-/// How messages travel and when timers fire.
+/// How messages travel and when timers fire. In JSON one shape for every
+/// network: `{"kind": "async" | "lossy" | "gst", "stabilizes_at": attempt}`
+/// (`stabilizes_at` only for `gst`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "NetworkJson", try_from = "NetworkJson")]
 pub enum Network {
     /// Safety semantics. Every message sent stays deliverable forever, to be
     /// delivered any number of times, in any order, or never (so loss,
@@ -31,6 +33,43 @@ pub enum Network {
     /// or later fires only when no delivery could change any actor and no
     /// earlier-attempt timer is pending (timeouts outlast message delays).
     Gst(u32),
+}
+
+/// [`Network`]'s JSON shape.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkJson {
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stabilizes_at: Option<u32>,
+}
+
+impl From<Network> for NetworkJson {
+    fn from(n: Network) -> Self {
+        let (kind, stabilizes_at) = match n {
+            Network::Async => ("async", None),
+            Network::Lossy => ("lossy", None),
+            Network::Gst(a) => ("gst", Some(a)),
+        };
+        NetworkJson {
+            kind: kind.to_string(),
+            stabilizes_at,
+        }
+    }
+}
+
+impl TryFrom<NetworkJson> for Network {
+    type Error = String;
+    fn try_from(j: NetworkJson) -> Result<Self, String> {
+        match (j.kind.as_str(), j.stabilizes_at) {
+            ("async", None) => Ok(Network::Async),
+            ("lossy", None) => Ok(Network::Lossy),
+            ("gst", Some(a)) => Ok(Network::Gst(a)),
+            (kind, at) => Err(format!(
+                "network {kind:?} with stabilizes_at {at:?}: expected async, lossy, or gst with stabilizes_at"
+            )),
+        }
+    }
 }
 
 impl fmt::Display for Network {

@@ -433,3 +433,55 @@ fn stopping_at_a_violation_reports_what_was_settled() {
         "{out}"
     );
 }
+
+/// `--json` is the versioned format `model/REPORT.md` documents: every field
+/// written is listed there, every top-level field listed is written, and the
+/// network has one shape.
+#[test]
+fn the_json_report_is_the_documented_schema() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/REPORT.md")).unwrap();
+    let listed = |key: &str| doc.contains(&format!("| `{key}` |"));
+    let (_, clocked, _) = tcm(&["check", "--config", "reference-clocked", "--json"]);
+    let (_, flaw, _) = tcm(&["check", "--config", "seed-flaw1", "--json"]);
+    for out in [clocked, flaw] {
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["schema"], time_consensus_model::check::SCHEMA);
+        assert_eq!(v["schema"], "tcm-report/1");
+        let top = v.as_object().unwrap();
+        let mut keys: Vec<&String> = top.keys().collect();
+        keys.extend(v["config"].as_object().unwrap().keys());
+        for p in v["properties"].as_array().unwrap() {
+            keys.extend(p.as_object().unwrap().keys());
+            for s in p["path"].as_array().into_iter().flatten() {
+                keys.extend(s.as_object().unwrap().keys());
+            }
+        }
+        for k in keys {
+            assert!(listed(k), "`{k}` is not in REPORT.md");
+        }
+        let section = doc.split("## Top level").nth(1).unwrap();
+        let section = section.split("\n## ").next().unwrap();
+        for line in section.lines().filter(|l| l.starts_with("| `")) {
+            let key = line.split('`').nth(1).unwrap();
+            assert!(
+                top.contains_key(key),
+                "REPORT.md lists `{key}`, not written"
+            );
+        }
+    }
+    let (_, out, _) = tcm(&["check", "--config", "reference-clocked", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["config"]["network"],
+        serde_json::json!({"kind": "gst", "stabilizes_at": 0})
+    );
+    let (_, out, _) = tcm(&["check", "--config", "seed-flaw1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["config"]["network"], serde_json::json!({"kind": "async"}));
+    // And it reads back.
+    let r: time_consensus_model::check::Report = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        r.config.network,
+        time_consensus_model::config::Network::Async
+    );
+}
