@@ -146,6 +146,23 @@ impl Report {
 
 /// Runs the check of `cfg`.
 pub fn run(cfg: &ModelConfig, opts: &Options) -> Result<Report, crate::config::ConfigError> {
+    run_with_paths(cfg, opts).map(|c| c.report)
+}
+
+/// A report with the paths its verdicts show, as states and actions (for
+/// [`crate::export`]).
+pub struct Checked {
+    /// The report.
+    pub report: Report,
+    /// Each path shown, by property, in declaration order.
+    pub paths: Paths,
+}
+
+/// Runs the check of `cfg`, keeping the paths.
+pub fn run_with_paths(
+    cfg: &ModelConfig,
+    opts: &Options,
+) -> Result<Checked, crate::config::ConfigError> {
     let mut model = TcModel::new(cfg)?.keep_first_paths();
     if opts.strategy == Strategy::Simulation {
         model = model.effective_actions_only();
@@ -189,7 +206,7 @@ fn finish<C: Checker<TcModel>>(
     props: Vec<stateright::Property<TcModel>>,
     info: std::sync::Arc<crate::model::Info>,
     start: Instant,
-) -> Report {
+) -> Checked {
     let mut last = Instant::now();
     // A terminal gets one line redrawn; a log gets one line per report.
     let (start_of_line, end_of_line) = if std::io::stderr().is_terminal() {
@@ -301,6 +318,7 @@ fn finish<C: Checker<TcModel>>(
     let complete =
         opts.strategy != Strategy::Simulation && !cut_short && discoveries.len() < props.len();
     let model = checker.model();
+    let mut paths = Paths::new();
     let properties = props
         .iter()
         .map(|p| {
@@ -329,7 +347,7 @@ fn finish<C: Checker<TcModel>>(
                 expectation
             };
             let cut = found.map(|path| first_showing(model, p, path));
-            Verdict {
+            let verdict = Verdict {
                 name: p.name.to_string(),
                 expectation: expectation.to_string(),
                 status: status.to_string(),
@@ -338,11 +356,15 @@ fn finish<C: Checker<TcModel>>(
                     .as_ref()
                     .and_then(|v| v.last())
                     .map(|(s, _)| outcome(model, s)),
+            };
+            if let Some(v) = cut {
+                paths.push((p.name.to_string(), v));
             }
+            verdict
         })
         .collect();
     let states = checker.state_count();
-    Report {
+    let report = Report {
         schema: SCHEMA.to_string(),
         config: cfg.clone(),
         strategy: opts.strategy,
@@ -363,7 +385,8 @@ fn finish<C: Checker<TcModel>>(
             .lock()
             .expect("not poisoned")
             .clone(),
-    }
+    };
+    Checked { report, paths }
 }
 
 /// A discovery's path as states with the action taken from each, cut at the

@@ -37,6 +37,7 @@
 pub mod actor;
 pub mod check;
 pub mod config;
+pub mod export;
 pub mod forge;
 pub mod model;
 pub mod trace;

@@ -66,6 +66,11 @@ enum Cmd {
         /// the machine's memory; `none` for no limit.
         #[arg(long)]
         max_memory: Option<String>,
+        /// Write each path shown (counterexample or example) into DIR, a
+        /// new or empty directory: an ITF trace, a Mermaid sequence diagram,
+        /// and every honest node's node-trace vector (`tcm conform DIR/vectors`).
+        #[arg(long, value_name = "DIR")]
+        trace_out: Option<std::path::PathBuf>,
     },
     /// Serve Stateright's Explorer for a configuration on a loopback port.
     Explore {
@@ -259,6 +264,7 @@ fn main() -> ExitCode {
             stop_on_violation,
             max_states,
             max_memory,
+            trace_out,
         } => {
             let cfg = match model.build() {
                 Ok(c) => c,
@@ -300,6 +306,11 @@ fn main() -> ExitCode {
                     }
                 },
             };
+            if let Some(dir) = &trace_out {
+                if let Err(e) = time_consensus_model::export::prepare(dir) {
+                    return usage_error(&format!("--trace-out: {e}"));
+                }
+            }
             // Ctrl-C stops the search and prints what it settled; a second
             // one ends the process at once.
             let interrupt = Arc::new(AtomicBool::new(false));
@@ -321,17 +332,42 @@ fn main() -> ExitCode {
                 max_memory,
                 interrupt: Some(interrupt),
             };
-            let report = match check::run(&cfg, &opts) {
+            let checked = match check::run_with_paths(&cfg, &opts) {
                 Ok(r) => r,
                 Err(e) => return usage_error(&e.to_string()),
             };
+            let report = &checked.report;
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&report).expect("serializable")
+                    serde_json::to_string_pretty(report).expect("serializable")
                 );
             } else {
-                print!("{}", check::render(&report));
+                print!("{}", check::render(report));
+            }
+            if let Some(dir) = &trace_out {
+                let command: Vec<String> = std::env::args().collect();
+                match time_consensus_model::export::write(
+                    dir,
+                    &cfg,
+                    report,
+                    &checked.paths,
+                    &command.join(" "),
+                ) {
+                    Ok(files) if files.is_empty() => {
+                        eprintln!("--trace-out: no path to write (nothing violated or found)")
+                    }
+                    Ok(files) => eprintln!(
+                        "--trace-out: wrote {} files under {} (tcm conform {} replays the node traces)",
+                        files.len(),
+                        dir.display(),
+                        dir.join("vectors").display()
+                    ),
+                    Err(e) => {
+                        eprintln!("error: --trace-out: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
             }
             if report.properties.iter().any(|v| v.status == "violated")
                 || report.acyclicity_violation.is_some()

@@ -493,6 +493,19 @@ impl TcModel {
         next
     }
 
+    /// What arrives at `x` just before it starts the height: what honest
+    /// nodes sent it, in canonical order.
+    pub fn early_deliveries(&self, state: &State, x: Id) -> Vec<(Id, Packet)> {
+        let mut early: Vec<(Id, Packet)> = state
+            .network
+            .iter_deliverable()
+            .filter(|e| e.dst == x && self.info.cfg.is_honest(usize::from(e.src)))
+            .map(|e| (e.src, e.msg.clone()))
+            .collect();
+        early.sort();
+        early
+    }
+
     fn apply_inner(&self, state: &State, action: &Action) -> Option<State> {
         match action {
             Action::Actor(ActorModelAction::Timeout(x, McTimer::Start)) => {
@@ -501,15 +514,8 @@ impl TcModel {
                 // before arrives first, to be refused and lost (R0.6) or kept
                 // (R0.7), in canonical order. What Byzantine nodes sent stays
                 // deliverable (losing it would only be their withholding it).
-                let mut early: Vec<(Id, Packet)> = state
-                    .network
-                    .iter_deliverable()
-                    .filter(|e| e.dst == *x && self.info.cfg.is_honest(usize::from(e.src)))
-                    .map(|e| (e.src, e.msg.clone()))
-                    .collect();
-                early.sort();
                 let mut cur = state.clone();
-                for (src, msg) in early {
+                for (src, msg) in self.early_deliveries(state, *x) {
                     let d = ActorModelAction::Deliver { src, dst: *x, msg };
                     if let Some(next) = self.inner.next_state(&cur, d) {
                         cur = next;

@@ -953,7 +953,11 @@ pub fn trace_node(rules: Rules, setup: &TraceSetup) -> Result<Node, String> {
 
 /// The visible state of `node`.
 pub fn final_state(node: &Node) -> FinalState {
-    let s = node.state();
+    visible_state(node.state())
+}
+
+/// The visible part of a node's state.
+pub fn visible_state(s: &time_consensus::node::NodeState) -> FinalState {
     FinalState {
         tip: s.tip(),
         last_decision: s.last_decision(),

@@ -3,7 +3,8 @@
 //! the inputs each honest node received, replayed on a fresh node, so that
 //! any implementation can replay what the model proved.
 
-use super::format::{Member, Origin, TraceSetup};
+use super::exec::{replay, visible_state};
+use super::format::{Member, NodeTraceIn, Origin, TraceSetup, TraceStep};
 use super::generate::Gen;
 use crate::actor::{McState, McTimer, Packet};
 use crate::check::find_paths;
@@ -56,7 +57,8 @@ pub fn model_traces(g: &mut Gen) {
     );
 }
 
-fn slug(s: &str) -> String {
+/// `s` in lower case, with runs of anything but letters and digits as one `_`.
+pub fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -78,52 +80,113 @@ fn export(g: &mut Gen, cfg: &ModelConfig, preset: &str, props: &[&'static str], 
         Err(e) => return g.error(format!("model traces of {preset}: {e}")),
     };
     for (prop, path) in paths {
-        let words: Vec<String> = path
-            .iter()
-            .filter_map(|(_, a)| a.as_ref().map(|a| describe_action(&model.info, a)))
-            .collect();
-        for (actor, inputs) in inputs_per_actor(&model, cfg, &path) {
-            let name = actor_name(&model.info, Id::from(actor));
-            let label = format!("mn{actor:03}");
-            let setup = TraceSetup {
-                scheme: SignatureScheme::Symbolic,
-                secret_seed: sha256(label.as_bytes()),
-                key_label: Some(label),
-                masternodes: model
-                    .info
-                    .registry
-                    .members()
-                    .iter()
-                    .map(Member::from)
-                    .collect(),
-                config: cfg.orchestrator(),
-                tip: genesis_tip(),
-            };
-            let what = if ENDINGS.contains(&prop.as_str()) {
-                format!("the example of `{prop}`")
-            } else {
-                format!("the counterexample to `{prop}`")
-            };
-            let description = format!(
-                "Exported from the model checker (`tcm check --config {preset}`): {what} as {name} lived it. The node's inputs along the path, replayed on a fresh node."
-            );
-            let origin = Origin {
-                tool: "tcm check".into(),
-                model_config: Some(Value::String(preset.into())),
-                property: Some(prop.clone()),
-                path: Some(words.clone()),
-                actor: Some(name.clone()),
-            };
-            g.trace_from(
-                &format!("model_{}_{}_{}", slug(preset), slug(&prop), slug(&name)),
-                cfg.rules,
-                &description,
-                ids,
-                setup,
-                inputs,
-                Some(origin),
-            );
+        let what = if ENDINGS.contains(&prop.as_str()) {
+            format!("the example of `{prop}`")
+        } else {
+            format!("the counterexample to `{prop}`")
+        };
+        let of = PathOf {
+            command: format!("tcm check --config {preset}"),
+            model_config: Value::String(preset.into()),
+            stem: format!("model_{}_{}", slug(preset), slug(&prop)),
+            property: prop.clone(),
+            what,
+        };
+        export_path(g, &model, cfg, &of, &path, ids);
+    }
+}
+
+/// Where a path comes from, as its vectors tell it.
+pub struct PathOf {
+    /// The command that finds it (`tcm check --config reference`).
+    pub command: String,
+    /// The configuration: a preset's name, or the whole configuration.
+    pub model_config: Value,
+    /// The vectors' name stem; each adds `_<actor>`.
+    pub stem: String,
+    /// The property.
+    pub property: String,
+    /// "the counterexample to `agreement`", "the example of `...`".
+    pub what: String,
+}
+
+/// Adds one node trace per honest node of `path`: its inputs along the
+/// path, replayed on a fresh node. A replay that ends anywhere but where the
+/// model's node ended is a generator error: the model and a node fed the
+/// same inputs must agree.
+pub fn export_path(
+    g: &mut Gen,
+    model: &TcModel,
+    cfg: &ModelConfig,
+    of: &PathOf,
+    path: &[(State, Option<Action>)],
+    ids: &[&str],
+) {
+    let words: Vec<String> = path
+        .iter()
+        .filter_map(|(_, a)| a.as_ref().map(|a| describe_action(&model.info, a)))
+        .collect();
+    let last = path.last().map(|(s, _)| s);
+    for (actor, inputs) in inputs_per_actor(model, cfg, path) {
+        let name = actor_name(&model.info, Id::from(actor));
+        let label = format!("mn{actor:03}");
+        let setup = TraceSetup {
+            scheme: SignatureScheme::Symbolic,
+            secret_seed: sha256(label.as_bytes()),
+            key_label: Some(label),
+            masternodes: model
+                .info
+                .registry
+                .members()
+                .iter()
+                .map(Member::from)
+                .collect(),
+            config: cfg.orchestrator(),
+            tip: genesis_tip(),
+        };
+        let vector = format!("{}_{}", of.stem, slug(&name));
+        let trace = NodeTraceIn {
+            setup: setup.clone(),
+            steps: inputs
+                .iter()
+                .map(|input| TraceStep {
+                    input: input.clone(),
+                    outputs: Vec::new(),
+                })
+                .collect(),
+        };
+        let modelled = last.and_then(|s| s.actor_states[actor].node());
+        match (replay(cfg.rules, &trace), modelled) {
+            (Ok(r), Some(n)) if r.final_state == visible_state(n) => {}
+            (Ok(r), n) => {
+                return g.error(format!(
+                    "node_trace/{vector}: the replay ends in {:?}, the model's node in {:?}",
+                    r.final_state,
+                    n.map(visible_state)
+                ))
+            }
+            (Err(e), _) => return g.error(format!("node_trace/{vector}: {e}")),
         }
+        let description = format!(
+            "Exported from the model checker (`{}`): {} as {name} lived it. The node's inputs along the path, replayed on a fresh node.",
+            of.command, of.what
+        );
+        let origin = Origin {
+            tool: "tcm check".into(),
+            model_config: Some(of.model_config.clone()),
+            property: Some(of.property.clone()),
+            path: Some(words.clone()),
+            actor: Some(name.clone()),
+        };
+        g.trace_from(
+            &vector,
+            cfg.rules,
+            &description,
+            ids,
+            setup,
+            inputs,
+            Some(origin),
+        );
     }
 }
 
@@ -167,6 +230,10 @@ fn inputs_per_actor(
                 push(*dst, Input::Message(msg.msg().clone()))
             }
             Some(Action::Actor(ActorModelAction::Timeout(id, McTimer::Start))) => {
+                // What was in flight to it arrives first (kept or refused).
+                for (_, m) in model.early_deliveries(state, *id) {
+                    push(*id, Input::Message(m.msg().clone()));
+                }
                 push(*id, start())
             }
             Some(Action::Actor(ActorModelAction::Timeout(id, McTimer::Node(t)))) => {
