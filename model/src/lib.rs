@@ -44,4 +44,13 @@ pub mod trace;
 pub mod vectors;
 
 pub use config::{ModelConfig, Network};
+
+/// Writes `text` to standard output. A reader that went away (`tcm ... |
+/// head`) is no error of ours: what it did not read is dropped, and no
+/// panic follows, as `println!` would.
+pub fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
 pub use model::TcModel;

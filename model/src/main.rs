@@ -14,6 +14,7 @@ use time_consensus_model::config::{
     parse_starts, parse_tiers, Budget, Byzantine, ConfigError, ModelConfig, Network, Timing,
     VoteDelivery, PRESETS,
 };
+use time_consensus_model::print_out;
 
 #[derive(Parser)]
 #[command(
@@ -88,10 +89,25 @@ enum Cmd {
         #[arg(long)]
         out: std::path::PathBuf,
     },
-    /// Run every conformance vector under DIR against this implementation.
+    /// Run the conformance vectors under PATH (a directory, or one file)
+    /// against this implementation. Exit status 0: all pass; 1: a case
+    /// failed; 2: a file or entry could not be used, or nothing to run.
     Conform {
-        /// A directory of vectors.
-        dir: std::path::PathBuf,
+        /// A directory of vectors, or one vector file.
+        path: std::path::PathBuf,
+        /// Run only these suites (comma separated: weights, election,
+        /// heartbeat, tally, fallback, block, signatures, node_trace).
+        #[arg(long)]
+        suite: Option<String>,
+        /// Run only cases whose name contains this.
+        #[arg(long)]
+        case: Option<String>,
+        /// Print the report as JSON (schema tcm-conform/1).
+        #[arg(long)]
+        json: bool,
+        /// Also write the report as JUnit XML to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<std::path::PathBuf>,
     },
 }
 
@@ -245,11 +261,43 @@ fn main() -> ExitCode {
     };
     match cli.cmd {
         Cmd::Vectors { out } => time_consensus_model::vectors::cli_vectors(&out),
-        Cmd::Conform { dir } => time_consensus_model::vectors::cli_conform(&dir),
-        Cmd::Configs => {
-            for p in PRESETS {
-                println!("{:<16} {}", p.name, p.about);
+        Cmd::Conform {
+            path,
+            suite,
+            case,
+            json,
+            junit,
+        } => {
+            let mut filter = time_consensus_model::vectors::run::Filter {
+                case,
+                ..Default::default()
+            };
+            for name in suite.iter().flat_map(|s| s.split(',')) {
+                match time_consensus_model::vectors::Suite::from_name(name.trim()) {
+                    Some(s) => filter.suites.push(s),
+                    None => {
+                        let all: Vec<&str> = time_consensus_model::vectors::Suite::ALL
+                            .iter()
+                            .map(|s| s.name())
+                            .collect();
+                        return usage_error(&format!(
+                            "--suite {name:?}: no such suite; the suites are {}",
+                            all.join(", ")
+                        ));
+                    }
+                }
             }
+            if filter.case.as_deref() == Some("") {
+                return usage_error("--case \"\": give part of a case name");
+            }
+            time_consensus_model::vectors::cli_conform(&path, &filter, json, junit.as_deref())
+        }
+        Cmd::Configs => {
+            let list: String = PRESETS
+                .iter()
+                .map(|p| format!("{:<16} {}\n", p.name, p.about))
+                .collect();
+            print_out(&list);
             ExitCode::SUCCESS
         }
         Cmd::Check {
@@ -338,12 +386,12 @@ fn main() -> ExitCode {
             };
             let report = &checked.report;
             if json {
-                println!(
-                    "{}",
+                print_out(&format!(
+                    "{}\n",
                     serde_json::to_string_pretty(report).expect("serializable")
-                );
+                ));
             } else {
-                print!("{}", check::render(report));
+                print_out(&check::render(report));
             }
             if let Some(dir) = &trace_out {
                 let command: Vec<String> = std::env::args().collect();

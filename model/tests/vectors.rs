@@ -554,3 +554,167 @@ fn a_file_run_from_its_text_is_what_the_directory_run_does_with_it() {
         assert_eq!((r.cases(), r.errors.len()), (0, 1), "{}", r.render());
     }
 }
+
+fn tcm(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcm"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn conform_runs_one_file_or_a_filtered_set_and_reports_json_and_junit() {
+    let dir = spec_vectors();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let run = |more: &[&str]| {
+        let mut a = vec![os("conform"), dir.clone().into_os_string()];
+        a.extend(more.iter().map(|s| os(s)));
+        let refs: Vec<&std::ffi::OsStr> = a.iter().map(|s| s.as_os_str()).collect();
+        tcm(&refs)
+    };
+    // One file.
+    let file = dir.join("tally/ref_quorum_15.json");
+    assert!(file.is_file(), "the case this test names exists");
+    let (code, out, _) = tcm(&[os("conform").as_os_str(), file.as_os_str()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("total             1      1"), "{out}");
+    // Filters: by suite and by case, read off the path.
+    let r = run::run_path(
+        &dir,
+        &run::Filter {
+            suites: vec![Suite::Tally, Suite::Weights],
+            case: Some("ref_".into()),
+        },
+    )
+    .unwrap();
+    let all = run_dir(&dir).unwrap();
+    let want = all
+        .runs
+        .iter()
+        .filter(|c| matches!(c.suite, Suite::Tally | Suite::Weights) && c.case.contains("ref_"))
+        .count();
+    assert_eq!(r.runs.len(), want);
+    assert!(r.runs.iter().all(|c| c.case.contains("ref_")));
+    assert_eq!(r.left_out + r.cases(), all.cases());
+    let (code, out, _) = run(&["--suite", "tally,weights", "--case", "ref_", "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["schema"], "tcm-conform/1");
+    assert_eq!(j["runs"], want);
+    assert_eq!(j["left_out"], r.left_out);
+    assert_eq!(j["suites"].as_object().unwrap().len(), 2);
+    // The columns add up to more than the cases, and the report says why.
+    let text = all.render();
+    assert!(all.runs.len() > all.cases());
+    assert!(
+        text.contains(&format!(
+            "count {} runs of {} cases",
+            all.runs.len(),
+            all.cases()
+        )),
+        "{text}"
+    );
+    // Nonsense filters are refused.
+    let (code, _, err) = run(&["--suite", "talley"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no such suite") && err.contains("node_trace"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["--case", "no_case_is_named_like_this"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no vector matches the filter"), "{err}");
+    // JUnit: a test case per case and rule set, failures and errors kept.
+    let tmp = TempDir::new("junit");
+    let d = tmp.0.join("tally");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(&file, d.join("ref_quorum_15.json")).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&committed("tally/ref_quorum_15.json")).unwrap();
+    let mut failing = v.clone();
+    failing["case"] = "failing".into();
+    failing["expected"]["quorum"] = 11.into();
+    let text = serde_json::to_string_pretty(&failing).unwrap();
+    std::fs::write(d.join("failing.json"), text).unwrap();
+    std::fs::write(d.join("bad <&>.json"), "{").unwrap();
+    let xml_path = tmp.0.join("report.xml");
+    let (code, out, _) = tcm(&[
+        os("conform").as_os_str(),
+        tmp.0.as_os_str(),
+        os("--junit").as_os_str(),
+        xml_path.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{out}");
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    let testcases = xml.matches("<testcase ").count();
+    assert_eq!(
+        testcases,
+        2 * v["rules"].as_array().unwrap().len() + 1,
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("<failure ").count(),
+        v["rules"].as_array().unwrap().len(),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<error ").count(), 1, "{xml}");
+    assert!(xml.contains("bad &lt;&amp;&gt;.json"), "{xml}");
+    assert!(!xml.contains("bad <&>"), "{xml}");
+}
+
+#[test]
+fn a_fifo_or_an_oversized_file_is_an_error_and_is_not_read() {
+    let tmp = TempDir::new("fifo");
+    let d = tmp.0.join("tally");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("ref_quorum_15.json"),
+        committed("tally/ref_quorum_15.json"),
+    )
+    .unwrap();
+    // A FIFO nobody writes to: reading it would wait for ever.
+    let made = Command::new("mkfifo")
+        .arg(d.join("waiting.json"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // A file one byte over the limit: refused before it is read.
+    let mut big = committed("tally/ref_quorum_15.json");
+    let pad = run::MAX_VECTOR_BYTES as usize + 1 - big.len();
+    big.push_str(&" ".repeat(pad));
+    std::fs::write(d.join("big.json"), &big).unwrap();
+    let r = run_dir_within_a_minute(&tmp.0);
+    assert_eq!((r.cases(), r.passed()), (1, 1), "{}", r.render());
+    let errs: Vec<String> = r.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("waiting.json") && e.contains("not a regular file")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("big.json")
+            && e.contains(&format!("{} bytes, over the limit", big.len()))),
+        "{errs:?}"
+    );
+    // At the limit exactly, it is read (and is the same case).
+    big.pop();
+    std::fs::write(d.join("big.json"), &big).unwrap();
+    std::fs::remove_file(d.join("waiting.json")).unwrap();
+    let r = run_dir_within_a_minute(&tmp.0);
+    assert_eq!((r.cases(), r.errors.len()), (1, 1), "{}", r.render());
+    assert!(
+        r.errors[0].to_string().contains("big.json")
+            && r.errors[0]
+                .to_string()
+                .contains("does not match the file name"),
+        "{}",
+        r.render()
+    );
+}

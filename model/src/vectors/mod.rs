@@ -115,12 +115,12 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 pub fn cli_vectors(out: &Path) -> ExitCode {
     match catch_unwind(AssertUnwindSafe(|| write_all(out))) {
         Ok(Ok(r)) => {
-            println!(
-                "wrote {} vector files under {} ({} stale files removed)",
+            crate::print_out(&format!(
+                "wrote {} vector files under {} ({} stale files removed)\n",
                 r.written,
                 out.display(),
                 r.removed
-            );
+            ));
             ExitCode::SUCCESS
         }
         Ok(Err(e)) => {
@@ -136,10 +136,28 @@ pub fn cli_vectors(out: &Path) -> ExitCode {
 
 /// `tcm conform DIR`: 0 when every case passes, 1 when a case fails, 2 when
 /// the directory or a file in it cannot be read.
-pub fn cli_conform(dir: &Path) -> ExitCode {
-    match run_dir(dir) {
+pub fn cli_conform(
+    path: &Path,
+    filter: &run::Filter,
+    json: bool,
+    junit: Option<&Path>,
+) -> ExitCode {
+    match run::run_path(path, filter) {
         Ok(r) => {
-            print!("{}", r.render());
+            if json {
+                crate::print_out(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()
+                ));
+            } else {
+                crate::print_out(&r.render());
+            }
+            if let Some(j) = junit {
+                if let Err(e) = std::fs::write(j, r.to_junit()) {
+                    eprintln!("error: --junit {}: {e}", j.display());
+                    return ExitCode::from(2);
+                }
+            }
             if !r.errors.is_empty() {
                 ExitCode::from(2)
             } else if !r.failures.is_empty() {

@@ -10,7 +10,7 @@
 
 use super::exec::{applies, execute, replay, Outcome, Refusal};
 use super::format::{Case, ExpectedRejection, Op, Suite, FORMAT_VERSION};
-use serde::Serialize;
+use serde::{Deserialize as _, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +18,25 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use time_consensus::node::{Input, Output};
 use time_consensus::Rules;
+
+/// `s` as XML text or attribute: markup escaped, and characters XML 1.0
+/// cannot hold (controls) replaced, since a reason may quote a bad file.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// A file the runner could not use.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +86,57 @@ pub struct RunReport {
     pub failures: Vec<Failure>,
     /// Files that could not be used.
     pub errors: Vec<FileError>,
+    /// Every case run under each of its rule sets, in order, with why it
+    /// failed (JUnit's test cases).
+    pub runs: Vec<CaseRun>,
+    /// Files a [`Filter`] left out (not read).
+    pub left_out: usize,
+}
+
+/// One case run under one rule set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseRun {
+    /// The file.
+    pub file: PathBuf,
+    /// Its suite.
+    pub suite: Suite,
+    /// Its case.
+    pub case: String,
+    /// The rule set.
+    pub rules: Rules,
+    /// Why it failed, if it did.
+    pub failure: Option<String>,
+}
+
+/// Which vectors to run: by suite (any of `suites`; all when empty) and by
+/// case (names containing `case`), read off each file's path, which the
+/// envelope check holds to the suite and case the file declares.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Suites to run; every suite when empty.
+    pub suites: Vec<Suite>,
+    /// Run only cases whose name contains this.
+    pub case: Option<String>,
+}
+
+impl Filter {
+    /// Whether the file at `path` is to be run.
+    pub fn admits(&self, path: &Path) -> bool {
+        let suite = path
+            .parent()
+            .and_then(|d| d.file_name())
+            .and_then(|n| Suite::from_name(&n.to_string_lossy()));
+        let case = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (self.suites.is_empty() || suite.is_some_and(|s| self.suites.contains(&s)))
+            && self.case.as_ref().is_none_or(|c| case.contains(c.as_str()))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.suites.is_empty() && self.case.is_none()
+    }
 }
 
 impl RunReport {
@@ -136,7 +206,128 @@ impl RunReport {
             self.failures.len(),
             self.errors.len()
         );
+        if self.runs.len() > self.cases() {
+            let _ = writeln!(
+                s,
+                "(a case runs under every rule set it names: the rule-set columns count {} runs of {} cases)",
+                self.runs.len(),
+                self.cases()
+            );
+        }
+        if self.left_out > 0 {
+            let _ = writeln!(
+                s,
+                "({} files left out by the filter, not read)",
+                self.left_out
+            );
+        }
         s
+    }
+
+    /// The report as JSON (schema `tcm-conform/1`, `spec/vectors/FORMAT.md`).
+    pub fn to_json(&self) -> Value {
+        let suites: serde_json::Map<String, Value> = self
+            .suites
+            .iter()
+            .map(|(suite, c)| {
+                let by_rules: serde_json::Map<String, Value> = c
+                    .by_rules
+                    .iter()
+                    .map(|(r, (ran, ok))| {
+                        (r.clone(), serde_json::json!({"runs": ran, "passed": ok}))
+                    })
+                    .collect();
+                (
+                    suite.name().to_string(),
+                    serde_json::json!({"cases": c.cases, "passed": c.passed, "by_rules": by_rules}),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "schema": "tcm-conform/1",
+            "cases": self.cases(),
+            "passed": self.passed(),
+            "runs": self.runs.len(),
+            "left_out": self.left_out,
+            "suites": suites,
+            "failures": self.failures.iter().map(|f| serde_json::json!({
+                "file": f.file.display().to_string(),
+                "case": f.case,
+                "rules": f.rules.to_string(),
+                "reason": f.reason,
+            })).collect::<Vec<_>>(),
+            "errors": self.errors.iter().map(|e| serde_json::json!({
+                "file": e.file.display().to_string(),
+                "message": e.message,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The report as JUnit XML: a test suite per vector suite, a test case
+    /// per case and rule set (`<case> [<rules>]`), and the files in error
+    /// as errors of a suite `files`.
+    pub fn to_junit(&self) -> String {
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let failed = self.runs.iter().filter(|r| r.failure.is_some()).count();
+        let _ = writeln!(
+            x,
+            "<testsuites name=\"tcm conform\" tests=\"{}\" failures=\"{failed}\" errors=\"{}\">",
+            self.runs.len() + self.errors.len(),
+            self.errors.len()
+        );
+        for suite in Suite::ALL {
+            let runs: Vec<&CaseRun> = self.runs.iter().filter(|r| r.suite == suite).collect();
+            if runs.is_empty() {
+                continue;
+            }
+            let failed = runs.iter().filter(|r| r.failure.is_some()).count();
+            let _ = writeln!(
+                x,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\">",
+                suite.name(),
+                runs.len()
+            );
+            for r in runs {
+                let _ = write!(
+                    x,
+                    "    <testcase classname=\"{}\" name=\"{} [{}]\" file=\"{}\"",
+                    suite.name(),
+                    xml(&r.case),
+                    r.rules,
+                    xml(&r.file.display().to_string())
+                );
+                match &r.failure {
+                    None => x.push_str("/>\n"),
+                    Some(why) => {
+                        let _ = writeln!(
+                            x,
+                            "><failure message=\"{}\">{}</failure></testcase>",
+                            xml(why.lines().next().unwrap_or("")),
+                            xml(why)
+                        );
+                    }
+                }
+            }
+            x.push_str("  </testsuite>\n");
+        }
+        if !self.errors.is_empty() {
+            let _ = writeln!(
+                x,
+                "  <testsuite name=\"files\" tests=\"{0}\" failures=\"0\" errors=\"{0}\">",
+                self.errors.len()
+            );
+            for e in &self.errors {
+                let _ = writeln!(
+                    x,
+                    "    <testcase classname=\"files\" name=\"{0}\"><error message=\"{1}\">{1}</error></testcase>",
+                    xml(&e.file.display().to_string()),
+                    xml(&e.message)
+                );
+            }
+            x.push_str("  </testsuite>\n");
+        }
+        x.push_str("</testsuites>\n");
+        x
     }
 }
 
@@ -158,6 +349,14 @@ pub enum RunError {
     /// No `.json` file anywhere below the directory.
     #[error("{0}: no vector files (*.json) found")]
     Empty(PathBuf),
+    /// Vector files, but the filter admits none of them.
+    #[error("{}: no vector matches the filter ({left_out} files left out)", path.display())]
+    NoMatch {
+        /// The path given.
+        path: PathBuf,
+        /// Files the filter left out.
+        left_out: usize,
+    },
 }
 
 /// What a walk of a directory found.
@@ -239,10 +438,13 @@ pub fn scan(dir: &Path) -> Result<Scan, RunError> {
                             .into(),
                     )),
                     Ok(m) if m.is_file() && is_json => scan.files.push(p),
+                    Ok(_) if is_json => scan.errors.push(entry_error(p, NOT_REGULAR.into())),
                     Ok(_) => {}
                 }
             } else if ty.is_file() && is_json {
                 scan.files.push(p);
+            } else if is_json {
+                scan.errors.push(entry_error(p, NOT_REGULAR.into()));
             }
         }
     }
@@ -250,6 +452,12 @@ pub fn scan(dir: &Path) -> Result<Scan, RunError> {
     scan.errors.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(scan)
 }
+
+const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device): not read";
+
+/// The largest vector file the runner reads, bytes: 4 MiB, some sixty times
+/// the largest committed vector. A larger file is refused unread.
+pub const MAX_VECTOR_BYTES: u64 = 4 << 20;
 
 /// Every `.json` file below `dir`, sorted, skipping hidden entries (see
 /// [`scan`]); the first entry that cannot be used is an error.
@@ -484,7 +692,27 @@ fn load_text(path: &Path) -> Result<(Case<Value>, String), FileError> {
         file: path.to_path_buf(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(err(NOT_REGULAR.into()));
+    }
+    if meta.len() > MAX_VECTOR_BYTES {
+        return Err(err(format!(
+            "{} bytes, over the limit of {MAX_VECTOR_BYTES}: refused unread",
+            meta.len()
+        )));
+    }
+    // Bounded even if the file grows after the check.
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_VECTOR_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| err(format!("cannot read: {e}")))?;
+    if text.len() as u64 > MAX_VECTOR_BYTES {
+        return Err(err(format!(
+            "over the limit of {MAX_VECTOR_BYTES} bytes: refused"
+        )));
+    }
     parse_text(path, text)
 }
 
@@ -495,17 +723,28 @@ fn parse_text(path: &Path, text: String) -> Result<(Case<Value>, String), FileEr
         file: path.to_path_buf(),
         message,
     };
-    let case: Case<Value> = serde_json::from_str(&text).map_err(|e| {
+    let located = |e: serde_json::Error| {
         // serde_json ends its message with the position; say it once, first.
         let text = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let msg = text.strip_suffix(&suffix).unwrap_or(&text);
         err(format!("line {}, column {}: {msg}", e.line(), e.column()))
-    })?;
+    };
+    // The text is parsed once; only a file that is no case is read again,
+    // to find the line and column of what is wrong.
+    let raw: Value = serde_json::from_str(&text).map_err(located)?;
+    let case: Case<Value> = match Case::deserialize(&raw) {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(match serde_json::from_str::<Case<Value>>(&text) {
+                Err(e) => located(e),
+                Ok(_) => err(format!("{e}")),
+            })
+        }
+    };
     // Types of the implementation (events, rejections, timers, outputs) do
     // not all refuse unknown fields; a field the typed reading dropped is
     // one it does not know.
-    let raw: Value = serde_json::from_str(&text).map_err(|e| err(format!("{e}")))?;
     let typed = serde_json::to_value(&case).map_err(|e| err(format!("{e}")))?;
     let mut at = Vec::new();
     if unknown_key(&raw, &typed, true, &mut at) {
@@ -837,12 +1076,46 @@ pub fn run_dir(dir: &Path) -> Result<RunReport, RunError> {
             error: std::io::Error::other("not a directory"),
         });
     }
-    let Scan { files, errors } = scan(dir)?;
+    run_path(dir, &Filter::default())
+}
+
+/// Runs the vectors at `path`, a directory (as [`run_dir`]) or one file,
+/// that `filter` admits. Fails when `path` cannot be read, is neither a
+/// directory nor a regular file, or when nothing is left to run and nothing
+/// is in error ([`RunError::Empty`]).
+pub fn run_path(path: &Path, filter: &Filter) -> Result<RunReport, RunError> {
+    let meta = std::fs::metadata(path).map_err(|error| RunError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let Scan { files, errors } = if meta.is_dir() {
+        scan(path)?
+    } else if meta.is_file() {
+        Scan {
+            files: vec![path.to_path_buf()],
+            errors: Vec::new(),
+        }
+    } else {
+        return Err(RunError::Io {
+            path: path.to_path_buf(),
+            error: std::io::Error::other(NOT_REGULAR),
+        });
+    };
+    let (files, left): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| filter.admits(f));
     if files.is_empty() && errors.is_empty() {
-        return Err(RunError::Empty(dir.to_path_buf()));
+        return Err(if filter.is_empty() || left.is_empty() {
+            RunError::Empty(path.to_path_buf())
+        } else {
+            RunError::NoMatch {
+                path: path.to_path_buf(),
+                left_out: left.len(),
+            }
+        });
     }
     let mut report = RunReport {
         errors,
+        left_out: left.len(),
         ..RunReport::default()
     };
     for f in files {
@@ -892,6 +1165,19 @@ fn run_loaded(report: &mut RunReport, f: &Path, loaded: Result<(Case<Value>, Str
     for (rules, r) in results {
         let entry = count.by_rules.entry(rules.to_string()).or_default();
         entry.0 += 1;
+        report.runs.push(CaseRun {
+            file: f.to_path_buf(),
+            suite: case.suite,
+            case: case.case.clone(),
+            rules,
+            failure: match &r {
+                Ok(()) => None,
+                Err(CaseError::Fails(reason))
+                | Err(CaseError::Malformed {
+                    message: reason, ..
+                }) => Some(reason.clone()),
+            },
+        });
         match r {
             Ok(()) => entry.1 += 1,
             Err(CaseError::Fails(reason))
