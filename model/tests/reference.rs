@@ -335,6 +335,40 @@ fn an_equivocating_leader_to_the_reward_only_attempt_under_sound_delivery() {
     );
 }
 
+/// The same leader down the whole explored ladder (attempts 0-3: attempt 0,
+/// reward-only, two emergency attempts) under sound delivery: every
+/// property holds against a double voter with no assumption on the order of
+/// its votes. Depth-first, since breadth-first needs more than 13 GB here;
+/// about 11 minutes and 90 MB (`cargo test --release -p
+/// time-consensus-model --test reference -- --ignored whole_ladder`); CI
+/// runs the cut above.
+#[test]
+#[ignore = "about 11 minutes: README, 'Long checks'"]
+fn an_equivocating_leader_down_the_whole_ladder_under_sound_delivery() {
+    let mut cfg = ModelConfig::preset("reference-active-leader").unwrap();
+    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
+    let opts = Options {
+        strategy: Strategy::Dfs,
+        ..Options::default()
+    };
+    let r = run(&cfg, &opts).unwrap();
+    assert!(!r.kind_batches);
+    assert_eq!(r.config.max_attempt, 3);
+    assert_holds(
+        &r,
+        true,
+        ["not found", "not found", "not found"],
+        Some("not found"),
+        &[
+            ("finalized in attempt 0", "found"),
+            ("finalized a reward-only block", "found"),
+            ("finalized the emergency block", "found"),
+        ],
+        4_679_393,
+    );
+    assert_eq!((r.states, r.max_depth), (32_110_727, 28));
+}
+
 /// Issue 9's `late` adversary at `reference-active-leader`'s bounds (about
 /// 30 s): the Byzantine leader of attempt 0 delivers each of its two blocks
 /// to whichever honest node it likes, whenever it likes, before or after
