@@ -200,6 +200,7 @@ pub enum VoteDelivery {
 
 /// What the Byzantine masternodes do. They sign only with their own keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Byzantine {
     /// As the leader of an attempt, propose two different valid blocks.
     pub equivocate: bool,
@@ -471,6 +472,7 @@ impl fmt::Display for Budget {
 
 /// A model configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelConfig {
     /// Name, for reports.
     pub name: String,

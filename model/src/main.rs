@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,9 +33,9 @@ enum Cmd {
     Check {
         #[command(flatten)]
         model: ModelArgs,
-        /// bfs (exhaustive; shortest paths to what an `always` or `sometimes` property shows, on one thread), dfs (exhaustive, little memory) or simulation (random walks).
-        #[arg(long, default_value = "bfs")]
-        strategy: String,
+        /// The search.
+        #[arg(long, value_enum, default_value_t = StrategyArg::Bfs)]
+        strategy: StrategyArg,
         /// Worker threads.
         #[arg(long, default_value_t = 1)]
         threads: usize,
@@ -81,8 +81,19 @@ enum Cmd {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
-    /// List the named configurations.
-    Configs,
+    /// List the named configurations, or print one as JSON (a start for
+    /// `--config-file`).
+    Configs {
+        /// Print this configuration as JSON.
+        #[arg(long, value_name = "NAME")]
+        show: Option<String>,
+    },
+    /// Print a shell completion script (e.g. `tcm completions bash >
+    /// ~/.local/share/bash-completion/completions/tcm`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Write the conformance vectors into DIR/SUITE/CASE.json.
     Vectors {
         /// Output directory (spec/vectors in the repository).
@@ -111,11 +122,91 @@ enum Cmd {
     },
 }
 
+/// `--strategy`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StrategyArg {
+    /// Breadth-first, exhaustive; on one thread the path shown for an
+    /// `always` or `sometimes` property is a shortest one.
+    Bfs,
+    /// Depth-first, exhaustive, little memory.
+    Dfs,
+    /// Random walks (not exhaustive; needs --timeout).
+    Simulation,
+}
+
+/// `--votes`.
+#[derive(Clone, Copy, ValueEnum)]
+enum VotesArg {
+    /// One vote per step (the unreduced model).
+    Single,
+    /// Batches ending in a quorum (a kinder adversary when a Byzantine
+    /// node votes twice in a step: the report says so).
+    Batched,
+    /// Batched, and a double voter's vote alone whenever a batch of another
+    /// block needs it: every verdict kept.
+    Sound,
+    /// Batched, and every vote of a double voter alone (sound's yardstick).
+    Eager,
+}
+
+/// `--timing`.
+#[derive(Clone, Copy, ValueEnum)]
+enum TimingArg {
+    /// Every node starts at once; no honest node times out of an attempt
+    /// another has not reached.
+    LockStep,
+    /// Each node starts by an action of its own, all before any
+    /// synchronous timer fires; then lock-step.
+    LateStarts,
+    /// No bound on the start skew; timers wait for quiescence and for the
+    /// nodes that entered their attempt first.
+    Staggered,
+    /// Timers last what the node sets, on a shared clock; nodes start at
+    /// --starts.
+    Clocked,
+}
+
+/// `--behaviour`.
+#[derive(Clone, Copy, ValueEnum)]
+enum BehaviourArg {
+    /// As leader, propose two blocks.
+    Equivocate,
+    /// Approve and commit every block it sees.
+    VoteAny,
+    /// Commit every block and attempt without an approve quorum.
+    CommitAny,
+    /// Relay and re-propose certificates built from what it received,
+    /// tampered with.
+    ForgeJustification,
+    /// Declare a false weight in its votes.
+    InflateWeight,
+    /// Under partial synchrony, send whenever it likes.
+    Late,
+    /// Every behaviour.
+    All,
+    /// Nothing (withhold everything).
+    Silent,
+}
+
+/// A value's name as `--help` lists it.
+fn value_name(v: impl ValueEnum) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// The largest configuration file read (bytes).
+const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
+
 #[derive(Args)]
 struct ModelArgs {
     /// A named configuration (see `tcm configs`); the options below override it.
-    #[arg(long, default_value = "reference")]
+    #[arg(long, default_value = "reference", conflicts_with = "config_file")]
     config: String,
+    /// A configuration in JSON (`tcm configs --show NAME` prints one to
+    /// start from); the options below override it.
+    #[arg(long, value_name = "FILE")]
+    config_file: Option<std::path::PathBuf>,
     /// seed, reference, seed+A1+A2..., reference-A4...
     #[arg(long)]
     rules: Option<String>,
@@ -125,9 +216,9 @@ struct ModelArgs {
     /// Indices of the Byzantine masternodes, comma separated ("" for none).
     #[arg(long)]
     byzantine: Option<String>,
-    /// Byzantine behaviour: equivocate, vote-any, commit-any, forge-justification, inflate-weight, late (comma separated), all, or silent.
-    #[arg(long)]
-    behaviour: Option<String>,
+    /// Byzantine behaviours, comma separated.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    behaviour: Option<Vec<BehaviourArg>>,
     /// Byzantine weight budget: the Byzantine masternodes must weigh less than this fraction of the total (n/d), or none.
     #[arg(long)]
     budget: Option<String>,
@@ -137,15 +228,9 @@ struct ModelArgs {
     /// async, lossy, sync, or gst:<attempt>.
     #[arg(long)]
     network: Option<String>,
-    /// Timing: lock-step (every node starts at once; no honest node times
-    /// out of an attempt another has not reached), late-starts (each node
-    /// starts by an action of its own, all before any synchronous timer
-    /// fires; then lock-step) or staggered (no bound on the start skew;
-    /// timers wait for quiescence and for the nodes that entered their
-    /// attempt first) or clocked (timers last what the node sets, on a
-    /// shared clock; nodes start at --starts).
-    #[arg(long)]
-    timing: Option<String>,
+    /// Start and timer ordering.
+    #[arg(long, value_enum)]
+    timing: Option<TimingArg>,
     /// Under --timing clocked: when each masternode starts the height,
     /// seconds after the first, comma separated (e.g. 0,40,40,40).
     #[arg(long)]
@@ -165,10 +250,9 @@ struct ModelArgs {
     /// Transactions in each leader's mempool.
     #[arg(long)]
     mempool: Option<usize>,
-    /// Vote delivery: batched (the reduction), sound (batched plus the order
-    /// of an equivocator's votes) or single.
-    #[arg(long)]
-    votes: Option<String>,
+    /// Vote delivery.
+    #[arg(long, value_enum)]
+    votes: Option<VotesArg>,
     /// Honest leaders' proposals may be lost.
     #[arg(long)]
     lose_proposals: bool,
@@ -176,7 +260,10 @@ struct ModelArgs {
 
 impl ModelArgs {
     fn build(&self) -> Result<ModelConfig, String> {
-        let mut c = ModelConfig::preset(&self.config).map_err(|e| e.to_string())?;
+        let mut c = match &self.config_file {
+            Some(f) => read_config_file(f)?,
+            None => ModelConfig::preset(&self.config).map_err(|e| e.to_string())?,
+        };
         if let Some(r) = &self.rules {
             c.rules = Rules::parse(r).map_err(|e| e.to_string())?;
         }
@@ -195,7 +282,8 @@ impl ModelArgs {
                 .collect::<Result<_, _>>()?;
         }
         if let Some(b) = &self.behaviour {
-            c.behaviour = Byzantine::parse(b).map_err(|e| e.to_string())?;
+            let names: Vec<String> = b.iter().map(|&v| value_name(v)).collect();
+            c.behaviour = Byzantine::parse(&names.join(",")).map_err(|e| e.to_string())?;
         }
         if let Some(b) = &self.budget {
             c.budget = Budget::parse(b).map_err(|e| e.to_string())?;
@@ -206,8 +294,8 @@ impl ModelArgs {
         if let Some(n) = &self.network {
             c.network = Network::parse(n).map_err(|e| e.to_string())?;
         }
-        if let Some(t) = &self.timing {
-            c.timing = Timing::parse(t).map_err(|e| e.to_string())?;
+        if let Some(t) = self.timing {
+            c.timing = Timing::parse(&value_name(t)).map_err(|e| e.to_string())?;
             if c.timing != Timing::Clocked {
                 // A preset's start offsets belong to its clock.
                 c.starts_secs.clear();
@@ -225,17 +313,12 @@ impl ModelArgs {
         if let Some(m) = self.mempool {
             c.mempool = m;
         }
-        if let Some(v) = &self.votes {
-            c.votes = match v.as_str() {
-                "single" => VoteDelivery::Single,
-                "batched" => VoteDelivery::Batched,
-                "sound" => VoteDelivery::Sound,
-                "eager" => VoteDelivery::Eager,
-                other => {
-                    return Err(format!(
-                        "unknown vote delivery {other:?}: expected single, batched, sound or eager"
-                    ))
-                }
+        if let Some(v) = self.votes {
+            c.votes = match v {
+                VotesArg::Single => VoteDelivery::Single,
+                VotesArg::Batched => VoteDelivery::Batched,
+                VotesArg::Sound => VoteDelivery::Sound,
+                VotesArg::Eager => VoteDelivery::Eager,
             };
         }
         c.phase1 |= self.phase1;
@@ -244,6 +327,28 @@ impl ModelArgs {
         c.validate().map_err(|e: ConfigError| e.to_string())?;
         Ok(c)
     }
+}
+
+/// A configuration file: JSON in `ModelConfig`'s shape (unknown fields
+/// refused), at most [`MAX_CONFIG_FILE_BYTES`], errors with line and column.
+fn read_config_file(f: &std::path::Path) -> Result<ModelConfig, String> {
+    use std::io::Read as _;
+    let shown = f.display();
+    let meta = std::fs::metadata(f).map_err(|e| format!("--config-file {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("--config-file {shown}: not a regular file"));
+    }
+    if meta.len() > MAX_CONFIG_FILE_BYTES {
+        return Err(format!(
+            "--config-file {shown}: {} bytes, over the limit of {MAX_CONFIG_FILE_BYTES}",
+            meta.len()
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(f)
+        .and_then(|h| h.take(MAX_CONFIG_FILE_BYTES).read_to_string(&mut text))
+        .map_err(|e| format!("--config-file {shown}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("--config-file {shown}: {e}"))
 }
 
 fn usage_error(msg: &str) -> ExitCode {
@@ -292,12 +397,28 @@ fn main() -> ExitCode {
             }
             time_consensus_model::vectors::cli_conform(&path, &filter, json, junit.as_deref())
         }
-        Cmd::Configs => {
+        Cmd::Configs { show: None } => {
             let list: String = PRESETS
                 .iter()
                 .map(|p| format!("{:<16} {}\n", p.name, p.about))
                 .collect();
             print_out(&list);
+            ExitCode::SUCCESS
+        }
+        Cmd::Configs { show: Some(name) } => match ModelConfig::preset(&name) {
+            Ok(c) => {
+                print_out(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&c).expect("serializable")
+                ));
+                ExitCode::SUCCESS
+            }
+            Err(e) => usage_error(&e.to_string()),
+        },
+        Cmd::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tcm", &mut script);
+            print_out(&String::from_utf8_lossy(&script));
             ExitCode::SUCCESS
         }
         Cmd::Check {
@@ -323,15 +444,10 @@ fn main() -> ExitCode {
                     "--max-depth 0 explores nothing: give a depth of at least 1, or leave it out for no limit",
                 );
             }
-            let strategy = match strategy.as_str() {
-                "bfs" => Strategy::Bfs,
-                "dfs" => Strategy::Dfs,
-                "simulation" => Strategy::Simulation,
-                other => {
-                    return usage_error(&format!(
-                        "unknown strategy {other:?}: expected bfs, dfs or simulation"
-                    ))
-                }
+            let strategy = match strategy {
+                StrategyArg::Bfs => Strategy::Bfs,
+                StrategyArg::Dfs => Strategy::Dfs,
+                StrategyArg::Simulation => Strategy::Simulation,
             };
             if threads == 0 || threads > 256 {
                 return usage_error("--threads must be 1 to 256");

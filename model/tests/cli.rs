@@ -72,7 +72,30 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
             ],
             "8 masternodes",
         ),
-        (&["check", "--strategy", "guess"], "unknown strategy"),
+        (
+            &["check", "--strategy", "guess"],
+            "[possible values: bfs, dfs, simulation]",
+        ),
+        (
+            &["check", "--votes", "some"],
+            "[possible values: single, batched, sound, eager]",
+        ),
+        (
+            &["check", "--behaviour", "vote-any,lurk"],
+            "invalid value 'lurk'",
+        ),
+        (
+            &["check", "--timing", "soon"],
+            "possible values: lock-step, late-starts, staggered, clocked",
+        ),
+        (
+            &["check", "--config-file", "/nonexistent/tcm.json"],
+            "--config-file /nonexistent/tcm.json",
+        ),
+        (
+            &["configs", "--show", "nope"],
+            "unknown configuration \"nope\"",
+        ),
         (
             &["check", "--max-depth", "0"],
             "--max-depth 0 explores nothing",
@@ -680,4 +703,82 @@ fn trace_out_writes_itf_mermaid_and_node_traces_that_replay() {
         assert!(out.is_empty() && err.contains("not empty"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+#[test]
+fn the_typed_command_line_lists_its_values_reads_configuration_files_and_completes() {
+    // --help names every value, with what it means.
+    let (code, help, _) = tcm(&["check", "--help"]);
+    assert_eq!(code, 0);
+    for v in [
+        "late:",
+        "commit-any:",
+        "forge-justification:",
+        "silent:",
+        "sound:",
+        "eager:",
+        "clocked:",
+        "lock-step:",
+        "simulation:",
+    ] {
+        assert!(help.contains(v), "--help does not list {v}\n{help}");
+    }
+    // A preset written out and read back is the same configuration.
+    let dir = fresh_dir("config-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, json, _) = tcm(&["configs", "--show", "reference-staggered"]);
+    assert_eq!(code, 0);
+    let file = dir.join("c.json");
+    std::fs::write(&file, &json).unwrap();
+    let f = file.to_str().unwrap();
+    let (_, from_file, _) = tcm(&["check", "--config-file", f, "--json"]);
+    let (_, from_preset, _) = tcm(&["check", "--config", "reference-staggered", "--json"]);
+    let a: serde_json::Value = serde_json::from_str(&from_file).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&from_preset).unwrap();
+    assert_eq!(a["config"], b["config"]);
+    assert_eq!(a["unique_states"], b["unique_states"]);
+    assert_eq!(a["properties"], b["properties"]);
+    // Flags override the file; the result is validated as any configuration.
+    let (code, _, err) = tcm(&["check", "--config-file", f, "--max-attempt", "99"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("max attempt 99"), "{err}");
+    // --config and --config-file are one or the other.
+    let (code, _, err) = tcm(&["check", "--config", "reference", "--config-file", f]);
+    assert_eq!(code, 2, "{err}");
+    // A misspelt field is refused, with its place, not ignored.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["max_atempt"] = 1.into();
+    std::fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (code, _, err) = tcm(&["check", "--config-file", f]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown field `max_atempt`") && err.contains("line"),
+        "{err}"
+    );
+    v.as_object_mut().unwrap().remove("max_atempt");
+    v["behaviour"]["bribe"] = true.into();
+    std::fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (code, _, err) = tcm(&["check", "--config-file", f]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown field `bribe`"), "{err}");
+    // Too large a file is refused unread; so is a directory.
+    std::fs::write(&file, " ".repeat((1 << 20) + 1)).unwrap();
+    let (code, _, err) = tcm(&["check", "--config-file", f]);
+    assert_eq!(code, 2);
+    assert!(err.contains("over the limit"), "{err}");
+    let (code, _, err) = tcm(&["check", "--config-file", dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a regular file"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Completions for the usual shells, naming the subcommands and options.
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, script, _) = tcm(&["completions", shell]);
+        assert_eq!(code, 0);
+        assert!(
+            script.contains("conform") && script.contains("trace-out"),
+            "{shell}"
+        );
+    }
+    let (code, _, _) = tcm(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
 }
