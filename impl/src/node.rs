@@ -692,6 +692,9 @@ impl Round {
         let quorum = self.hc.weights.quorum();
         self.tally(attempt, step)
             .is_some_and(|t| t.quorum_block(quorum).is_some())
+            // A certificate held as the valid block proves the approve
+            // quorum of its attempt, whatever this node's tally lacks.
+            || (step == Step::Approve && self.valid.as_ref().is_some_and(|j| j.attempt == attempt))
     }
 
     /// Under the two-step rules, whether an authenticated vote of the voter
@@ -1147,6 +1150,17 @@ impl<'a> Act<'a> {
                     return;
                 }
                 self.check_approve_quorum(attempt, h);
+            }
+            // R6.2: an approve certificate of this attempt received before
+            // it (a node behind, or still in phase 1) proves its quorum by
+            // itself (R6.4), even where this node's tally lacks it because
+            // it counted an equivocating voter's other vote first.
+            if let Some(j) = self.r.valid.clone().filter(|j| j.attempt == attempt) {
+                if !self.done() {
+                    let proof = (*j.certificate).clone();
+                    // The weight is reported for commit quorums only.
+                    self.on_quorum(attempt, Step::Approve, j.block_hash, 0, Some(proof));
+                }
             }
         }
     }
