@@ -83,6 +83,10 @@ pub struct Verdict {
     pub path: Option<Vec<TraceStep>>,
     /// Honest nodes' decisions at the end of the path.
     pub outcome: Option<Vec<String>>,
+    /// The path as the Explorer's address fragment (`#/steps/0/3/1`):
+    /// `tcm explore` with the same options opens it.
+    #[serde(default)]
+    pub explorer: Option<String>,
 }
 
 /// The result of a check.
@@ -356,6 +360,7 @@ fn finish<C: Checker<TcModel>>(
                     .as_ref()
                     .and_then(|v| v.last())
                     .map(|(s, _)| outcome(model, s)),
+                explorer: cut.as_ref().and_then(|v| explorer_path(model, v)),
             };
             if let Some(v) = cut {
                 paths.push((p.name.to_string(), v));
@@ -387,6 +392,26 @@ fn finish<C: Checker<TcModel>>(
             .clone(),
     };
     Checked { report, paths }
+}
+
+/// The Explorer's address of a path: the index of its initial state, then
+/// of each action among those the model lists (what Stateright's
+/// `Path::encode` computes, without its panics).
+pub fn explorer_path(
+    model: &TcModel,
+    v: &[(crate::model::State, Option<crate::model::Action>)],
+) -> Option<String> {
+    let first = &v.first()?.0;
+    let mut parts = vec![model.init_states().iter().position(|s| s == first)?];
+    let mut actions = Vec::new();
+    for (state, action) in v {
+        let Some(action) = action else { continue };
+        actions.clear();
+        model.actions(state, &mut actions);
+        parts.push(actions.iter().position(|a| a == action)?);
+    }
+    let parts: Vec<String> = parts.iter().map(usize::to_string).collect();
+    Some(format!("#/steps/{}", parts.join("/")))
 }
 
 /// A discovery's path as states with the action taken from each, cut at the
@@ -596,6 +621,11 @@ pub fn render(r: &Report) -> String {
         }
         if let Some(o) = &v.outcome {
             s += &format!("  end: {}\n", o.join("; "));
+        }
+        if let Some(e) = &v.explorer {
+            s += &format!(
+                "  explore: `tcm explore` with the same options, then http://127.0.0.1:3000/{e}\n"
+            );
         }
     }
     s

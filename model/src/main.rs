@@ -77,7 +77,7 @@ enum Cmd {
     Explore {
         #[command(flatten)]
         model: ModelArgs,
-        /// Port on 127.0.0.1.
+        /// Port on 127.0.0.1 (0: any free one, printed).
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
@@ -549,11 +549,14 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return usage_error(&e),
             };
-            let addr = format!("127.0.0.1:{port}");
-            // tiny_http panics on a busy port; find out first.
-            if let Err(e) = std::net::TcpListener::bind(&addr) {
-                return usage_error(&format!("cannot listen on {addr}: {e}"));
-            }
+            // tiny_http panics on a busy port, and does not say which port
+            // 0 gave it: bind first, to refuse the one and learn the other.
+            let addr = match std::net::TcpListener::bind(("127.0.0.1", port))
+                .and_then(|l| l.local_addr())
+            {
+                Ok(a) => a.to_string(),
+                Err(e) => return usage_error(&format!("cannot listen on 127.0.0.1:{port}: {e}")),
+            };
             let model = match time_consensus_model::TcModel::new(&cfg) {
                 Ok(m) => m,
                 Err(e) => return usage_error(&e.to_string()),

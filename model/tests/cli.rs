@@ -782,3 +782,76 @@ fn the_typed_command_line_lists_its_values_reads_configuration_files_and_complet
     let (code, _, _) = tcm(&["completions", "tcsh"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_counterexample_opens_in_the_explorer_at_the_address_check_prints() {
+    use std::io::BufRead;
+    let (code, out, _) = tcm(&["check", "--config", "seed-flaw1", "--json"]);
+    assert_eq!(code, 1);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = &r["properties"][0];
+    assert_eq!(v["name"], "agreement");
+    let fragment = v["explorer"].as_str().unwrap();
+    let indices: Vec<&str> = fragment
+        .strip_prefix("#/steps/")
+        .unwrap()
+        .split('/')
+        .collect();
+    let steps = v["path"].as_array().unwrap();
+    assert_eq!(
+        indices.len(),
+        steps.len() + 1,
+        "the initial state, then each step"
+    );
+    let (_, text, _) = tcm(&["check", "--config", "seed-flaw1"]);
+    assert!(
+        text.contains(&format!("http://127.0.0.1:3000/{fragment}")),
+        "{text}"
+    );
+    // --port 0 takes a free port and says which.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tcm"))
+        .args(["explore", "--config", "seed-flaw1", "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    assert_ne!(port, 0);
+    // Each step of the path is the action at its index, in the Explorer.
+    let start = Instant::now();
+    let mut prefix = String::from("/.states");
+    for (k, step) in steps.iter().enumerate() {
+        prefix.push('/');
+        prefix.push_str(indices[k]);
+        let body = loop {
+            if let Some(b) = http_get(port, &prefix) {
+                break b;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "Explorer never answered"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let next: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let at: usize = indices[k + 1].parse().unwrap();
+        let chosen = next
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["actionIndex"] == at)
+            .unwrap();
+        assert_eq!(chosen["action"], step["action"], "step {}", k + 1);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
