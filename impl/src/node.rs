@@ -692,9 +692,6 @@ impl Round {
         let quorum = self.hc.weights.quorum();
         self.tally(attempt, step)
             .is_some_and(|t| t.quorum_block(quorum).is_some())
-            // A certificate held as the valid block proves the approve
-            // quorum of its attempt, whatever this node's tally lacks.
-            || (step == Step::Approve && self.valid.as_ref().is_some_and(|j| j.attempt == attempt))
     }
 
     /// Under the two-step rules, whether an authenticated vote of the voter
@@ -1293,9 +1290,10 @@ impl<'a> Act<'a> {
                 self.reject(r);
                 return;
             }
-            if let Some(cert) = &sp.proposal.justification {
-                self.learn_justification(cert);
-            }
+            let learned = match &sp.proposal.justification {
+                Some(cert) => self.learn_justification(cert),
+                None => false,
+            };
             self.r.proposals.insert(
                 attempt,
                 ProposalRecord {
@@ -1316,6 +1314,21 @@ impl<'a> Act<'a> {
             }
             // A block that arrives late may complete quorums already counted.
             self.recheck_block(hash);
+            // R6.2: a justification of this node's current attempt (in a
+            // proposal for a later one) proves that attempt's approve
+            // quorum, as a certificate message would.
+            if let Some(j) = self
+                .r
+                .valid
+                .clone()
+                .filter(|j| learned && j.attempt == self.r.attempt)
+            {
+                if !self.done() {
+                    let proof = (*j.certificate).clone();
+                    // The weight is reported for commit quorums only.
+                    self.on_quorum(j.attempt, Step::Approve, j.block_hash, 0, Some(proof));
+                }
+            }
         } else {
             // S5.1: validate, then vote; an invalid block gets a vote against.
             let valid = validity.is_ok();

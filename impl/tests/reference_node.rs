@@ -777,3 +777,73 @@ fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replaye
     let vote = net.vote(leader, 0, Step::Approve, h, true, 0);
     assert!(not_running(&net.deliver(x, vote)));
 }
+
+#[test]
+fn a_certificate_received_ahead_of_its_attempt_locks_the_node_when_it_enters() {
+    // Found by an adversarial review of the model's sound delivery: mn001
+    // (Silver) votes for another block of attempt 1 first, then a
+    // certificate of attempt 1 (mn000, mn001) arrives while x is still in
+    // attempt 0. Its tally for the block stays below the quorum (mn001's
+    // vote in it is refused), but the certificate proves the quorum: on
+    // entering attempt 1, x locks and commits (R6.2).
+    let (mut net, starts) = started(&TIERS, Rules::Reference);
+    let (_, p, x) = light_follower(&starts);
+    let h = p.block.hash();
+    net.deliver(
+        x,
+        Message::Vote(signed(&net, 1, 1, Step::Approve, Hash32([7; 32]))),
+    );
+    let outs = net.deliver(x, cert_of(&net, &[0, 1], 1, Step::Approve, &p.block));
+    assert!(!events(&outs)
+        .iter()
+        .any(|e| matches!(e, Event::Locked { .. })));
+    let outs = net.fire(
+        x,
+        Timer::Attempt {
+            height: 1,
+            attempt: 0,
+        },
+    );
+    let r = net.nodes[x].state().round().unwrap();
+    assert_eq!(r.attempt(), 1);
+    assert!(
+        r.tally(1, Step::Approve).map_or(0, |t| t.weight_of(&h))
+            < r.height_ctx().weights().quorum()
+    );
+    assert_eq!(r.locked(), Some((1, h)));
+    assert!(events(&outs).contains(&Event::Locked {
+        attempt: 1,
+        block_hash: h
+    }));
+    assert!(broadcasts(&outs).iter().any(
+        |m| matches!(m, Message::Vote(v) if v.vote.step == Step::Commit && v.vote.attempt == 1 && v.vote.block_hash == h)
+    ));
+}
+
+#[test]
+fn a_justification_of_the_current_attempt_locks_the_node() {
+    // A proposal for attempt 1 justified by an approve certificate of
+    // attempt 0 reaches x while it is in attempt 0: the justification
+    // proves attempt 0's quorum, as a certificate message would (R6.2).
+    let (mut net, starts) = started(&TIERS, Rules::Reference);
+    let (_, p, x) = light_follower(&starts);
+    let h = p.block.hash();
+    let Message::Certificate(cb) = cert_of(&net, &[0, 1], 0, Step::Approve, &p.block) else {
+        unreachable!()
+    };
+    let l1 = net.leader(x, 1).unwrap();
+    let again = Proposal {
+        height: 1,
+        attempt: 1,
+        proposer: net.ids[l1].clone(),
+        block: p.block.clone(),
+        valid_attempt: Some(0),
+        justification: Some(cb.certificate),
+    };
+    let outs = net.deliver(x, net.sign_proposal(l1, again));
+    let r = net.nodes[x].state().round().unwrap();
+    assert_eq!((r.attempt(), r.locked()), (0, Some((0, h))), "{outs:#?}");
+    assert!(broadcasts(&outs).iter().any(
+        |m| matches!(m, Message::Vote(v) if v.vote.step == Step::Commit && v.vote.attempt == 0 && v.vote.block_hash == h)
+    ));
+}

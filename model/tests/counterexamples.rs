@@ -130,7 +130,7 @@ fn without_a4_locking_does_not_save_a_unilateral_emergency_block() {
             "mn000 receives mn002 (commit vote for B0·mn001 in attempt 0) ⇒ mn000 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: B0·mn001 (Normal, attempt 0); mn001: E (Emergency, attempt 2); mn002: undecided; mn003: undecided",
-        25_409,
+        26_322,
     );
 }
 
@@ -178,7 +178,7 @@ fn a_byzantine_third_exactly_breaks_the_reference_rules() {
             "mn002 receives mn003 (commit vote for B1·mn003 in attempt 1), then mn000* (commit vote for B1·mn003 in attempt 1) ⇒ mn002 FINALIZES B1·mn003 (Normal block, attempt 1)",
         ],
         "mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn003 (Normal, attempt 1); mn003: undecided",
-        144_839,
+        189_640,
     );
 }
 

@@ -129,7 +129,7 @@ fn every_verdict_is_the_same_batched_sound_and_one_by_one() {
 /// (`batched_delivery_spares_an_equivocating_voter`). One-by-one delivery
 /// does not finish it on a 2-core, 24 GiB machine (out of memory at 24 GiB
 /// breadth-first, past 10 minutes depth-first, 2026-12-02); sound delivery
-/// alone does, in 422,541 states (`reference.rs`). For a larger machine:
+/// alone does, in 426,593 states (`reference.rs`). For a larger machine:
 /// `cargo test --release -p time-consensus-model --test reduction --
 /// --ignored`. In CI a double voter is compared across deliveries by
 /// `sound_delivery_reaches_every_view_eager_delivery_reaches`.
@@ -258,7 +258,7 @@ fn batched_delivery_spares_an_equivocating_voter() {
         plain.contains("cannot happen in this configuration"),
         "{plain}"
     );
-    for (votes, visited) in [(VoteDelivery::Single, 285), (VoteDelivery::Sound, 19_957)] {
+    for (votes, visited) in [(VoteDelivery::Single, 285), (VoteDelivery::Sound, 21_183)] {
         cfg.votes = votes;
         assert!(!kind(&cfg));
         let (found, _) = visited_until(&cfg, BlockKind::RewardOnly);
@@ -323,7 +323,7 @@ fn sound_delivery_reaches_every_view_eager_delivery_reaches() {
     let (eager, eager_end, eager_states) = views(&cfg);
     cfg.votes = VoteDelivery::Sound;
     let (sound, sound_end, sound_states) = views(&cfg);
-    assert_eq!((eager_states, sound_states), (563_211, 66_785));
+    assert_eq!((eager_states, sound_states), (618_031, 70_837));
     assert_eq!(sound, eager);
     assert_eq!(sound_end, eager_end);
     assert!(sound_end.len() > 1, "a trivial comparison");
@@ -399,5 +399,5 @@ fn sound_delivery_reaches_what_eager_delivery_reaches_from_phase_1() {
         missing.is_some() || walked == WALKED
     });
     assert_eq!(missing, None);
-    assert_eq!((sound_states, walked), (241_318, WALKED));
+    assert_eq!((sound_states, walked), (262_658, WALKED));
 }

@@ -219,7 +219,7 @@ fn three_leader_driven_attempts_under_full_asynchrony() {
             ("finalized in attempt 0", "found"),
             ("finalized after a rotation", "found"),
         ],
-        597_708,
+        618_672,
     );
 }
 
@@ -331,7 +331,7 @@ fn an_equivocating_leader_to_the_reward_only_attempt_under_sound_delivery() {
             ("finalized in attempt 0", "found"),
             ("finalized a reward-only block", "found"),
         ],
-        422_541,
+        426_593,
     );
 }
 
@@ -364,9 +364,9 @@ fn an_equivocating_leader_down_the_whole_ladder_under_sound_delivery() {
             ("finalized a reward-only block", "found"),
             ("finalized the emergency block", "found"),
         ],
-        4_230_813,
+        4_672_589,
     );
-    assert_eq!((r.states, r.max_depth), (28_845_621, 27));
+    assert_eq!((r.states, r.max_depth), (32_094_851, 27));
 }
 
 /// Issue 9's `late` adversary at `reference-active-leader`'s bounds (about
@@ -459,7 +459,7 @@ fn the_locking_paths_are_reached_with_a_withholding_byzantine_below_a_third() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        111_668,
+        113_979,
     );
     assert_eq!(
         path(&r, "a justified re-proposal is accepted"),
@@ -505,7 +505,7 @@ fn forged_certificates_and_reproposals_change_no_verdict_in_attempt_0() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        4104,
+        6400,
     );
 }
 
@@ -525,7 +525,7 @@ fn forged_certificates_and_reproposals_change_no_verdict_down_the_ladder() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        532_050,
+        821_234,
     );
 }
 
@@ -548,7 +548,7 @@ fn attempt_synchronization_keeps_every_property_where_the_locking_paths_run() {
             ("finalized a reward-only block", "not found"),
             ("finalized the emergency block", "not found"),
         ],
-        113_680,
+        171_399,
     );
 }
 
