@@ -1149,16 +1149,24 @@ impl<'a> Act<'a> {
                 self.check_approve_quorum(attempt, h);
             }
             // R6.2: an approve certificate of this attempt received before
-            // it (a node behind, or still in phase 1) proves its quorum by
-            // itself (R6.4), even where this node's tally lacks it because
-            // it counted an equivocating voter's other vote first.
-            if let Some(j) = self.r.valid.clone().filter(|j| j.attempt == attempt) {
-                if !self.done() {
-                    let proof = (*j.certificate).clone();
-                    // The weight is reported for commit quorums only.
-                    self.on_quorum(attempt, Step::Approve, j.block_hash, 0, Some(proof));
-                }
-            }
+            // it (a node behind, or still in phase 1).
+            self.lock_on_held_certificate();
+        }
+    }
+
+    /// R6.2: a valid block of the current attempt the node did not count
+    /// itself (a certificate or justification received ahead) proves its
+    /// quorum by itself (R6.4), even where this node's tally lacks it
+    /// because it counted an equivocating voter's other vote first: lock
+    /// and commit on it, as on a counted quorum.
+    fn lock_on_held_certificate(&mut self) {
+        let Some(j) = self.r.valid.clone().filter(|j| j.attempt == self.r.attempt) else {
+            return;
+        };
+        if !self.done() {
+            // The weight is reported for commit quorums only.
+            let proof = (*j.certificate).clone();
+            self.on_quorum(j.attempt, Step::Approve, j.block_hash, 0, Some(proof));
         }
     }
 
@@ -1315,19 +1323,9 @@ impl<'a> Act<'a> {
             // A block that arrives late may complete quorums already counted.
             self.recheck_block(hash);
             // R6.2: a justification of this node's current attempt (in a
-            // proposal for a later one) proves that attempt's approve
-            // quorum, as a certificate message would.
-            if let Some(j) = self
-                .r
-                .valid
-                .clone()
-                .filter(|j| learned && j.attempt == self.r.attempt)
-            {
-                if !self.done() {
-                    let proof = (*j.certificate).clone();
-                    // The weight is reported for commit quorums only.
-                    self.on_quorum(j.attempt, Step::Approve, j.block_hash, 0, Some(proof));
-                }
+            // proposal for a later one), as a certificate message would.
+            if learned {
+                self.lock_on_held_certificate();
             }
         } else {
             // S5.1: validate, then vote; an invalid block gets a vote against.

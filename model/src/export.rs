@@ -376,12 +376,8 @@ pub fn mermaid(model: &TcModel, property: &str, status: &str, steps: &[TraceStep
                         label(&v.message.sentence(info))
                     ));
                 }
-                if then.is_some() {
-                    note(
-                        &mut out,
-                        &id(dst),
-                        &format!("{k}. {}", s.action.rsplit("; then ").next().unwrap_or("")),
-                    );
+                if let Some(t) = then {
+                    note(&mut out, &id(dst), &format!("{k}. {}", t.sentence()));
                 }
             }
             Event::Start { actor } | Event::Timer { actor, .. } | Event::LeavesLadder { actor } => {

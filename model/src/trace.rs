@@ -254,7 +254,8 @@ impl From<&Timer> for TimerFields {
 }
 
 impl TimerFields {
-    fn sentence(&self) -> String {
+    /// The timer's firing in words.
+    pub fn sentence(&self) -> String {
         match self {
             TimerFields::Heartbeat => "the heartbeat timeout fires".into(),
             TimerFields::Leader { attempt } => {
