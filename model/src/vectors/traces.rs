@@ -1231,6 +1231,7 @@ fn reference_only(g: &mut Gen) {
     rotation(g);
     late_start(g);
     join_later_attempt(g);
+    held_certificate(g);
 }
 
 fn finality_proof(g: &mut Gen) {
@@ -1474,4 +1475,83 @@ fn rotation(g: &mut Gen) {
         "The attempt-0 leader's proposal never arrives; at the attempt timeout every node enters attempt 1, whose leader (the schedule excludes the attempt-0 leader) proposes; the block is finalized in attempt 1.",
         &["R7.1", "R7.2", "R2.7", "R4.3", "R6.2", "R7.4"],
     );
+}
+
+/// R6.2: an approve certificate of the node's current attempt that its own
+/// tally cannot confirm still locks it, when the node enters that attempt
+/// holding it and when a justification brings it.
+fn held_certificate(g: &mut Gen) {
+    let locked = |outs: &[Output], attempt: u32, block: Hash32| {
+        has_event(outs, |e| {
+            *e == Event::Locked {
+                attempt,
+                block_hash: block,
+            }
+        }) && broadcasts(outs).iter().any(|m| {
+            matches!(m, Message::Vote(v) if v.vote.step == Step::Commit
+                && v.vote.attempt == attempt && v.vote.block_hash == block)
+        })
+    };
+    // Ahead of the attempt: Gold and Silver weigh 12 of 15, a quorum, but
+    // the node counted Silver's vote for another block of attempt 1 first.
+    {
+        let (mut net, leader, p, _) = started(&TIERS4, Rules::Reference);
+        let x = if leader == 2 { 3 } else { 2 };
+        let b = p.proposal.block.clone();
+        let other = net.vote(1, 1, Step::Approve, Hash32([7; 32]), true, 1);
+        net.deliver(x, other);
+        let c = net.certificate(&[0, 1], 1, Step::Approve, b.hash());
+        let early = net.deliver(
+            x,
+            Message::Certificate(CertifiedBlock {
+                block: b.clone(),
+                certificate: c,
+            }),
+        );
+        let entered = net.fire(x, timeout(0));
+        if has_event(&early, |e| matches!(e, Event::Locked { .. }))
+            || !locked(&entered, 1, b.hash())
+        {
+            g.error(
+                "held_certificate_locks_on_entry: the node did not lock on entering attempt 1"
+                    .into(),
+            );
+        }
+        net.emit(
+            g,
+            "held_certificate_locks_on_entry",
+            x,
+            "In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. Nothing locks while the node is in attempt 0. When attempt 0 times out and the node enters attempt 1, the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
+            &["R6.2", "R6.1", "R5.4", "R4.4", "R7.1"],
+        );
+    }
+    // In a justification: attempt 1's leader re-proposes attempt 0's block
+    // with its certificate; the node, still in attempt 0 with no vote
+    // counted, locks on attempt 0's block and commits it there.
+    {
+        let (mut net, leader, p, _) = started(&TIERS4, Rules::Reference);
+        let x = if leader == 2 { 3 } else { 2 };
+        let b = p.proposal.block.clone();
+        let l1 = net.leader(x, 1).expect("leader 1");
+        let again = Proposal {
+            height: 1,
+            attempt: 1,
+            proposer: net.ids[l1].clone(),
+            block: b.clone(),
+            valid_attempt: Some(0),
+            justification: Some(net.certificate(&[0, 1], 0, Step::Approve, b.hash())),
+        };
+        let m = net.sign_proposal(l1, again);
+        let outs = net.deliver(x, m);
+        if !locked(&outs, 0, b.hash()) {
+            g.error("justification_locks_current_attempt: the node did not lock".into());
+        }
+        net.emit(
+            g,
+            "justification_locks_current_attempt",
+            x,
+            "In attempt 0, before attempt 0's proposal, the node receives attempt 1's proposal re-proposing attempt 0's block with valid_attempt 0 and an approve certificate of attempt 0 (Gold and Silver) as justification. The proposal is kept for attempt 1; the justification proves attempt 0's quorum for the node's current attempt: the node takes the block as valid, locks on it and commits it in attempt 0.",
+            &["R6.2", "R6.5", "R6.3", "R4.4"],
+        );
+    }
 }
