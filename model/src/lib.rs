@@ -37,11 +37,13 @@
 pub mod actor;
 pub mod check;
 pub mod config;
+pub mod explore;
 pub mod export;
 pub mod forge;
 pub mod model;
 pub mod trace;
 pub mod vectors;
+pub mod view;
 
 pub use config::{ModelConfig, Network};
 

@@ -549,24 +549,45 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return usage_error(&e),
             };
-            // tiny_http panics on a busy port, and does not say which port
-            // 0 gave it: bind first, to refuse the one and learn the other.
-            let addr = match std::net::TcpListener::bind(("127.0.0.1", port))
-                .and_then(|l| l.local_addr())
+            // The user's port, bound here: a busy one is refused, and port
+            // 0's choice is known and printed.
+            let (listener, addr) = match std::net::TcpListener::bind(("127.0.0.1", port))
+                .and_then(|l| l.local_addr().map(|a| (l, a)))
             {
-                Ok(a) => a.to_string(),
+                Ok(la) => la,
                 Err(e) => return usage_error(&format!("cannot listen on 127.0.0.1:{port}: {e}")),
             };
             let model = match time_consensus_model::TcModel::new(&cfg) {
                 Ok(m) => m,
                 Err(e) => return usage_error(&e.to_string()),
             };
+            // Stateright's server, on a private port, behind the guard on
+            // the user's (time_consensus_model::explore).
+            let backend =
+                match std::net::TcpListener::bind(("127.0.0.1", 0)).and_then(|l| l.local_addr()) {
+                    Ok(a) => a,
+                    Err(e) => return usage_error(&format!("cannot listen on 127.0.0.1: {e}")),
+                };
+            std::thread::spawn(move || {
+                use stateright::Model;
+                model.checker().serve(backend);
+            });
+            let ready = (0..200).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+                std::net::TcpStream::connect(backend).is_ok()
+            });
+            if !ready {
+                eprintln!("tcm explore: the Explorer did not start on {backend}");
+                return ExitCode::FAILURE;
+            }
             eprintln!(
                 "Explorer for `{}` on http://{addr}/ (Ctrl-C to stop)",
                 cfg.name
             );
-            use stateright::Model;
-            model.checker().serve(addr.as_str());
+            if let Err(e) = time_consensus_model::explore::guard(listener, backend) {
+                eprintln!("tcm explore: {e}");
+                return ExitCode::FAILURE;
+            }
             ExitCode::SUCCESS
         }
     }

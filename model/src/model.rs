@@ -1170,15 +1170,15 @@ impl Model for TcModel {
         crate::trace::describe_action(&self.info, action)
     }
 
+    /// The Explorer's Current State pane: the state reached, in the
+    /// protocol's terms (its Debug form stays behind "Complete State?").
     fn format_step(&self, last: &State, action: Action) -> Option<String> {
-        match action {
-            Action::Actor(a) => self.inner.format_step(last, a),
-            Action::Votes { .. } | Action::Tick(_) | Action::LeavesLadder(_) => None,
-        }
+        let next = self.apply(last, &action)?;
+        Some(crate::view::state_text(self, &next))
     }
 
-    fn as_svg(&self, _path: Path<State, Action>) -> Option<String> {
-        None
+    fn as_svg(&self, path: Path<State, Action>) -> Option<String> {
+        Some(crate::view::svg(self, &path.into_vec()))
     }
 
     fn properties(&self) -> Vec<Property<Self>> {

@@ -229,3 +229,67 @@ fn each_path_shown_is_a_shortest_one() {
     assert_eq!(path(&r, "finalized after a rotation").len(), 2);
     assert_eq!(path(&r, "agreement").len(), 3);
 }
+
+#[test]
+fn the_explorer_draws_a_counterexample_and_shows_what_each_node_counted() {
+    use time_consensus_model::check::run_with_paths;
+    use time_consensus_model::trace::{trace_steps, Event};
+    use time_consensus_model::{view, TcModel};
+    let cfg = ModelConfig::preset("reference-A4").unwrap();
+    let opts = Options {
+        stop_on_violation: true,
+        ..Options::default()
+    };
+    let checked = run_with_paths(&cfg, &opts).unwrap();
+    let (_, path) = checked
+        .paths
+        .iter()
+        .find(|(p, _)| p == "agreement")
+        .unwrap();
+    let model = TcModel::new(&cfg).unwrap();
+    let steps = trace_steps(&model, path);
+    let svg = view::svg(&model, path);
+    let delivered: usize = steps
+        .iter()
+        .map(|s| match &s.event {
+            Event::Deliver { .. } => 1,
+            Event::Votes { votes, .. } => votes.len(),
+            _ => 0,
+        })
+        .sum();
+    let timers = steps
+        .iter()
+        .filter(|s| matches!(s.event, Event::Timer { .. } | Event::Start { .. }))
+        .count();
+    assert!(delivered > 0 && timers > 0, "{delivered} {timers}");
+    assert_eq!(
+        svg.matches("marker-end='url(#tcm-arrow)'").count(),
+        delivered
+    );
+    assert_eq!(svg.matches("<circle ").count(), timers);
+    assert_eq!(svg.matches("class='svg-actor-timeline'").count(), 4);
+    assert_eq!(svg.matches("<rect ").count(), 2, "two nodes finalize");
+    // The Explorer's state pane one step before the end: mn001 took the
+    // emergency block alone (no A4) while two nodes hold B0's quorum.
+    let pane = view::state_text(&model, &path[path.len() - 2].0);
+    assert_eq!(pane, REFERENCE_A4_BEFORE_THE_END, "{pane}");
+}
+
+const REFERENCE_A4_BEFORE_THE_END: &str = "mn000 attempt 0 · ConsensusCollection · voted · locked on B0·mn001 (attempt 0) · valid B0·mn001 (attempt 0) · undecided
+    approve votes of attempt 0: B0·mn001 1200000/1000000 QUORUM (mn000 mn001)
+    commit votes of attempt 0: B0·mn001 800000/1000000 (mn000)
+mn001 FINALIZED E (Emergency, attempt 2)
+mn002 attempt 0 · ConsensusCollection · locked on B0·mn001 (attempt 0) · valid B0·mn001 (attempt 0) · undecided
+    approve votes of attempt 0: B0·mn001 1200000/1000000 QUORUM (mn000 mn001)
+    commit votes of attempt 0: B0·mn001 200000/1000000 (mn002)
+mn003 attempt 0 · ProposalDistribution · undecided
+
+in flight (21 message(s)):
+    mn000 → mn001, mn002, mn003: approve certificate for B0·mn001 in attempt 0 (2 votes)
+    mn000 → mn001, mn002, mn003: approve vote for B0·mn001 in attempt 0
+    mn000 → mn001, mn002, mn003: commit vote for B0·mn001 in attempt 0
+    mn001 → mn000, mn002, mn003: approve vote for B0·mn001 in attempt 0
+    mn001 → mn000, mn002, mn003: proposal of B0·mn001 for attempt 0
+    mn002 → mn000, mn001, mn003: approve certificate for B0·mn001 in attempt 0 (2 votes)
+    mn002 → mn000, mn001, mn003: commit vote for B0·mn001 in attempt 0
+";
