@@ -2,8 +2,9 @@
 //! side by side with the seed rules' election (S2.1-S2.6) and with the floor:
 //! one prefix-sum pass over the same weights.
 //!
-//! For 100, 1,000, 10,000 and 100,000 masternodes, per size one criterion
-//! group `election_<n>` with:
+//! For 100, 1,000, 10,000 and 100,000 masternodes, one criterion group per
+//! bench, `election_<bench>`, with one `BenchmarkId` per n (criterion's HTML
+//! report plots each against n):
 //!
 //! - `reference`: `Election::new` (the O(n) prefix pass of the height) and
 //!   the leaders of attempts 0, 1 and 2 from one `LeaderSchedule` (the
@@ -22,13 +23,13 @@
 //! Throughput is declared in elements (masternodes). At the end the bench
 //! prints a Markdown table of this run's estimates (see `benches/REPORT.md`).
 //!
-//! Quick check: `cargo bench --bench election -- --quick --noplot`.
+//! Quick check: `cargo bench --bench election -- --quick`.
 
 #![forbid(unsafe_code)]
 
 mod report;
 
-use criterion::{Criterion, Throughput};
+use criterion::{Bencher, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 use time_consensus::crypto::SignatureScheme;
@@ -72,59 +73,69 @@ fn reference(f: &Fixture, weights: &HeightWeights) -> [u32; 3] {
     [0, 1, 2].map(|a| schedule.leader(&election, &f.previous_hash, HEIGHT, a))
 }
 
-fn bench(c: &mut Criterion) {
-    for n in SIZES {
-        let f = fixture(n);
-        let mut g = c.benchmark_group(format!("election_{n}"));
+/// One criterion group `election_<name>` with one `BenchmarkId` per size,
+/// so that criterion's report plots time per masternode against n.
+fn group(
+    c: &mut Criterion,
+    fixtures: &[Fixture],
+    name: &str,
+    mut body: impl FnMut(&mut Bencher<'_>, &Fixture),
+) {
+    let mut g = c.benchmark_group(format!("election_{name}"));
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(2));
+    for (n, f) in SIZES.into_iter().zip(fixtures) {
         g.throughput(Throughput::Elements(n as u64));
-        g.warm_up_time(Duration::from_millis(500));
-        g.measurement_time(Duration::from_secs(2));
         g.sample_size(if n >= 100_000 { 20 } else { 50 });
-
-        // Sanity: the schedule excludes earlier leaders.
-        let leaders = reference(&f, &f.weights);
-        assert!(leaders[0] != leaders[1] && leaders[1] != leaders[2] && leaders[0] != leaders[2]);
-
-        g.bench_function("reference", |b| {
-            b.iter(|| reference(&f, black_box(&f.weights)))
-        });
-        let mut prefix = vec![0u64; n];
-        g.bench_function("floor", |b| {
-            b.iter(|| {
-                let mut acc = 0u64;
-                for (p, w) in prefix.iter_mut().zip(black_box(f.weights.as_slice())) {
-                    acc += w;
-                    *p = acc;
-                }
-                black_box(&prefix);
-            })
-        });
-        g.bench_function("reference_with_weights", |b| {
-            b.iter(|| {
-                let w = HeightWeights::reference(black_box(&f.registry), f.chain_date);
-                reference(&f, &w)
-            })
-        });
-        let election = Election::new(&f.weights);
-        g.bench_function("rotations", |b| {
-            b.iter(|| {
-                let mut schedule = LeaderSchedule::new();
-                [0, 1, 2]
-                    .map(|a| schedule.leader(black_box(&election), &f.previous_hash, HEIGHT, a))
-            })
-        });
-        let members = f.registry.members();
-        g.bench_function("seed", |b| {
-            b.iter(|| {
-                let members = black_box(members);
-                let first = seed::elect_leader(HEIGHT, f.chain_date, members).expect("leader");
-                let r1 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 1);
-                let r2 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 2);
-                (first, r1, r2)
-            })
-        });
-        g.finish();
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| body(b, f));
     }
+    g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    let fx: Vec<Fixture> = SIZES.into_iter().map(fixture).collect();
+    for f in &fx {
+        // Sanity: the schedule excludes earlier leaders.
+        let leaders = reference(f, &f.weights);
+        assert!(leaders[0] != leaders[1] && leaders[1] != leaders[2] && leaders[0] != leaders[2]);
+    }
+    group(c, &fx, "reference", |b, f| {
+        b.iter(|| reference(f, black_box(&f.weights)))
+    });
+    group(c, &fx, "floor", |b, f| {
+        let mut prefix = vec![0u64; f.weights.as_slice().len()];
+        b.iter(|| {
+            let mut acc = 0u64;
+            for (p, w) in prefix.iter_mut().zip(black_box(f.weights.as_slice())) {
+                acc += w;
+                *p = acc;
+            }
+            black_box(&prefix);
+        })
+    });
+    group(c, &fx, "reference_with_weights", |b, f| {
+        b.iter(|| {
+            let w = HeightWeights::reference(black_box(&f.registry), f.chain_date);
+            reference(f, &w)
+        })
+    });
+    group(c, &fx, "rotations", |b, f| {
+        let election = Election::new(&f.weights);
+        b.iter(|| {
+            let mut schedule = LeaderSchedule::new();
+            [0, 1, 2].map(|a| schedule.leader(black_box(&election), &f.previous_hash, HEIGHT, a))
+        })
+    });
+    group(c, &fx, "seed", |b, f| {
+        let members = f.registry.members();
+        b.iter(|| {
+            let members = black_box(members);
+            let first = seed::elect_leader(HEIGHT, f.chain_date, members).expect("leader");
+            let r1 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 1);
+            let r2 = seed::rotate_leader(HEIGHT, f.chain_date, members, &first.leader, 2);
+            (first, r1, r2)
+        })
+    });
 }
 
 fn main() {

@@ -5,7 +5,8 @@
 //!
 //! For 100, 1,000, 10,000 and 100,000 signed votes, one from each member of
 //! a masternode set of the same size, all for one block, in a shuffled
-//! arrival order, one criterion group `tally_<n>` with:
+//! arrival order, one criterion group per bench, `tally_<bench>`, with one
+//! `BenchmarkId` per n (criterion's HTML report plots each against n):
 //!
 //! - `reference_each`, `reference_batch`: `tally_signed` with one
 //!   `verify_strict` per vote, or one batch (`Registry::bad_votes`):
@@ -42,13 +43,13 @@
 //! too). At the end the bench prints a Markdown table of this run's
 //! estimates (see `benches/REPORT.md`).
 //!
-//! Quick check: `cargo bench --bench tally -- --quick --noplot`.
+//! Quick check: `cargo bench --bench tally -- --quick`.
 
 #![forbid(unsafe_code)]
 
 mod report;
 
-use criterion::{Criterion, Throughput};
+use criterion::{Bencher, BenchmarkId, Criterion, Throughput};
 use ed25519_dalek::VerifyingKey;
 use std::cell::OnceCell;
 use std::hint::black_box;
@@ -264,105 +265,121 @@ impl Fixture {
     }
 }
 
-fn bench(c: &mut Criterion) {
-    for n in SIZES {
-        // Built on first use, so that a filter skipping a size skips its
-        // (for 100,000 members, several seconds of) key derivation.
-        let cell = OnceCell::new();
-        let fixture = || {
-            cell.get_or_init(|| {
-                let f = Fixture::new(n);
-                for v in [
-                    Verification::Each,
-                    Verification::Batch,
-                    Verification::Trusted,
-                ] {
-                    f.check(&f.signed(v));
-                }
-                assert!(f.floor_verify_batch());
-                assert_eq!(f.certificate(), f.weights.total());
-                let (t, _) = f.node_tally(&f.records);
-                assert_eq!(t.count(), n);
-                assert_eq!(t.quorum_block(f.weights.quorum()), Some(f.block));
-                f.check(&tally_verified(&f.weights, &f.blocks, &f.resolved));
-                f.check_split();
-                f
-            })
-        };
-        let mut g = c.benchmark_group(format!("tally_{n}"));
+/// How long each sample of a bench may take: `Verify` benches check
+/// signatures (milliseconds to seconds per iteration), `Count` benches only
+/// count (nanoseconds to milliseconds).
+#[derive(Clone, Copy)]
+enum Kind {
+    Verify,
+    Count,
+}
+
+/// One criterion group `tally_<name>` with one `BenchmarkId` per size, so
+/// that criterion's report plots time per vote against n.
+fn group(
+    c: &mut Criterion,
+    fixtures: &[OnceCell<Fixture>],
+    name: &str,
+    kind: Kind,
+    mut body: impl FnMut(&mut Bencher<'_>, &Fixture),
+) {
+    let mut g = c.benchmark_group(format!("tally_{name}"));
+    g.warm_up_time(Duration::from_millis(500));
+    for (i, n) in SIZES.into_iter().enumerate() {
         g.throughput(Throughput::Elements(n as u64));
-
-        // Signature verification: milliseconds to seconds per iteration.
-        g.sample_size(10);
-        g.warm_up_time(Duration::from_millis(500));
-        g.measurement_time(Duration::from_secs(if n >= 10_000 { 2 } else { 3 }));
-        g.bench_function("floor_verify_batch", |b| {
-            let f = fixture();
-            b.iter(|| f.floor_verify_batch())
+        match kind {
+            Kind::Verify => {
+                g.sample_size(10);
+                g.measurement_time(Duration::from_secs(if n >= 10_000 { 2 } else { 3 }));
+            }
+            Kind::Count => {
+                g.sample_size(if n >= 100_000 { 30 } else { 50 });
+                g.measurement_time(Duration::from_secs(2));
+            }
+        }
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            body(b, fixture(&fixtures[i], n))
         });
-
-        g.bench_function("reference_batch", |b| {
-            let f = fixture();
-            b.iter(|| f.signed(Verification::Batch))
-        });
-        g.bench_function("certificate", |b| {
-            let f = fixture();
-            b.iter(|| f.certificate())
-        });
-        g.bench_function("registry", |b| {
-            let f = fixture();
-            let members = f.registry.members().to_vec();
-            b.iter(|| Registry::new(SignatureScheme::Ed25519, black_box(members.clone())).unwrap())
-        });
-        g.bench_function("reference_each", |b| {
-            let f = fixture();
-            b.iter(|| f.signed(Verification::Each))
-        });
-        // Counting only: nanoseconds to milliseconds per iteration.
-        g.sample_size(if n >= 100_000 { 30 } else { 50 });
-        g.measurement_time(Duration::from_secs(2));
-        g.bench_function("verified", |b| {
-            let f = fixture();
-            b.iter(|| tally_verified(&f.weights, &f.blocks, black_box(&f.resolved)))
-        });
-        g.bench_function("verified_split", |b| {
-            let f = fixture();
-            b.iter(|| tally_verified(&f.weights, &f.blocks, black_box(&f.split)))
-        });
-        g.bench_function("node_tally", |b| {
-            let f = fixture();
-            b.iter(|| f.node_tally(black_box(&f.records)))
-        });
-        g.bench_function("node_tally_split", |b| {
-            let f = fixture();
-            b.iter(|| f.node_tally(black_box(&f.split_records)))
-        });
-        g.bench_function("floor_sum", |b| {
-            let f = fixture();
-            b.iter(|| black_box(&f.vote_weights).iter().sum::<u64>())
-        });
-        g.bench_function("floor_gather", |b| {
-            let f = fixture();
-            let weights = f.weights.as_slice();
-            b.iter(|| {
-                let votes = black_box(&f.resolved);
-                votes
-                    .iter()
-                    .map(|&(pos, _)| weights[pos as usize])
-                    .sum::<u64>()
-            })
-        });
-        g.bench_function("reference_trusted", |b| {
-            let f = fixture();
-            b.iter(|| f.signed(Verification::Trusted))
-        });
-        g.bench_function("seed", |b| {
-            let f = fixture();
-            assert!(seed_check_consensus(f.votes.iter().map(|sv| &sv.vote)).has_consensus);
-            b.iter(|| seed_check_consensus(black_box(&f.votes).iter().map(|sv| &sv.vote)))
-        });
-        g.finish();
     }
+    g.finish();
+}
+
+/// The fixture of size `n`, built (and checked) on first use, so that a
+/// filter skipping a size skips its (for 100,000 members, several seconds
+/// of) key derivation.
+fn fixture(cell: &OnceCell<Fixture>, n: usize) -> &Fixture {
+    cell.get_or_init(|| {
+        let f = Fixture::new(n);
+        for v in [
+            Verification::Each,
+            Verification::Batch,
+            Verification::Trusted,
+        ] {
+            f.check(&f.signed(v));
+        }
+        assert!(f.floor_verify_batch());
+        assert_eq!(f.certificate(), f.weights.total());
+        let (t, _) = f.node_tally(&f.records);
+        assert_eq!(t.count(), n);
+        assert_eq!(t.quorum_block(f.weights.quorum()), Some(f.block));
+        f.check(&tally_verified(&f.weights, &f.blocks, &f.resolved));
+        f.check_split();
+        assert!(seed_check_consensus(f.votes.iter().map(|sv| &sv.vote)).has_consensus);
+        f
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let fx: Vec<OnceCell<Fixture>> = SIZES.iter().map(|_| OnceCell::new()).collect();
+    let fx = fx.as_slice();
+    use Kind::{Count, Verify};
+    group(c, fx, "floor_verify_batch", Verify, |b, f| {
+        b.iter(|| f.floor_verify_batch())
+    });
+    group(c, fx, "reference_batch", Verify, |b, f| {
+        b.iter(|| f.signed(Verification::Batch))
+    });
+    group(c, fx, "certificate", Verify, |b, f| {
+        b.iter(|| f.certificate())
+    });
+    group(c, fx, "registry", Verify, |b, f| {
+        let members = f.registry.members().to_vec();
+        b.iter(|| Registry::new(SignatureScheme::Ed25519, black_box(members.clone())).unwrap())
+    });
+    group(c, fx, "reference_each", Verify, |b, f| {
+        b.iter(|| f.signed(Verification::Each))
+    });
+    group(c, fx, "verified", Count, |b, f| {
+        b.iter(|| tally_verified(&f.weights, &f.blocks, black_box(&f.resolved)))
+    });
+    group(c, fx, "verified_split", Count, |b, f| {
+        b.iter(|| tally_verified(&f.weights, &f.blocks, black_box(&f.split)))
+    });
+    group(c, fx, "node_tally", Count, |b, f| {
+        b.iter(|| f.node_tally(black_box(&f.records)))
+    });
+    group(c, fx, "node_tally_split", Count, |b, f| {
+        b.iter(|| f.node_tally(black_box(&f.split_records)))
+    });
+    group(c, fx, "floor_sum", Count, |b, f| {
+        b.iter(|| black_box(&f.vote_weights).iter().sum::<u64>())
+    });
+    group(c, fx, "floor_gather", Count, |b, f| {
+        let weights = f.weights.as_slice();
+        b.iter(|| {
+            let votes = black_box(&f.resolved);
+            votes
+                .iter()
+                .map(|&(pos, _)| weights[pos as usize])
+                .sum::<u64>()
+        })
+    });
+    group(c, fx, "reference_trusted", Count, |b, f| {
+        b.iter(|| f.signed(Verification::Trusted))
+    });
+    group(c, fx, "seed", Count, |b, f| {
+        b.iter(|| seed_check_consensus(black_box(&f.votes).iter().map(|sv| &sv.vote)))
+    });
 }
 
 fn main() {

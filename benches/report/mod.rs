@@ -14,25 +14,21 @@ fn criterion_dir() -> PathBuf {
         .join("criterion")
 }
 
-/// Criterion's estimate of the time of one iteration, in ns, if this
-/// process wrote it: the slope if it sampled linearly, else the mean,
-/// as criterion prints it.
-fn estimate(group: &str, function: &str, since: SystemTime) -> Option<f64> {
+/// Criterion's estimate of the time of one iteration of `function` at size
+/// `n`, in ns, if this process wrote it: the slope if it sampled linearly,
+/// else the mean, as criterion prints it. Read from the `estimates.json`
+/// criterion writes under `<prefix>_<function>/<n>/new/`.
+fn estimate(prefix: &str, function: &str, n: usize, since: SystemTime) -> Option<f64> {
     let path = criterion_dir()
-        .join(group)
-        .join(function)
+        .join(format!("{prefix}_{function}"))
+        .join(n.to_string())
         .join("new")
         .join("estimates.json");
     if std::fs::metadata(&path).ok()?.modified().ok()? < since {
         return None;
     }
-    let text = std::fs::read_to_string(&path).ok()?;
-    let point = |key: &str| -> Option<f64> {
-        let rest = &text[text.find(&format!("\"{key}\":{{"))?..];
-        let at = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-        let end = rest[at..].find([',', '}'])?;
-        rest[at..at + end].trim().parse().ok()
-    };
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    let point = |key: &str| v.get(key)?.get("point_estimate")?.as_f64();
     point("slope").or_else(|| point("mean"))
 }
 
@@ -58,13 +54,12 @@ pub fn print(
 ) {
     let mut lines = Vec::new();
     for &n in sizes {
-        let group = format!("{prefix}_{n}");
         for (row, floor) in rows {
-            let Some(t) = estimate(&group, row, since) else {
+            let Some(t) = estimate(prefix, row, n, since) else {
                 continue;
             };
             let ratio = |other: &str| {
-                estimate(&group, other, since).map_or("-".into(), |o| format!("{:.2}x", t / o))
+                estimate(prefix, other, n, since).map_or("-".into(), |o| format!("{:.2}x", t / o))
             };
             lines.push(format!(
                 "| {n} | `{row}` | {} | {} | {} | {} | `{floor}` |",
