@@ -1,7 +1,7 @@
 //! Reads a run's criterion estimates back and prints the report table that
 //! `benches/REPORT.md` quotes; shared by both benches.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 fn criterion_dir() -> PathBuf {
@@ -14,12 +14,24 @@ fn criterion_dir() -> PathBuf {
         .join("criterion")
 }
 
-/// Criterion's estimate of the time of one iteration of `function` at size
-/// `n`, in ns, if this process wrote it: the slope if it sampled linearly,
-/// else the mean, as criterion prints it. Read from the `estimates.json`
-/// criterion writes under `<prefix>_<function>/<n>/new/`.
 fn estimate(prefix: &str, function: &str, n: usize, since: SystemTime) -> Option<f64> {
-    let path = criterion_dir()
+    estimate_in(&criterion_dir(), prefix, function, n, since)
+}
+
+/// Criterion's estimate of the time of one iteration of `function` at size
+/// `n`, in ns, if it was written at or after `since` (by this run): the
+/// slope if criterion sampled linearly, else the mean, as criterion prints
+/// it. Read from the `estimates.json` criterion writes under
+/// `dir/<prefix>_<function>/<n>/new/`; `None` if it is missing, older or
+/// not criterion's shape.
+pub fn estimate_in(
+    dir: &Path,
+    prefix: &str,
+    function: &str,
+    n: usize,
+    since: SystemTime,
+) -> Option<f64> {
+    let path = dir
         .join(format!("{prefix}_{function}"))
         .join(n.to_string())
         .join("new")

@@ -999,6 +999,17 @@ fn chromium() -> Option<String> {
         .map(String::from)
 }
 
+/// The soft limit on this process's address space (`ulimit -v`), if any:
+/// Chromium, which reserves tens of GiB of address space, dies at start
+/// under one (SIGTRAP).
+fn address_space_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max address space"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
 /// Headless Chromium opens the address `tcm check` prints for a
 /// counterexample and renders, after the Explorer's script has run, the
 /// sequence diagram and the protocol view of the state reached. `.ci/run`
@@ -1041,7 +1052,17 @@ fn the_explorer_shows_the_protocol_view_in_a_browser() {
     child.kill().unwrap();
     child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&profile);
-    assert!(dom.status.success(), "{browser} failed: {:?}", dom.status);
+    assert!(
+        dom.status.success(),
+        "{browser} failed: {:?}{}",
+        dom.status,
+        address_space_limit()
+            .map(|l| format!(
+                " (this process may use at most {l} bytes of address space, \
+                 and Chromium reserves more at start: run without `ulimit -v`)"
+            ))
+            .unwrap_or_default()
+    );
     let dom = String::from_utf8_lossy(&dom.stdout);
     // The state pane holds the protocol view (the Debug dump is behind
     // "Complete State?"), line for line as the Explorer's JSON has it.
