@@ -50,6 +50,26 @@ fn assert_holds(
     assert_eq!(r.acyclicity_violation, None);
 }
 
+/// `preset` under sound delivery (up to attempt `max_attempt` if given),
+/// which spares no double voter: the report must not say it batched one.
+fn under_sound_delivery(preset: &str, max_attempt: Option<u32>, strategy: Strategy) -> Report {
+    let mut cfg = ModelConfig::preset(preset).unwrap();
+    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
+    if let Some(a) = max_attempt {
+        cfg.max_attempt = a;
+    }
+    let opts = Options {
+        strategy,
+        ..Options::default()
+    };
+    let r = run(&cfg, &opts).unwrap();
+    assert!(
+        !r.kind_batches,
+        "{preset}: sound delivery batched a double voter"
+    );
+    r
+}
+
 #[test]
 fn reference_full_ladder_with_a_withholding_byzantine() {
     // 8/4/2/1 with the Bronze node (2 of 15) Byzantine; attempts 0 to 5:
@@ -137,14 +157,7 @@ fn commit_votes_without_an_approve_quorum_change_nothing() {
 #[test]
 #[ignore = "about 8 minutes: README, 'Long checks'"]
 fn commit_votes_under_sound_delivery_change_nothing_either() {
-    let mut cfg = ModelConfig::preset("reference-commit-any").unwrap();
-    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
-    let opts = Options {
-        strategy: Strategy::Dfs,
-        ..Options::default()
-    };
-    let r = run(&cfg, &opts).unwrap();
-    assert!(!r.kind_batches);
+    let r = under_sound_delivery("reference-commit-any", None, Strategy::Dfs);
     assert_holds(
         &r,
         true,
@@ -347,11 +360,7 @@ fn an_equivocating_leader_of_attempt_0_below_a_third() {
 /// 40 s): the reward-only ending batched delivery never reaches is reached.
 #[test]
 fn an_equivocating_leader_to_the_reward_only_attempt_under_sound_delivery() {
-    let mut cfg = ModelConfig::preset("reference-active-leader").unwrap();
-    cfg.max_attempt = 1;
-    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
-    let r = run(&cfg, &Options::default()).unwrap();
-    assert!(!r.kind_batches);
+    let r = under_sound_delivery("reference-active-leader", Some(1), Strategy::Bfs);
     assert_holds(
         &r,
         false,
@@ -375,14 +384,7 @@ fn an_equivocating_leader_to_the_reward_only_attempt_under_sound_delivery() {
 #[test]
 #[ignore = "about 11 minutes: README, 'Long checks'"]
 fn an_equivocating_leader_down_the_whole_ladder_under_sound_delivery() {
-    let mut cfg = ModelConfig::preset("reference-active-leader").unwrap();
-    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
-    let opts = Options {
-        strategy: Strategy::Dfs,
-        ..Options::default()
-    };
-    let r = run(&cfg, &opts).unwrap();
-    assert!(!r.kind_batches);
+    let r = under_sound_delivery("reference-active-leader", None, Strategy::Dfs);
     assert_eq!(r.config.max_attempt, 3);
     assert_holds(
         &r,
@@ -409,14 +411,7 @@ fn an_equivocating_leader_down_the_whole_ladder_under_sound_delivery() {
 #[test]
 #[ignore = "about 9 minutes: README, 'Long checks'"]
 fn a_double_voter_down_the_ladder_under_sound_delivery() {
-    let mut cfg = ModelConfig::preset("reference-active-ladder").unwrap();
-    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
-    let opts = Options {
-        strategy: Strategy::Dfs,
-        ..Options::default()
-    };
-    let r = run(&cfg, &opts).unwrap();
-    assert!(!r.kind_batches);
+    let r = under_sound_delivery("reference-active-ladder", None, Strategy::Dfs);
     assert_holds(
         &r,
         true,
@@ -436,10 +431,7 @@ fn a_double_voter_down_the_ladder_under_sound_delivery() {
 /// attempt (about 75 s, 1.2 GB).
 #[test]
 fn a_double_voter_to_the_reward_only_attempt_under_sound_delivery() {
-    let mut cfg = ModelConfig::preset("reference-active-ladder").unwrap();
-    cfg.votes = time_consensus_model::config::VoteDelivery::Sound;
-    cfg.max_attempt = 1;
-    let r = run(&cfg, &Options::default()).unwrap();
+    let r = under_sound_delivery("reference-active-ladder", Some(1), Strategy::Bfs);
     assert_holds(
         &r,
         false,
