@@ -240,3 +240,140 @@ fn clocked_configurations_that_make_no_sense_are_refused() {
         [0, 40]
     );
 }
+
+/// Preset `name` under the clocked timing, Gold starting 40 s before the
+/// others as in `reference-clocked`, under `rules`.
+fn clocked_preset(name: &str, rules: Rules) -> ModelConfig {
+    let mut cfg = ModelConfig::preset(name).unwrap();
+    cfg.rules = rules;
+    cfg.network = Network::Gst(0);
+    cfg.timing = Timing::Clocked;
+    cfg.starts_secs = vec![0, 40, 40, 40];
+    cfg
+}
+
+/// The shortest way to fail without A7 when Gold starts 40 s early and the
+/// Byzantine Silver node sends nothing: Gold is one attempt ahead for ever.
+const GOLD_AHEAD: [&str; 21] = [
+            "mn000: starts the height",
+            "the clock reaches 34.000 s",
+            "mn000: the timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
+            "the clock reaches 40.000 s",
+            "mn002: starts the height",
+            "mn003: starts the height",
+            "the clock reaches 66.000 s",
+            "mn000: the timeout of attempt 1 fires ⇒ mn000 moves to attempt 2",
+            "the clock reaches 74.000 s",
+            "mn002: the timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn003: the timeout of attempt 0 fires ⇒ mn003 moves to attempt 1",
+            "the clock reaches 100.000 s",
+            "mn000: the timeout of attempt 2 fires ⇒ mn000 moves to attempt 3",
+            "the clock reaches 106.000 s",
+            "mn002: the timeout of attempt 1 fires ⇒ mn002 moves to attempt 2",
+            "mn003 receives mn002 (approve vote for E in attempt 2), then mn000 (approve vote for E in attempt 2)",
+            "mn003: the timeout of attempt 1 fires ⇒ mn003 moves to attempt 2 ⇒ mn003 locks on E (attempt 2)",
+            "mn000 receives mn003 (approve vote for E in attempt 2), then mn002 (approve vote for E in attempt 2)",
+            "mn002 receives mn003 (approve vote for E in attempt 2), then mn000 (approve vote for E in attempt 2) ⇒ mn002 locks on E (attempt 2)",
+            "the clock reaches 134.000 s",
+            "mn000: the timeout of its last explored attempt fires (it leaves the explored ladder)",
+];
+
+fn a7() -> Rules {
+    Rules::Reference.with(time_consensus::Amendment::AttemptSync)
+}
+
+/// The outcome `eventually`'s counterexample ends in, a line a node.
+fn outcome(r: &Report) -> Vec<String> {
+    let v = r.verdict("emergency liveness").unwrap();
+    v.outcome.clone().unwrap_or_default()
+}
+
+#[test]
+fn a_leader_that_times_its_proposals_changes_no_verdict_under_a7() {
+    // `reference-late-leader`'s Silver leader of attempt 0 sends each of
+    // its two blocks to whom and when it likes, on the clock too.
+    let r = run(
+        &clocked_preset("reference-late-leader", a7()),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(liveness(&r), "held");
+    assert_eq!(r.unique_states, 191_247);
+    assert_eq!(
+        r.verdict("finalized the emergency block").unwrap().status,
+        "found"
+    );
+    // A7 is what holds it: without it Gold stays ahead here too.
+    let r = run(
+        &clocked_preset("reference-late-leader", Rules::Reference),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(liveness(&r), "violated");
+    assert_eq!(r.unique_states, 324_243);
+    assert_eq!(
+        outcome(&r),
+        ["mn000: undecided", "mn002: undecided", "mn003: undecided"]
+    );
+    // The leader's block B0' is approve-certified in attempt 0 while Gold is
+    // already in attempt 1; the two others lock on it and carry it into the
+    // emergency attempt (R7.3), where Gold, one attempt ahead, is never
+    // there to commit with them.
+    assert_eq!(
+        path(&r, "emergency liveness"),
+        vec![
+            "mn000: starts the height",
+            "mn001* → mn000: proposal of B0'·mn001 for attempt 0 ⇒ mn000 votes in attempt 0",
+            "the clock reaches 34.000 s",
+            "mn000: the timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
+            "the network loses mn000 → mn001*: proposal of R1·mn000 for attempt 1",
+            "the clock reaches 40.000 s",
+            "mn002: starts the height",
+            "mn003: starts the height",
+            "mn001* → mn002: proposal of B0'·mn001 for attempt 0 ⇒ mn002 votes in attempt 0",
+            "mn000 receives mn002 (approve vote for B0'·mn001 in attempt 0)",
+            "mn000 → mn003: approve certificate for B0'·mn001 in attempt 0 (2 votes) ⇒ mn003 locks on B0'·mn001 (attempt 0)",
+            "mn001* → mn003: proposal of B0'·mn001 for attempt 0 ⇒ mn003 votes in attempt 0",
+            "mn002 receives mn003 (approve vote for B0'·mn001 in attempt 0), then mn000 (approve vote for B0'·mn001 in attempt 0)",
+            "mn000 → mn002: approve certificate for B0'·mn001 in attempt 0 (2 votes) ⇒ mn002 locks on B0'·mn001 (attempt 0)",
+            "the network loses mn000 → mn002: proposal of R1·mn000 for attempt 1",
+            "the network loses mn000 → mn003: proposal of R1·mn000 for attempt 1",
+            "the clock reaches 66.000 s",
+            "mn000: the timeout of attempt 1 fires ⇒ mn000 moves to attempt 2",
+            "the clock reaches 74.000 s",
+            "mn002: the timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn003: the timeout of attempt 0 fires ⇒ mn003 moves to attempt 1",
+            "the clock reaches 100.000 s",
+            "mn000: the timeout of attempt 2 fires ⇒ mn000 moves to attempt 3",
+            "the clock reaches 106.000 s",
+            "mn002: the timeout of attempt 1 fires ⇒ mn002 moves to attempt 2",
+            "mn003 receives mn002 (approve vote for B0'·mn001 in attempt 2), then mn000 (approve vote for B0'·mn001 in attempt 2)",
+            "mn003: the timeout of attempt 1 fires ⇒ mn003 moves to attempt 2 ⇒ mn003 locks on B0'·mn001 (attempt 2)",
+            "mn000 receives mn003 (approve vote for B0'·mn001 in attempt 2), then mn002 (approve vote for B0'·mn001 in attempt 2)",
+            "mn002 receives mn003 (approve vote for B0'·mn001 in attempt 2), then mn000 (approve vote for B0'·mn001 in attempt 2) ⇒ mn002 locks on B0'·mn001 (attempt 2)",
+            "the clock reaches 134.000 s",
+            "mn000: the timeout of its last explored attempt fires (it leaves the explored ladder)",
+        ]
+    );
+}
+
+#[test]
+fn commit_votes_without_a_quorum_change_no_verdict_under_a7() {
+    // `reference-commit-any`'s Silver node commits every block in every
+    // attempt, future ones too, without an approve quorum.
+    let r = run(
+        &clocked_preset("reference-commit-any", a7()),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(liveness(&r), "held");
+    assert_eq!(r.unique_states, 404_881);
+    let r = run(
+        &clocked_preset("reference-commit-any", Rules::Reference),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(liveness(&r), "violated");
+    assert_eq!(r.unique_states, 69);
+    assert_eq!(path(&r, "emergency liveness"), GOLD_AHEAD);
+}
