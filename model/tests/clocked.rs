@@ -241,15 +241,15 @@ fn clocked_configurations_that_make_no_sense_are_refused() {
     );
 }
 
-/// Preset `name` under the clocked timing, Gold starting 40 s before the
-/// others as in `reference-clocked`, under `rules`.
-fn clocked_preset(name: &str, rules: Rules) -> ModelConfig {
+/// Checks preset `name` under `rules` and the clocked timing, Gold
+/// starting 40 s before the others as in `reference-clocked`.
+fn clocked_run(name: &str, rules: Rules) -> Report {
     let mut cfg = ModelConfig::preset(name).unwrap();
     cfg.rules = rules;
     cfg.network = Network::Gst(0);
     cfg.timing = Timing::Clocked;
     cfg.starts_secs = vec![0, 40, 40, 40];
-    cfg
+    run(&cfg, &Options::default()).unwrap()
 }
 
 /// The shortest way to fail without A7 when Gold starts 40 s early and the
@@ -292,11 +292,7 @@ fn outcome(r: &Report) -> Vec<String> {
 fn a_leader_that_times_its_proposals_changes_no_verdict_under_a7() {
     // `reference-late-leader`'s Silver leader of attempt 0 sends each of
     // its two blocks to whom and when it likes, on the clock too.
-    let r = run(
-        &clocked_preset("reference-late-leader", a7()),
-        &Options::default(),
-    )
-    .unwrap();
+    let r = clocked_run("reference-late-leader", a7());
     assert_eq!(liveness(&r), "held");
     assert_eq!(r.unique_states, 191_247);
     assert_eq!(
@@ -304,11 +300,7 @@ fn a_leader_that_times_its_proposals_changes_no_verdict_under_a7() {
         "found"
     );
     // A7 is what holds it: without it Gold stays ahead here too.
-    let r = run(
-        &clocked_preset("reference-late-leader", Rules::Reference),
-        &Options::default(),
-    )
-    .unwrap();
+    let r = clocked_run("reference-late-leader", Rules::Reference);
     assert_eq!(liveness(&r), "violated");
     assert_eq!(r.unique_states, 324_243);
     assert_eq!(
@@ -361,18 +353,10 @@ fn a_leader_that_times_its_proposals_changes_no_verdict_under_a7() {
 fn commit_votes_without_a_quorum_change_no_verdict_under_a7() {
     // `reference-commit-any`'s Silver node commits every block in every
     // attempt, future ones too, without an approve quorum.
-    let r = run(
-        &clocked_preset("reference-commit-any", a7()),
-        &Options::default(),
-    )
-    .unwrap();
+    let r = clocked_run("reference-commit-any", a7());
     assert_eq!(liveness(&r), "held");
     assert_eq!(r.unique_states, 404_881);
-    let r = run(
-        &clocked_preset("reference-commit-any", Rules::Reference),
-        &Options::default(),
-    )
-    .unwrap();
+    let r = clocked_run("reference-commit-any", Rules::Reference);
     assert_eq!(liveness(&r), "violated");
     assert_eq!(r.unique_states, 69);
     assert_eq!(path(&r, "emergency liveness"), GOLD_AHEAD);
