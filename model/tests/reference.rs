@@ -50,6 +50,15 @@ fn assert_holds(
     assert_eq!(r.acyclicity_violation, None);
 }
 
+/// Checks `cfg` with `strategy`, every other option the default.
+fn run_with(cfg: &ModelConfig, strategy: Strategy) -> Report {
+    let opts = Options {
+        strategy,
+        ..Options::default()
+    };
+    run(cfg, &opts).unwrap()
+}
+
 /// `preset` under sound delivery (up to attempt `max_attempt` if given),
 /// which spares no double voter: the report must not say it batched one.
 fn under_sound_delivery(preset: &str, max_attempt: Option<u32>, strategy: Strategy) -> Report {
@@ -58,11 +67,7 @@ fn under_sound_delivery(preset: &str, max_attempt: Option<u32>, strategy: Strate
     if let Some(a) = max_attempt {
         cfg.max_attempt = a;
     }
-    let opts = Options {
-        strategy,
-        ..Options::default()
-    };
-    let r = run(&cfg, &opts).unwrap();
+    let r = run_with(&cfg, strategy);
     assert!(
         !r.kind_batches,
         "{preset}: sound delivery batched a double voter"
@@ -273,11 +278,7 @@ fn breadth_and_depth_first_explore_the_same_states() {
     for (name, unique) in [("reference-async-active", 8_017), ("seed-flaw2", 5_403)] {
         let cfg = ModelConfig::preset(name).unwrap();
         for strategy in [Strategy::Bfs, Strategy::Dfs] {
-            let opts = Options {
-                strategy,
-                ..Options::default()
-            };
-            let r = run(&cfg, &opts).unwrap();
+            let r = run_with(&cfg, strategy);
             assert!(r.complete, "{name} {strategy:?}");
             assert_eq!(r.unique_states, unique, "{name} {strategy:?}");
         }
@@ -481,11 +482,7 @@ fn an_equivocating_leader_that_times_its_proposals() {
 fn an_equivocating_leader_that_times_its_proposals_under_partial_synchrony() {
     let mut cfg = ModelConfig::preset("reference-late-leader").unwrap();
     cfg.network = time_consensus_model::config::Network::Gst(1);
-    let opts = Options {
-        strategy: Strategy::Dfs,
-        ..Options::default()
-    };
-    let r = run(&cfg, &opts).unwrap();
+    let r = run_with(&cfg, Strategy::Dfs);
     assert!(r.config.behaviour.late && !r.kind_batches);
     assert_holds(
         &r,
