@@ -22,9 +22,7 @@ use crate::fallback::{plan, AttemptPlan, BlockKind, FallbackReason, LeaderRule};
 use crate::heartbeat::{
     chain_agreement, seed_sync_complete, weighted_sync_complete, Heartbeat, SignedHeartbeat,
 };
-use crate::message::{
-    proposal_signing_bytes, verify_certificate, CertifiedBlock, Message, Proposal, SignedProposal,
-};
+use crate::message::{verify_certificate, CertifiedBlock, Message, Proposal, SignedProposal};
 use crate::primitives::{Date, Hash32, NodeId};
 use crate::registry::Registry;
 use crate::rules::{Amendment, Rules, RulesError};
@@ -2007,20 +2005,4 @@ impl<'a> Act<'a> {
             proof,
         ));
     }
-}
-
-/// The signing bytes of a remembered proposal (for evidence checks).
-pub fn record_signing_bytes(
-    height: u64,
-    attempt: u32,
-    proposer: &NodeId,
-    rec: &ProposalRecord,
-) -> Vec<u8> {
-    proposal_signing_bytes(
-        height,
-        attempt,
-        proposer,
-        &rec.block_hash,
-        rec.valid_attempt,
-    )
 }

@@ -69,6 +69,46 @@ impl Default for Options {
     }
 }
 
+/// What a search established of one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    /// An `always` or `eventually` property held on the whole state space.
+    #[serde(rename = "held")]
+    Held,
+    /// An `always` or `eventually` property failed: the path shows how.
+    #[serde(rename = "violated")]
+    Violated,
+    /// A `sometimes` property was reached: the path shows how.
+    #[serde(rename = "found")]
+    Found,
+    /// A `sometimes` property is unreachable (a complete search).
+    #[serde(rename = "not found")]
+    NotFound,
+    /// An incomplete search found nothing: no verdict.
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl Status {
+    /// As reports write it: `held`, `violated`, `found`, `not found`,
+    /// `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Held => "held",
+            Status::Violated => "violated",
+            Status::Found => "found",
+            Status::NotFound => "not found",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A property's verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
@@ -76,9 +116,8 @@ pub struct Verdict {
     pub name: String,
     /// `always`, `eventually` or `sometimes`.
     pub expectation: String,
-    /// `held`, `violated`, `found`, `not found` (a complete search), or
-    /// `unknown` (an incomplete one found nothing).
-    pub status: String,
+    /// What the search established.
+    pub status: Status,
     /// The counterexample (or, for `sometimes`, the example), step by step.
     pub path: Option<Vec<TraceStep>>,
     /// Honest nodes' decisions at the end of the path.
@@ -139,7 +178,7 @@ impl Report {
             && self
                 .properties
                 .iter()
-                .all(|v| v.status == "held" || v.status == "found")
+                .all(|v| matches!(v.status, Status::Held | Status::Found))
     }
 
     /// The verdict of `name`.
@@ -329,20 +368,20 @@ fn finish<C: Checker<TcModel>>(
             let found = discoveries.get(p.name);
             let (expectation, status) = match (&p.expectation, found.is_some()) {
                 (Expectation::Always, true) | (Expectation::Eventually, true) => {
-                    ("always", "violated")
+                    ("always", Status::Violated)
                 }
                 (Expectation::Always, false) | (Expectation::Eventually, false) if complete => {
-                    ("always", "held")
+                    ("always", Status::Held)
                 }
-                (Expectation::Sometimes, true) => ("sometimes", "found"),
-                (Expectation::Sometimes, false) if complete => ("sometimes", "not found"),
+                (Expectation::Sometimes, true) => ("sometimes", Status::Found),
+                (Expectation::Sometimes, false) if complete => ("sometimes", Status::NotFound),
                 (e, _) => (
                     if *e == Expectation::Sometimes {
                         "sometimes"
                     } else {
                         "always"
                     },
-                    "unknown",
+                    Status::Unknown,
                 ),
             };
             let expectation = if p.expectation == Expectation::Eventually {
@@ -354,7 +393,7 @@ fn finish<C: Checker<TcModel>>(
             let verdict = Verdict {
                 name: p.name.to_string(),
                 expectation: expectation.to_string(),
-                status: status.to_string(),
+                status,
                 path: cut.as_ref().map(|v| trace_steps(model, v)),
                 outcome: cut
                     .as_ref()
@@ -580,13 +619,13 @@ pub fn render(r: &Report) -> String {
             "  {:<10} {:<34} {}\n",
             v.expectation,
             v.name,
-            v.status.to_uppercase()
+            v.status.as_str().to_uppercase()
         );
     }
     let unreached = |n: &str| {
         r.properties
             .iter()
-            .any(|v| v.name == n && v.status == "not found")
+            .any(|v| v.name == n && v.status == Status::NotFound)
     };
     if unreached("entered the last explored attempt") {
         s +=
@@ -596,7 +635,7 @@ pub fn render(r: &Report) -> String {
             if r.kind_batches { " under batched delivery" } else { "" }
         );
     }
-    if r.properties.iter().any(|v| v.status == "not found") {
+    if r.properties.iter().any(|v| v.status == Status::NotFound) {
         if r.kind_batches {
             s += "  (a property NOT FOUND is not reached under batched delivery, which spares\n   this adversary: --votes sound may reach it)\n";
         } else {
@@ -605,7 +644,7 @@ pub fn render(r: &Report) -> String {
     }
     for v in &r.properties {
         let Some(path) = &v.path else { continue };
-        let title = if v.status == "violated" {
+        let title = if v.status == Status::Violated {
             "counterexample to"
         } else {
             "example of"

@@ -117,8 +117,10 @@ pub enum Timing {
     #[default]
     LockStep,
     /// Each honest node starts the height by an action of its own,
-    /// interleaved with everything else; a message it receives before is
-    /// refused and lost to it (or kept, under R0.7). No synchronous timer
+    /// interleaved with everything else, taking in first all of what honest
+    /// nodes sent it before (refused and lost to it, or kept under R0.7) or
+    /// all but what they sent in their current attempt (which arrives after
+    /// the start). No synchronous timer
     /// fires before every honest node has started, and then timers are
     /// lock-step: equal timers and a start skew below one of them.
     LateStarts,
@@ -145,7 +147,7 @@ impl Timing {
         self != Timing::LockStep
     }
 
-    /// Parses `lock-step`, `late-starts` or `staggered`.
+    /// Parses `lock-step`, `late-starts`, `staggered` or `clocked`.
     pub fn parse(s: &str) -> Result<Timing, ConfigError> {
         match s {
             "lock-step" => Ok(Timing::LockStep),
@@ -525,6 +527,12 @@ pub struct Preset {
     pub build: fn() -> ModelConfig,
 }
 
+/// The preset `name`, for another preset to build on (every preset is
+/// built by a test, so a wrong name fails there).
+fn like(name: &str) -> ModelConfig {
+    ModelConfig::preset(name).expect("a preset's name")
+}
+
 fn base(name: &str, rules: Rules) -> ModelConfig {
     ModelConfig {
         name: name.to_string(),
@@ -566,7 +574,7 @@ pub const PRESETS: &[Preset] = &[
         about: "as `reference`, but the Byzantine node equivocates as leader and approves and commits every block it sees (what it sends arrives in time)",
         build: || ModelConfig {
             behaviour: Byzantine::ACTIVE,
-            ..(PRESETS[0].build)()
+            ..like("reference")
         }
         .named("reference-active"),
     },
@@ -586,7 +594,7 @@ pub const PRESETS: &[Preset] = &[
         about: "as `reference-gst` with a single emergency attempt: liveness fails, a node having entered it before the network stabilized",
         build: || ModelConfig {
             max_attempt: 2,
-            ..(PRESETS[2].build)()
+            ..like("reference-gst")
         }
         .named("reference-gst-one-emergency"),
     },
@@ -705,7 +713,7 @@ pub const PRESETS: &[Preset] = &[
             byzantine: vec![1],
             max_leader_rotations: 0,
             max_attempt: 3,
-            ..(PRESETS[1].build)()
+            ..like("reference-active")
         }
         .named("reference-active-leader"),
     },
@@ -715,7 +723,7 @@ pub const PRESETS: &[Preset] = &[
         build: || ModelConfig {
             max_leader_rotations: 0,
             max_attempt: 3,
-            ..(PRESETS[1].build)()
+            ..like("reference-active")
         }
         .named("reference-active-ladder"),
     },
@@ -740,7 +748,7 @@ pub const PRESETS: &[Preset] = &[
                 commit_any: true,
                 ..Byzantine::SILENT
             },
-            ..(PRESETS[2].build)().named("reference-commit-any")
+            ..like("reference-gst").named("reference-commit-any")
         },
     },
     Preset {
@@ -772,7 +780,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "reference-staggered",
-        about: "reference rules with A7, masternodes weighing 8/4/2 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts, synchronous timers under staggered timing (each node starts when it likes and takes in what was sent to it before, lost or kept; timers of one attempt fire in the order nodes entered it): every property, with A7 and without",
+        about: "reference rules with A7, masternodes weighing 8/4/2 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts, synchronous timers under staggered timing (each node starts when it likes and takes in what was sent to it before, lost or kept, or all but what its senders sent in their current attempt; timers of one attempt fire in the order nodes entered it, every attempt's as long): agreement and validity; emergency liveness fails, with A7 and without (Silver starts first and stays ahead: the equal-timer livelock that A7's growing timers break, which only the clocked timing shows)",
         build: || ModelConfig {
             tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze],
             byzantine: vec![2],
@@ -822,7 +830,7 @@ pub const PRESETS: &[Preset] = &[
                 late: true,
                 ..Byzantine::SILENT
             },
-            ..(PRESETS[14].build)()
+            ..like("reference-active-leader")
         }
         .named("reference-late-leader"),
     },

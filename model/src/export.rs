@@ -5,7 +5,7 @@
 //! node-trace vector of every honest node (for implementations: `tcm conform
 //! DIR/vectors` replays them on a fresh node).
 
-use crate::check::{Paths, Report};
+use crate::check::{Paths, Report, Status};
 use crate::config::ModelConfig;
 use crate::model::{Action, State, TcModel};
 use crate::trace::{actor_name, event, Change, Event, TraceStep};
@@ -81,7 +81,7 @@ pub fn write(
         };
         let Some(steps) = &verdict.path else { continue };
         let stem = slug(name);
-        let itf = itf(&model, cfg, name, &verdict.status, path, command);
+        let itf = itf(&model, cfg, name, verdict.status, path, command);
         let itf_file = dir.join(format!("{stem}.itf.json"));
         let text = serde_json::to_string_pretty(&itf).map_err(|e| ExportError::Io {
             path: itf_file.clone(),
@@ -90,9 +90,9 @@ pub fn write(
         files.push((itf_file, text + "\n"));
         files.push((
             dir.join(format!("{stem}.mmd")),
-            mermaid(&model, name, &verdict.status, steps),
+            mermaid(&model, name, verdict.status, steps),
         ));
-        let what = if verdict.status == "found" {
+        let what = if verdict.status == Status::Found {
             format!("the example of `{name}`")
         } else {
             format!("the counterexample to `{name}`")
@@ -282,7 +282,7 @@ pub fn itf(
     model: &TcModel,
     cfg: &ModelConfig,
     property: &str,
-    status: &str,
+    status: Status,
     path: &[(State, Option<Action>)],
     command: &str,
 ) -> Value {
@@ -310,9 +310,9 @@ pub fn itf(
             "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
             "source": command,
             "description": format!("{} of `{property}` in configuration `{}` ({} rules): {status}",
-                if status == "found" { "An example" } else { "A counterexample" }, cfg.name, cfg.rules),
+                if status == Status::Found { "An example" } else { "A counterexample" }, cfg.name, cfg.rules),
             "property": property,
-            "status": status,
+            "status": status.as_str(),
         },
         "vars": vars,
         "states": states,
@@ -329,7 +329,7 @@ fn label(s: &str) -> String {
 /// The path as a Mermaid sequence diagram: a participant per masternode
 /// (`*` marks Byzantine ones), an arrow per message delivered (crossed when
 /// lost), a note per timer, start and change, each headed by its step.
-pub fn mermaid(model: &TcModel, property: &str, status: &str, steps: &[TraceStep]) -> String {
+pub fn mermaid(model: &TcModel, property: &str, status: Status, steps: &[TraceStep]) -> String {
     let info = &model.info;
     let n = info.cfg.tiers.len();
     let id = |name: &str| name.trim_end_matches('*').to_string();
@@ -380,7 +380,10 @@ pub fn mermaid(model: &TcModel, property: &str, status: &str, steps: &[TraceStep
                     note(&mut out, &id(dst), &format!("{k}. {}", t.sentence()));
                 }
             }
-            Event::Start { actor } | Event::Timer { actor, .. } | Event::LeavesLadder { actor } => {
+            Event::Start { actor }
+            | Event::StartAhead { actor }
+            | Event::Timer { actor, .. }
+            | Event::LeavesLadder { actor } => {
                 let text = s
                     .action
                     .strip_prefix(&format!("{actor}: "))

@@ -533,11 +533,18 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if report.properties.iter().any(|v| v.status == "violated")
+            if report
+                .properties
+                .iter()
+                .any(|v| v.status == check::Status::Violated)
                 || report.acyclicity_violation.is_some()
             {
                 ExitCode::from(1)
-            } else if report.properties.iter().any(|v| v.status == "unknown") {
+            } else if report
+                .properties
+                .iter()
+                .any(|v| v.status == check::Status::Unknown)
+            {
                 // Nothing violated, but not everything settled.
                 ExitCode::from(3)
             } else {

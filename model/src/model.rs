@@ -55,6 +55,13 @@ pub enum Action {
     /// honest node fires (the model sets no such timer): it leaves the
     /// explored ladder undecided and takes no further part.
     LeavesLadder(Id),
+    /// Under [`Timing::LateStarts`] and [`Timing::Staggered`], an honest
+    /// node starts the height before what honest nodes sent it in their
+    /// current attempt (or phase) arrives: that arrives after the start, by
+    /// deliveries of its own; what they sent before their last timer fired
+    /// arrives first (timeouts outlast delays), as in a plain start, which
+    /// takes in all of it.
+    StartsAhead(Id),
 }
 
 /// Facts about a configuration that the properties and reports need.
@@ -506,16 +513,45 @@ impl TcModel {
         early
     }
 
+    /// Of [`TcModel::early_deliveries`], what its sender sent in the attempt
+    /// (or phase 1) it is still in: what may still be on its way when `x`
+    /// starts (the rest arrived before the sender's timer fired).
+    pub fn recent(&self, state: &State, (src, msg): &(Id, Packet)) -> bool {
+        let at = match msg.msg() {
+            Message::Heartbeat(_) => None,
+            Message::Proposal(p) => Some(p.proposal.attempt),
+            Message::Vote(v) => Some(v.vote.attempt),
+            Message::Certificate(c) => Some(c.certificate.attempt),
+        };
+        let Some(node) = state.actor_states[usize::from(*src)].node() else {
+            return false;
+        };
+        match (node.round(), node.last_decision()) {
+            (Some(r), _) => at == r.started().then(|| r.attempt()),
+            // A decided node sets no more timers.
+            (None, Some(d)) => at == Some(d.attempt),
+            (None, None) => false,
+        }
+    }
+
     fn apply_inner(&self, state: &State, action: &Action) -> Option<State> {
         match action {
-            Action::Actor(ActorModelAction::Timeout(x, McTimer::Start)) => {
+            Action::Actor(ActorModelAction::Timeout(x, McTimer::Start))
+            | Action::StartsAhead(x) => {
                 // A start, like a synchronous timer, comes after what is in
                 // flight to the node has arrived: what honest nodes sent it
                 // before arrives first, to be refused and lost (R0.6) or kept
-                // (R0.7), in canonical order. What Byzantine nodes sent stays
-                // deliverable (losing it would only be their withholding it).
+                // (R0.7), in canonical order; a start ahead leaves in flight
+                // what they sent in their current attempt. What Byzantine
+                // nodes sent stays deliverable (losing it would only be their
+                // withholding it).
+                let ahead = matches!(action, Action::StartsAhead(_));
                 let mut cur = state.clone();
-                for (src, msg) in self.early_deliveries(state, *x) {
+                for (src, msg) in self
+                    .early_deliveries(state, *x)
+                    .into_iter()
+                    .filter(|e| !ahead || !self.recent(state, e))
+                {
                     let d = ActorModelAction::Deliver { src, dst: *x, msg };
                     if let Some(next) = self.inner.next_state(&cur, d) {
                         cur = next;
@@ -655,7 +691,7 @@ impl TcModel {
             Action::Actor(ActorModelAction::Drop(_)) => false,
             Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
             Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
-            Action::Tick(_) | Action::LeavesLadder(_) => false,
+            Action::Tick(_) | Action::LeavesLadder(_) | Action::StartsAhead(_) => false,
             _ => self.apply(state, a).is_some(),
         })
     }
@@ -1096,11 +1132,30 @@ impl TcModel {
         }
         if self.info.cfg.timing.starts_apart() {
             // A node that has not started receives nothing one by one: its
-            // start takes in what is in flight to it (see `apply_inner`).
+            // start takes in all of what is in flight to it (see
+            // `apply_inner`), or all but what its senders sent in their
+            // current attempt, which then arrives after.
             actions.retain(|a| {
                 !matches!(a, Action::Actor(ActorModelAction::Deliver { dst, .. })
                     if state.actor_states[usize::from(*dst)].waiting())
             });
+            if self.info.cfg.timing != Timing::Clocked {
+                let ahead: Vec<Action> = actions
+                    .iter()
+                    .filter_map(|a| match a {
+                        Action::Actor(ActorModelAction::Timeout(x, McTimer::Start))
+                            if self
+                                .early_deliveries(state, *x)
+                                .iter()
+                                .any(|e| self.recent(state, e)) =>
+                        {
+                            Some(Action::StartsAhead(*x))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                actions.extend(ahead);
+            }
         }
         if self.gst().is_some() && self.info.cfg.lose_proposals {
             // A leader's proposal may be lost on its way to any node.

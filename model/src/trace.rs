@@ -305,6 +305,12 @@ pub enum Event {
         /// The node.
         actor: String,
     },
+    /// An honest node starts the height before what its senders sent it in
+    /// their current attempt arrives.
+    StartAhead {
+        /// The node.
+        actor: String,
+    },
     /// A node's timer fires.
     Timer {
         /// The node.
@@ -374,6 +380,9 @@ pub fn event(info: &Info, a: &Action) -> Event {
                 .collect(),
             then: then.as_ref().map(TimerFields::from),
         },
+        Action::StartsAhead(id) => Event::StartAhead {
+            actor: actor_name(info, *id),
+        },
         Action::Tick(t) => Event::Tick { now_ms: *t },
         Action::LeavesLadder(id) => Event::LeavesLadder {
             actor: actor_name(info, *id),
@@ -392,6 +401,9 @@ impl Event {
                 format!("the network loses {src} → {dst}: {}", message.sentence(info))
             }
             Event::Start { actor } => format!("{actor}: starts the height"),
+            Event::StartAhead { actor } => format!(
+                "{actor}: starts the height before what was sent to it in the senders' current attempt arrives"
+            ),
             Event::Timer { actor, timer } => format!("{actor}: {}", timer.sentence()),
             Event::Votes { dst, votes, then } => {
                 let parts: Vec<String> = votes

@@ -335,7 +335,10 @@ pub fn svg(model: &TcModel, path: &[(State, Option<Action>)]) -> String {
             }
             (
                 _,
-                Event::Start { actor } | Event::Timer { actor, .. } | Event::LeavesLadder { actor },
+                Event::Start { actor }
+                | Event::StartAhead { actor }
+                | Event::Timer { actor, .. }
+                | Event::LeavesLadder { actor },
             ) => {
                 let _ = write!(
                     s,

@@ -5,7 +5,7 @@
 //! stays ahead for ever (spec/properties.md, "Timing").
 
 use time_consensus::Rules;
-use time_consensus_model::check::{run, Options, Report};
+use time_consensus_model::check::{run, Options, Report, Status};
 use time_consensus_model::config::{ConfigError, ModelConfig, Network, Timing};
 use time_consensus_model::trace::TraceStep;
 
@@ -29,12 +29,12 @@ fn path(r: &Report, name: &str) -> Vec<String> {
     steps.iter().map(TraceStep::one_line).collect()
 }
 
-fn liveness(r: &Report) -> &str {
+fn liveness(r: &Report) -> Status {
     assert!(r.complete);
     assert_eq!(r.acyclicity_violation, None);
-    assert_eq!(r.verdict("agreement").unwrap().status, "held");
-    assert_eq!(r.verdict("validity").unwrap().status, "held");
-    &r.verdict("emergency liveness").unwrap().status
+    assert_eq!(r.verdict("agreement").unwrap().status, Status::Held);
+    assert_eq!(r.verdict("validity").unwrap().status, Status::Held);
+    r.verdict("emergency liveness").unwrap().status
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn without_a7_a_node_that_starts_an_attempt_early_stays_ahead_for_ever() {
         &Options::default(),
     )
     .unwrap();
-    assert_eq!(liveness(&r), "violated");
+    assert_eq!(liveness(&r), Status::Violated);
     assert_eq!(r.unique_states, 136);
     let steps = path(&r, "emergency liveness");
     assert_eq!(
@@ -125,7 +125,7 @@ fn without_a7_a_node_that_starts_an_attempt_early_stays_ahead_for_ever() {
         let mut cfg = clocked(Rules::Reference, [0, 40, 40, 40]);
         cfg.max_attempt = max_attempt;
         let r = run(&cfg, &Options::default()).unwrap();
-        assert_eq!(liveness(&r), "violated");
+        assert_eq!(liveness(&r), Status::Violated);
         assert_eq!(r.unique_states, unique);
         assert_eq!(
             r.verdict("emergency liveness").unwrap().outcome.as_deref(),
@@ -155,10 +155,10 @@ fn every_start_skew_up_to_a_minute_decides_under_a7_and_not_without() {
                 let starts = [g, s, 0, f];
                 let a7 = Rules::Reference.with(time_consensus::Amendment::AttemptSync);
                 let r = run(&clocked(a7, starts), &Options::default()).unwrap();
-                assert_eq!(liveness(&r), "held", "{starts:?}");
+                assert_eq!(liveness(&r), Status::Held, "{starts:?}");
                 a7_states += r.unique_states;
                 let r = run(&clocked(Rules::Reference, starts), &Options::default()).unwrap();
-                if liveness(&r) == "violated" {
+                if liveness(&r) == Status::Violated {
                     stuck.push((g, s, f));
                 }
                 plain_states += r.unique_states;
@@ -196,7 +196,7 @@ fn an_active_byzantine_changes_no_verdict_under_a7() {
     let mut cfg = ModelConfig::preset("reference-clocked").unwrap();
     cfg.behaviour = time_consensus_model::config::Byzantine::parse("equivocate,vote-any").unwrap();
     let r = run(&cfg, &Options::default()).unwrap();
-    assert_eq!(liveness(&r), "held");
+    assert_eq!(liveness(&r), Status::Held);
     assert_eq!(r.unique_states, 29886);
 }
 
@@ -293,15 +293,15 @@ fn a_leader_that_times_its_proposals_changes_no_verdict_under_a7() {
     // `reference-late-leader`'s Silver leader of attempt 0 sends each of
     // its two blocks to whom and when it likes, on the clock too.
     let r = clocked_run("reference-late-leader", a7());
-    assert_eq!(liveness(&r), "held");
+    assert_eq!(liveness(&r), Status::Held);
     assert_eq!(r.unique_states, 191_247);
     assert_eq!(
         r.verdict("finalized the emergency block").unwrap().status,
-        "found"
+        Status::Found
     );
     // A7 is what holds it: without it Gold stays ahead here too.
     let r = clocked_run("reference-late-leader", Rules::Reference);
-    assert_eq!(liveness(&r), "violated");
+    assert_eq!(liveness(&r), Status::Violated);
     assert_eq!(r.unique_states, 324_243);
     assert_eq!(
         outcome(&r),
@@ -354,10 +354,10 @@ fn commit_votes_without_a_quorum_change_no_verdict_under_a7() {
     // `reference-commit-any`'s Silver node commits every block in every
     // attempt, future ones too, without an approve quorum.
     let r = clocked_run("reference-commit-any", a7());
-    assert_eq!(liveness(&r), "held");
+    assert_eq!(liveness(&r), Status::Held);
     assert_eq!(r.unique_states, 404_881);
     let r = clocked_run("reference-commit-any", Rules::Reference);
-    assert_eq!(liveness(&r), "violated");
+    assert_eq!(liveness(&r), Status::Violated);
     assert_eq!(r.unique_states, 69);
     assert_eq!(path(&r, "emergency liveness"), GOLD_AHEAD);
 }

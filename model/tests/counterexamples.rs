@@ -1,7 +1,7 @@
 //! The seed rules' flaws found by the model checker, each pinned with its
 //! exact counterexample, and the tightness of the one-third bound.
 
-use time_consensus_model::check::{run, Options, Report};
+use time_consensus_model::check::{run, Options, Report, Status};
 use time_consensus_model::config::ModelConfig;
 use time_consensus_model::trace::TraceStep;
 
@@ -27,7 +27,7 @@ fn path(r: &Report, prop: &str) -> Vec<String> {
 
 fn assert_violated(r: &Report, expected: &[&str], outcome: &str, unique: usize) {
     let v = r.verdict("agreement").unwrap();
-    assert_eq!(v.status, "violated");
+    assert_eq!(v.status, Status::Violated);
     assert_eq!(path(r, "agreement"), expected);
     assert_eq!(v.outcome.as_ref().unwrap().join("; "), outcome);
     assert_eq!(r.unique_states, unique);

@@ -10,16 +10,16 @@ use std::collections::{BTreeSet, HashSet};
 use std::hash::{Hash, Hasher};
 use time_consensus::fallback::BlockKind;
 use time_consensus::primitives::Hash32;
-use time_consensus_model::check::{render, run, Options, Report};
+use time_consensus_model::check::{render, run, Options, Report, Status};
 use time_consensus_model::config::{ModelConfig, Network, VoteDelivery};
 use time_consensus_model::TcModel;
 
 type Outcome = Vec<Option<(Hash32, u32, BlockKind)>>;
 
-fn verdicts(r: &Report) -> Vec<(String, String)> {
+fn verdicts(r: &Report) -> Vec<(String, Status)> {
     r.properties
         .iter()
-        .map(|v| (v.name.clone(), v.status.clone()))
+        .map(|v| (v.name.clone(), v.status))
         .collect()
 }
 
@@ -77,7 +77,7 @@ fn cut(name: &str, max_attempt: u32) -> ModelConfig {
 /// others. Measured 2026-12-02 (one thread,
 /// breadth-first, memory capped at 10 GB, 150-200 s each), one-by-one delivery
 /// finishes `reference` (407,874 states, 34 s), `reference-phase1`
-/// (414,466, 42 s), `reference-staggered` (122), `reference-clocked`
+/// (414,466, 42 s), `reference-staggered` (200; 122 before starts ahead), `reference-clocked`
 /// (3,320), `reference-async-active`, `seed` and `seed-flaw1`; it does not
 /// finish `reference-gst` (over 1.5 M states in 200 s),
 /// `reference-gst-one-emergency`, `reference-async` (1.5 M in 150 s),

@@ -236,6 +236,16 @@ fn inputs_per_actor(
                 }
                 push(*id, start())
             }
+            Some(Action::StartsAhead(id)) => {
+                // What its senders sent in their current attempt arrives
+                // after, by deliveries of its own.
+                for e in model.early_deliveries(state, *id) {
+                    if !model.recent(state, &e) {
+                        push(*id, Input::Message(e.1.msg().clone()));
+                    }
+                }
+                push(*id, start())
+            }
             Some(Action::Actor(ActorModelAction::Timeout(id, McTimer::Node(t)))) => {
                 push(*id, Input::Timer(*t))
             }
