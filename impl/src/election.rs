@@ -176,7 +176,7 @@ pub fn unbiased_draw(seed: &Hash32, space: u64) -> u64 {
     for c in 0u32.. {
         buf[32..].copy_from_slice(&c.to_le_bytes());
         let d = sha256(&buf);
-        let r = u64::from_le_bytes(d.0[..8].try_into().expect("8 bytes"));
+        let r = d.first_u64_le();
         if rem == 0 || r <= u64::MAX - rem {
             return r % space;
         }
@@ -353,7 +353,7 @@ pub mod seed {
         buf.extend_from_slice(seed);
         buf.extend_from_slice(b"WEIGHTED_SELECTION");
         let h = sha256(&buf);
-        let r = u64::from_le_bytes(h.0[..8].try_into().expect("8 bytes"));
+        let r = h.first_u64_le();
         let point = r % total;
         let mut cumulative = 0u64;
         for (i, w) in weights.iter().enumerate() {

@@ -16,6 +16,10 @@
 //! network; the `time-consensus-model` crate runs the same code under a model
 //! checker.
 #![forbid(unsafe_code)]
+// A node must not crash on what it is sent: outside tests, no `unwrap` and no
+// `panic!`; each `expect` left names an invariant (of the node's state or a
+// constant).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 // No floats outside the seed rules' own formula: nodes must agree bit for bit.
 #![deny(clippy::float_arithmetic)]
 

@@ -249,6 +249,13 @@ hex_bytes!(
 impl Hash32 {
     /// The all-zero hash (the previous hash of the genesis block).
     pub const ZERO: Hash32 = Hash32([0; 32]);
+
+    /// Its first eight bytes as a little-endian `u64` (the draws of R2 and
+    /// S2 read a hash so).
+    pub fn first_u64_le(&self) -> u64 {
+        let [a, b, c, d, e, f, g, h, ..] = self.0;
+        u64::from_le_bytes([a, b, c, d, e, f, g, h])
+    }
 }
 
 /// A calendar date (proleptic Gregorian), stored as days since 1970-01-01.
