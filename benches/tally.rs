@@ -138,10 +138,7 @@ impl Fixture {
                     approve: true,
                     weight: 8,
                 };
-                SignedVote {
-                    signature: keypairs[i].sign(&vote.signing_bytes()),
-                    vote,
-                }
+                vote.sign(&keypairs[i])
             })
             .collect();
         let position = |sv: &SignedVote| registry.position_of(&sv.vote.voter).expect("member");

@@ -9,7 +9,7 @@
 //! not synchronized when the heartbeat timeout fires still takes part (its
 //! votes are what protect safety, and its absence would cost liveness).
 
-use crate::crypto::Signature;
+use crate::crypto::{Keypair, Signature};
 use crate::encoding::{tag, Encoder};
 use crate::primitives::{Hash32, NodeId, ShortString};
 use crate::registry::Tier;
@@ -39,6 +39,14 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
+    /// This heartbeat signed with `keypair` (R1.1).
+    pub fn sign(self, keypair: &Keypair) -> SignedHeartbeat {
+        SignedHeartbeat {
+            signature: keypair.sign(&self.signing_bytes()),
+            heartbeat: self,
+        }
+    }
+
     /// The bytes the sender signs (R1.1).
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::with_tag(tag::HEARTBEAT);
@@ -62,6 +70,14 @@ pub struct SignedHeartbeat {
     pub heartbeat: Heartbeat,
     /// Sender's signature over [`Heartbeat::signing_bytes`].
     pub signature: Signature,
+}
+
+impl SignedHeartbeat {
+    /// Signs the heartbeat again with `keypair`, as edited (tests, vectors
+    /// and fuzzing forge and tamper so).
+    pub fn resign(&mut self, keypair: &Keypair) {
+        self.signature = keypair.sign(&self.heartbeat.signing_bytes());
+    }
 }
 
 /// The deployed `ChainAgreement`.

@@ -81,6 +81,14 @@ pub struct SignedProposal {
     pub signature: Signature,
 }
 
+impl SignedProposal {
+    /// Signs the proposal again with `keypair`, as edited (tests, vectors
+    /// and fuzzing forge and tamper so).
+    pub fn resign(&mut self, keypair: &Keypair) {
+        self.signature = keypair.sign(&self.proposal.signing_bytes());
+    }
+}
+
 /// A block with a certificate for it: an approve certificate (relayed when a
 /// node forms one, R6.4) or a commit certificate (the finality proof a node
 /// broadcasts when it finalizes, R7.5).
@@ -386,10 +394,7 @@ mod tests {
             let (registry, keys) = test_network(9, &tiers, scheme, date).unwrap();
             let weights = HeightWeights::reference(&registry, date.add_days(400).unwrap());
             let block = Hash32([7; 32]);
-            let signed = |i: usize, vote: Vote| SignedVote {
-                signature: keys[i].sign(&vote.signing_bytes()),
-                vote,
-            };
+            let signed = |i: usize, vote: Vote| vote.sign(&keys[i]);
             let vote = |i: usize| Vote {
                 height: 3,
                 attempt: 1,

@@ -965,11 +965,7 @@ impl<'a> Act<'a> {
             reputation_milli: me.reputation_milli,
             days_active: days_active(self.r.hc.date, me.registered_at),
         };
-        let signature = self.ctx.keypair.sign(&hb.signing_bytes());
-        SignedHeartbeat {
-            heartbeat: hb,
-            signature,
-        }
+        hb.sign(&self.ctx.keypair)
     }
 
     fn on_heartbeat(&mut self, hb: SignedHeartbeat) {

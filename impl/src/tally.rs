@@ -795,10 +795,7 @@ mod tests {
         let weights = HeightWeights::reference(&registry, date.add_days(400).unwrap());
         let mut rng = crate::sim::SplitMix64::new(seed);
         let (a, b) = (Hash32([0xa; 32]), Hash32([0xb; 32]));
-        let sign = |k: &Keypair, vote: Vote| SignedVote {
-            signature: k.sign(&vote.signing_bytes()),
-            vote,
-        };
+        let sign = |k: &Keypair, vote: Vote| vote.sign(k);
         let mut votes = Vec::new();
         for _ in 0..30 {
             let i = rng.range(0, 11) as usize;

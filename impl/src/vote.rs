@@ -80,6 +80,14 @@ pub struct SignedVote {
     pub signature: Signature,
 }
 
+impl SignedVote {
+    /// Signs the vote again with `keypair`, as edited (tests, vectors and
+    /// fuzzing forge and tamper so).
+    pub fn resign(&mut self, keypair: &Keypair) {
+        self.signature = keypair.sign(&self.vote.signing_bytes());
+    }
+}
+
 /// Signed votes of one step of one attempt for one block, from distinct
 /// registered voters, whose registry weight reaches the quorum (R5.5).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

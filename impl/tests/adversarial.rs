@@ -53,7 +53,7 @@ use std::sync::Arc;
 use time_consensus::block::{Block, Transaction};
 use time_consensus::election::HeightWeights;
 use time_consensus::fallback::BlockKind;
-use time_consensus::heartbeat::{Heartbeat, SignedHeartbeat};
+use time_consensus::heartbeat::Heartbeat;
 use time_consensus::message::{
     verify_certificate, CertifiedBlock, Message, Proposal, SignedProposal,
 };
@@ -1119,11 +1119,7 @@ impl Run<'_> {
                     reputation_milli: member.reputation_milli,
                     days_active: days_active(self.net.date, member.registered_at),
                 };
-                let signature = self.net.keys[byz].sign(&heartbeat.signing_bytes());
-                let m = Message::Heartbeat(SignedHeartbeat {
-                    heartbeat,
-                    signature,
-                });
+                let m = Message::Heartbeat(heartbeat.sign(&self.net.keys[byz]));
                 (to, self.net.deliver(to, m))
             }
         };
@@ -1533,7 +1529,7 @@ proptest! {
                     let mut hb = beats[if who == 5 { 3 } else { signer }].clone();
                     hb.heartbeat.block_height = word % 3;
                     hb.heartbeat.chain_tip_hash = Hash32(hash);
-                    hb.signature = signer_net.keys[signer].sign(&hb.heartbeat.signing_bytes());
+                    hb.resign(&signer_net.keys[signer]);
                     Message::Heartbeat(hb)
                 }
             };

@@ -153,10 +153,7 @@ fn every_bad_input_is_refused_with_its_reason_and_changes_nothing() {
         approve: true,
         weight: 1,
     };
-    let sv = SignedVote {
-        signature: stranger.sign(&vote.signing_bytes()),
-        vote,
-    };
+    let sv = vote.sign(&stranger);
     refused!(net, x, Message::Vote(sv), |r| matches!(
         r,
         Rejection::UnknownSigner { .. }
@@ -164,7 +161,7 @@ fn every_bad_input_is_refused_with_its_reason_and_changes_nothing() {
     // A forged signature: a member's vote signed by someone else.
     let mut forged = net.vote((leader + 3) % 4, 0, Step::Approve, h, true, 1);
     if let Message::Vote(sv) = &mut forged {
-        sv.signature = stranger.sign(&sv.vote.signing_bytes());
+        sv.resign(&stranger);
     }
     refused!(net, x, forged, |r| matches!(
         r,

@@ -238,7 +238,7 @@ fn seed_phase_1_counts_a_heartbeat_whatever_tip_it_holds() {
             unreachable!()
         };
         ahead.heartbeat.block_height = 5;
-        ahead.signature = net.keys[3].sign(&ahead.heartbeat.signing_bytes());
+        ahead.resign(&net.keys[3]);
         let outs = net.deliver(0, Message::Heartbeat(ahead));
         if rules == Rules::Seed {
             assert!(rejections(&outs).is_empty(), "{outs:?}");

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use time_consensus::block::{Block, Transaction};
 use time_consensus::crypto::Keypair;
 use time_consensus::fallback::BlockKind;
-use time_consensus::heartbeat::{Heartbeat, SignedHeartbeat};
+use time_consensus::heartbeat::Heartbeat;
 use time_consensus::message::{CertifiedBlock, Message, Proposal};
 use time_consensus::node::{Context, Input, Node, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
@@ -934,11 +934,7 @@ impl Harness {
                     reputation_milli: me.reputation_milli,
                     days_active: days_active(self.date, me.registered_at),
                 };
-                let signature = self.keys[b].sign(&heartbeat.signing_bytes());
-                let m = Message::Heartbeat(SignedHeartbeat {
-                    heartbeat,
-                    signature,
-                });
+                let m = Message::Heartbeat(heartbeat.sign(&self.keys[b]));
                 self.inject(*to, Some(b), m);
             }
             Action::Corrupt {
@@ -1045,9 +1041,9 @@ impl Harness {
     fn resign(&self, m: &mut Message, b: usize) {
         let key = &self.keys[b];
         match m {
-            Message::Vote(sv) => sv.signature = key.sign(&sv.vote.signing_bytes()),
-            Message::Proposal(sp) => sp.signature = key.sign(&sp.proposal.signing_bytes()),
-            Message::Heartbeat(hb) => hb.signature = key.sign(&hb.heartbeat.signing_bytes()),
+            Message::Vote(sv) => sv.resign(key),
+            Message::Proposal(sp) => sp.resign(key),
+            Message::Heartbeat(hb) => hb.resign(key),
             Message::Certificate(_) => {}
         }
     }

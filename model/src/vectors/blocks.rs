@@ -8,12 +8,12 @@ use time_consensus::config::{OrchestratorConfig, RewardConfig, DEFAULT_MAX_BLOCK
 use time_consensus::crypto::{Keypair, PublicKey, Signature, SignatureScheme};
 use time_consensus::encoding::sha256;
 use time_consensus::fallback::BlockKind;
-use time_consensus::heartbeat::{Heartbeat, SignedHeartbeat};
-use time_consensus::message::{Message, Proposal, SignedProposal};
+use time_consensus::heartbeat::Heartbeat;
+use time_consensus::message::{Message, Proposal};
 use time_consensus::primitives::{from_hex, Hash32};
 use time_consensus::registry::{MasternodeInfo, Registry, Tier};
 use time_consensus::sim::genesis_tip;
-use time_consensus::vote::{SignedVote, Step, Vote};
+use time_consensus::vote::{Step, Vote};
 
 fn small_rewards() -> RewardConfig {
     RewardConfig {
@@ -664,11 +664,7 @@ pub fn signatures(g: &mut Gen) {
             reputation_milli: 1000,
             days_active: 297,
         };
-        let signature = key(who).sign(&h.signing_bytes());
-        SignedHeartbeat {
-            heartbeat: h,
-            signature,
-        }
+        h.sign(&key(who))
     };
     let real = real_context(&context(net(&TIERS4), 1, RewardConfig::default(), 10));
     let block = Arc::new(real.build(BlockKind::Normal, &id("mn001"), &transfers(1)));
@@ -681,11 +677,7 @@ pub fn signatures(g: &mut Gen) {
             valid_attempt,
             justification: None,
         };
-        let signature = key(who).sign(&p.signing_bytes());
-        SignedProposal {
-            proposal: p,
-            signature,
-        }
+        p.sign(&key(who))
     };
     let vote = |who: &str, step, approve, weight| {
         let v = Vote {
@@ -697,19 +689,18 @@ pub fn signatures(g: &mut Gen) {
             approve,
             weight,
         };
-        let signature = key(who).sign(&v.signing_bytes());
-        SignedVote { vote: v, signature }
+        v.sign(&key(who))
     };
     let mut hb_forged = hb("mn001");
-    hb_forged.signature = key("mn002").sign(&hb_forged.heartbeat.signing_bytes());
+    hb_forged.resign(&key("mn002"));
     let mut hb_tampered = hb("mn001");
     hb_tampered.heartbeat.block_height = 1;
     let mut prop_forged = prop("mn001", None);
-    prop_forged.signature = key("mn009").sign(&prop_forged.proposal.signing_bytes());
+    prop_forged.resign(&key("mn009"));
     let mut prop_tampered = prop("mn001", None);
     prop_tampered.proposal.valid_attempt = Some(0);
     let mut vote_forged = vote("mn003", Step::Approve, true, 1);
-    vote_forged.signature = key("mn000").sign(&vote_forged.vote.signing_bytes());
+    vote_forged.resign(&key("mn000"));
     let mut vote_tampered = vote("mn003", Step::Approve, true, 1);
     vote_tampered.vote.step = Step::Commit;
     for (name, m, note, ids) in [

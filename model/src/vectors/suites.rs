@@ -986,8 +986,7 @@ pub fn tally(g: &mut Gen) {
     let a = Step::Approve;
     let stranger = signed_vote("mn009", 1, 0, a, x, true, 1);
     let mut forged = v(1, 0, a, x, true, 1);
-    forged.signature =
-        Keypair::from_label(SignatureScheme::Ed25519, "mn009").sign(&forged.vote.signing_bytes());
+    forged.resign(&Keypair::from_label(SignatureScheme::Ed25519, "mn009"));
     let mut tampered = v(2, 0, a, x, true, 1);
     tampered.vote.weight = 1_000_000;
     type TallyCase<'a> = (&'a str, Step, Vec<SignedVote>, &'a str, &'a [&'a str]);

@@ -417,7 +417,7 @@ fn phase1(g: &mut Gen, rules: Rules) {
     net.deliver(x, Message::Heartbeat(beats[y].clone()));
     let mut other = beats[y].clone();
     other.heartbeat.chain_tip_hash = Hash32([0x11; 32]);
-    other.signature = net.keys[y].sign(&other.heartbeat.signing_bytes());
+    other.resign(&net.keys[y]);
     net.deliver(x, Message::Heartbeat(other));
     net.emit(
         g,
@@ -438,7 +438,7 @@ fn phase1(g: &mut Gen, rules: Rules) {
     for i in [0usize, 1, 2] {
         let mut h = beats[i].clone();
         h.heartbeat.chain_tip_hash = Hash32([0x22; 32]);
-        h.signature = net.keys[i].sign(&h.heartbeat.signing_bytes());
+        h.resign(&net.keys[i]);
         net.deliver(x, Message::Heartbeat(h));
     }
     net.fire(x, Timer::Heartbeat { height: 1 });
@@ -459,14 +459,14 @@ fn phase1(g: &mut Gen, rules: Rules) {
     let stranger_key = Keypair::from_label(SignatureScheme::Ed25519, "mn009");
     let mut s = beats[0].clone();
     s.heartbeat.node_id = NodeId::new("mn009").expect("id");
-    s.signature = stranger_key.sign(&s.heartbeat.signing_bytes());
+    s.resign(&stranger_key);
     net.deliver(x, Message::Heartbeat(s));
     let mut f = beats[0].clone();
-    f.signature = stranger_key.sign(&f.heartbeat.signing_bytes());
+    f.resign(&stranger_key);
     net.deliver(x, Message::Heartbeat(f));
     let mut h2 = beats[0].clone();
     h2.heartbeat.block_height = 5;
-    h2.signature = net.keys[0].sign(&h2.heartbeat.signing_bytes());
+    h2.resign(&net.keys[0]);
     net.deliver(x, Message::Heartbeat(h2));
     net.emit(
         g,
@@ -586,7 +586,7 @@ fn rejections(g: &mut Gen, rules: Rules) {
         &|net, _, _, y, p| {
             let mut sv = net.signed_vote(y, 0, Step::Approve, p.proposal.block.hash(), true, 1);
             sv.vote.height = 2;
-            sv.signature = net.keys[y].sign(&sv.vote.signing_bytes());
+            sv.resign(&net.keys[y]);
             Message::Vote(sv)
         },
     );
@@ -606,10 +606,7 @@ fn rejections(g: &mut Gen, rules: Rules) {
                 approve: true,
                 weight: 1,
             };
-            Message::Vote(SignedVote {
-                signature: k.sign(&vote.signing_bytes()),
-                vote,
-            })
+            Message::Vote(vote.sign(&k))
         },
     );
     one(
@@ -620,8 +617,7 @@ fn rejections(g: &mut Gen, rules: Rules) {
         &|net, leader, _, _, p| {
             let z = (leader + 3) % 4;
             let mut sv = net.signed_vote(z, 0, Step::Approve, p.proposal.block.hash(), true, 1);
-            sv.signature = Keypair::from_label(SignatureScheme::Ed25519, "mn009")
-                .sign(&sv.vote.signing_bytes());
+            sv.resign(&Keypair::from_label(SignatureScheme::Ed25519, "mn009"));
             Message::Vote(sv)
         },
     );
@@ -754,8 +750,7 @@ fn rejections(g: &mut Gen, rules: Rules) {
             &["R5.5", "R0.4"],
             &|net, _, _, _, p| {
                 let mut c = net.certificate(&[0, 1, 2], 0, Step::Approve, p.proposal.block.hash());
-                c.votes[1].signature = Keypair::from_label(SignatureScheme::Ed25519, "mn009")
-                    .sign(&c.votes[1].vote.signing_bytes());
+                c.votes[1].resign(&Keypair::from_label(SignatureScheme::Ed25519, "mn009"));
                 Message::Certificate(CertifiedBlock {
                     block: p.proposal.block.clone(),
                     certificate: c,
