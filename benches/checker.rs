@@ -10,9 +10,11 @@
 //! is what the reduction saves); and `seed-flaw1` (240 states) as the floor
 //! of memory: bytes per state are `(peak - floor's peak) / unique states`,
 //! the cost of the states alone. Each row is the median of three runs (one
-//! with `--quick`).
+//! with `--quick`). Then the same breadth-first search on two worker
+//! threads against one (Stateright's `threads`), on the two largest
+//! presets here: the speed-up on this machine's cores.
 //!
-//! Run: `cargo bench --bench checker` (about 4 minutes).
+//! Run: `cargo bench --bench checker` (about 6 minutes).
 
 #![forbid(unsafe_code)]
 
@@ -29,6 +31,8 @@ const PRESETS: [(&str, &[&str]); 4] = [
     ("reference-async", &["batched", "sound"]),
     ("reference-async-active", &["batched", "sound", "single"]),
 ];
+/// Presets run on one and on two worker threads (batched delivery).
+const THREADED: [&str; 2] = ["reference", "reference-gst"];
 /// The floor of memory: a model of 240 unique states.
 const FLOOR: &str = "seed-flaw1";
 const CHILD: &str = "TCM_CHECKER_BENCH";
@@ -52,10 +56,17 @@ fn delivery(name: &str) -> VoteDelivery {
 
 /// In the child: checks one preset and prints its figures.
 fn child(spec: &str) {
-    let (preset, votes) = spec.split_once(':').expect("preset:votes");
+    let mut parts = spec.split(':');
+    let preset = parts.next().expect("preset");
+    let votes = parts.next().expect("preset:votes:threads");
+    let threads: usize = parts.next().and_then(|t| t.parse().ok()).expect("threads");
     let mut cfg = ModelConfig::preset(preset).expect("a preset");
     cfg.votes = delivery(votes);
-    let r = run(&cfg, &Options::default()).expect("a valid preset");
+    let opts = Options {
+        threads,
+        ..Options::default()
+    };
+    let r = run(&cfg, &opts).expect("a valid preset");
     assert!(r.complete, "{preset} did not finish");
     println!(
         "{} {} {} {}",
@@ -63,11 +74,12 @@ fn child(spec: &str) {
     );
 }
 
-/// In the parent: one run of `preset` under `votes`, in a fresh process.
-fn measure(preset: &str, votes: &str) -> Run {
+/// In the parent: one run of `preset` under `votes` on `threads` workers,
+/// in a fresh process.
+fn measure(preset: &str, votes: &str, threads: usize) -> Run {
     let exe = std::env::current_exe().expect("this bench");
     let out = Command::new(exe)
-        .env(CHILD, format!("{preset}:{votes}"))
+        .env(CHILD, format!("{preset}:{votes}:{threads}"))
         .output()
         .expect("the child runs");
     assert!(out.status.success(), "{preset}: {out:?}");
@@ -83,7 +95,12 @@ fn measure(preset: &str, votes: &str) -> Run {
 
 /// The median run of `n` by time; unique states are the same in each.
 fn median(preset: &str, votes: &str, n: usize) -> Run {
-    let mut runs: Vec<Run> = (0..n).map(|_| measure(preset, votes)).collect();
+    median_on(preset, votes, 1, n)
+}
+
+/// As [`median`], on `threads` workers.
+fn median_on(preset: &str, votes: &str, threads: usize, n: usize) -> Run {
+    let mut runs: Vec<Run> = (0..n).map(|_| measure(preset, votes, threads)).collect();
     assert!(runs.windows(2).all(|w| w[0].unique == w[1].unique));
     runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
     runs[n / 2]
@@ -134,6 +151,30 @@ fn main() {
                 r.unique as f64 / batched.unique as f64,
                 r.seconds / batched.seconds,
                 r.peak as f64 / batched.peak as f64,
+            );
+        }
+    }
+    println!("\n| preset | threads | unique states | seconds | states/s (generated) | peak memory | vs one thread: time | speed-up | memory |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for p in THREADED {
+        let one = median_on(p, "batched", 1, repeats);
+        for threads in [1, 2] {
+            let r = if threads == 1 {
+                one
+            } else {
+                median_on(p, "batched", threads, repeats)
+            };
+            // The same state space whatever the threads.
+            assert_eq!(r.unique, one.unique, "{p} on {threads} threads");
+            println!(
+                "| `{p}` | {threads} | {} | {:.1} | {:.0} | {} | {:.2}x | {:.2}x | {:.2}x |",
+                r.unique,
+                r.seconds,
+                r.states as f64 / r.seconds,
+                mb(r.peak),
+                r.seconds / one.seconds,
+                one.seconds / r.seconds,
+                r.peak as f64 / one.peak as f64,
             );
         }
     }

@@ -215,6 +215,11 @@ pub struct HonestState {
     pub ahead: BTreeSet<usize>,
     /// Clocked timing: the shared clock and this node's deadlines.
     pub clock: Option<Clock>,
+    /// Late-starts and staggered timing: the attempt the node was in when it
+    /// decided (the node forgets it), which a start ahead of what it sent
+    /// reads ([`crate::model::TcModel::recent`]); `None` otherwise, or if it
+    /// decided before its attempts began.
+    pub decided_in: Option<u32>,
 }
 
 /// Under [`crate::config::Timing::Clocked`], what an honest node knows of
@@ -273,6 +278,9 @@ impl std::hash::Hash for HonestState {
         }
         if let Some(c) = &self.clock {
             c.hash(h);
+        }
+        if let Some(a) = self.decided_in {
+            a.hash(h);
         }
     }
 }
@@ -351,6 +359,17 @@ impl Honest {
         };
         self.ctx.handle(&mut next, input, &mut outs);
         let clock = Clock::after(&current.clock, fired, &outs);
+        let decides = next.last_decision().is_some() && next.round().is_none();
+        let decided_in =
+            if self.starts_apart && !self.clocked && decides && current.node.round().is_some() {
+                current
+                    .node
+                    .round()
+                    .filter(|r| r.started())
+                    .map(|r| r.attempt())
+            } else {
+                current.decided_in
+            };
         if next != current.node || clock != current.clock {
             *state = Cow::Owned(McState::Honest(HonestState {
                 node: next,
@@ -358,6 +377,7 @@ impl Honest {
                 lost: current.lost.clone(),
                 ahead: current.ahead.clone(),
                 clock,
+                decided_in,
             }));
         }
         self.emit(outs, o);
@@ -410,6 +430,7 @@ impl Honest {
                 lost,
                 ahead: current.ahead.clone(),
                 clock,
+                decided_in: current.decided_in,
             }));
         }
         self.emit(outs, o);
@@ -475,6 +496,7 @@ impl Actor for McActor {
                     lost: BTreeSet::new(),
                     ahead: BTreeSet::new(),
                     clock: h.clocked.then(Clock::default),
+                    decided_in: None,
                 }));
                 if h.starts_apart {
                     o.set_timer(McTimer::Start, model_timeout());

@@ -126,9 +126,11 @@ pub enum Timing {
     LateStarts,
     /// As [`Timing::LateStarts`], with no bound on the skew: a synchronous
     /// timer waits only until no delivery could change anything and until
-    /// the honest nodes that entered its attempt first have left it (equal
-    /// timers); it may fire while others are in earlier attempts or not
-    /// started.
+    /// the honest nodes that entered its attempt first have left it (timers
+    /// of one attempt last the same); it may fire while others are in
+    /// earlier attempts or not started. Nothing relates timers of different
+    /// attempts, so a node may run several attempts within one of another's:
+    /// schedules real timers exclude ([`Timing::Clocked`] has durations).
     Staggered,
     /// Timers that last what the node sets (R7.2) on a clock shared by all:
     /// node `i` starts at its offset of [`ModelConfig::starts_secs`], a
@@ -780,7 +782,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "reference-staggered",
-        about: "reference rules with A7, masternodes weighing 8/4/2 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts, synchronous timers under staggered timing (each node starts when it likes and takes in what was sent to it before, lost or kept, or all but what its senders sent in their current attempt; timers of one attempt fire in the order nodes entered it, every attempt's as long): agreement and validity; emergency liveness fails, with A7 and without (Silver starts first and stays ahead: the equal-timer livelock that A7's growing timers break, which only the clocked timing shows)",
+        about: "reference rules with A7, masternodes weighing 8/4/2 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts, synchronous timers under staggered timing (each node starts when it likes and takes in what was sent to it before, lost or kept, or all but what its senders sent in their current attempt; timers of one attempt fire in the order nodes entered it, nothing relating timers of different attempts): agreement and validity; emergency liveness fails, with A7 and without, on a schedule real timers exclude (Silver starts first and runs two attempts within one of Gold's); on the clock the same start holds with A7",
         build: || ModelConfig {
             tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze],
             byzantine: vec![2],

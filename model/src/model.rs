@@ -513,9 +513,13 @@ impl TcModel {
         early
     }
 
-    /// Of [`TcModel::early_deliveries`], what its sender sent in the attempt
-    /// (or phase 1) it is still in: what may still be on its way when `x`
-    /// starts (the rest arrived before the sender's timer fired).
+    /// Of [`TcModel::early_deliveries`], what may still be on its way when
+    /// `x` starts: a message of the attempt (or phase 1) its sender is still
+    /// in, or was in when it decided. The rest is of an attempt its sender
+    /// has left, and arrived
+    /// before that attempt's timer fired (a message relayed later, such as
+    /// an older certificate, counts as of its attempt too: an
+    /// approximation that removes schedules, see spec/properties.md).
     pub fn recent(&self, state: &State, (src, msg): &(Id, Packet)) -> bool {
         let at = match msg.msg() {
             Message::Heartbeat(_) => None,
@@ -523,13 +527,14 @@ impl TcModel {
             Message::Vote(v) => Some(v.vote.attempt),
             Message::Certificate(c) => Some(c.certificate.attempt),
         };
-        let Some(node) = state.actor_states[usize::from(*src)].node() else {
+        let McState::Honest(h) = &*state.actor_states[usize::from(*src)] else {
             return false;
         };
-        match (node.round(), node.last_decision()) {
+        match (h.node.round(), h.node.last_decision()) {
             (Some(r), _) => at == r.started().then(|| r.attempt()),
-            // A decided node sets no more timers.
-            (None, Some(d)) => at == Some(d.attempt),
+            // A decided node sets no more timers: where it was when it
+            // decided (it may decide on an earlier attempt's quorum).
+            (None, Some(_)) => at == h.decided_in,
             (None, None) => false,
         }
     }

@@ -361,3 +361,50 @@ fn commit_votes_without_a_quorum_change_no_verdict_under_a7() {
     assert_eq!(r.unique_states, 69);
     assert_eq!(path(&r, "emergency liveness"), GOLD_AHEAD);
 }
+
+/// Without A7, Silver (4 of 14, not more than `T - q`) 40 s ahead of Gold
+/// on 8/4/2 with the Bronze node silent: Silver is always an attempt ahead
+/// and leaves the ladder undecided.
+const SILVER_AHEAD_ON_THE_CLOCK: [&str; 18] = [
+    "mn001: starts the height",
+    "the clock reaches 34.000 s",
+    "mn001: the timeout of attempt 0 fires ⇒ mn001 moves to attempt 1",
+    "the clock reaches 40.000 s",
+    "mn000: starts the height",
+    "mn000 → mn001: proposal of B0·mn000 for attempt 0",
+    "the clock reaches 66.000 s",
+    "mn001: the timeout of attempt 1 fires ⇒ mn001 moves to attempt 2",
+    "the clock reaches 74.000 s",
+    "mn000: the timeout of attempt 0 fires ⇒ mn000 moves to attempt 1",
+    "the clock reaches 100.000 s",
+    "mn001: the timeout of attempt 2 fires ⇒ mn001 moves to attempt 3",
+    "the clock reaches 106.000 s",
+    "mn000: the timeout of attempt 1 fires ⇒ mn000 moves to attempt 2",
+    "mn000 receives mn001 (approve vote for E in attempt 2) ⇒ mn000 locks on E (attempt 2)",
+    "mn000 → mn001: approve certificate for E in attempt 2 (2 votes)",
+    "the clock reaches 134.000 s",
+    "mn001: the timeout of its last explored attempt fires (it leaves the explored ladder)",
+];
+
+#[test]
+fn a_light_node_that_starts_first_is_caught_up_by_growing_timers() {
+    // `reference-staggered`'s nodes and the schedule of its counterexample
+    // (Silver first), on the clock: there R7.7 cannot follow Silver, and
+    // A7's growing timers (R7.2) let Gold catch up; the staggered timing,
+    // which lets Silver run two attempts within one of Gold's, fails both.
+    let on_clock = |rules: Rules| {
+        let mut cfg = ModelConfig::preset("reference-staggered").unwrap();
+        cfg.rules = rules;
+        cfg.timing = Timing::Clocked;
+        cfg.starts_secs = vec![40, 0, 0];
+        run(&cfg, &Options::default()).unwrap()
+    };
+    let r = on_clock(a7());
+    assert_eq!(liveness(&r), Status::Held);
+    assert_eq!(r.unique_states, 20);
+    let r = on_clock(Rules::Reference);
+    assert_eq!(liveness(&r), Status::Violated);
+    assert_eq!(r.unique_states, 20);
+    assert_eq!(path(&r, "emergency liveness"), SILVER_AHEAD_ON_THE_CLOCK);
+    assert_eq!(outcome(&r), ["mn000: undecided", "mn001: undecided"]);
+}
