@@ -58,9 +58,9 @@ pub enum Action {
     /// Under [`Timing::LateStarts`] and [`Timing::Staggered`], an honest
     /// node starts the height before what honest nodes sent it in their
     /// current attempt (or phase) arrives: that arrives after the start, by
-    /// deliveries of its own; what they sent before their last timer fired
-    /// arrives first (timeouts outlast delays), as in a plain start, which
-    /// takes in all of it.
+    /// deliveries of its own; what is of an attempt they have left arrives
+    /// first (timeouts outlast delays), as in a plain start, which takes in
+    /// all of it ([`TcModel::taken_in_at_start`]).
     StartsAhead(Id),
 }
 
@@ -513,6 +513,14 @@ impl TcModel {
         early
     }
 
+    /// What a start of `x` takes in first: every early delivery, or for a
+    /// start ahead those not [`TcModel::recent`].
+    pub fn taken_in_at_start(&self, state: &State, x: Id, ahead: bool) -> Vec<(Id, Packet)> {
+        let mut early = self.early_deliveries(state, x);
+        early.retain(|e| !ahead || !self.recent(state, e));
+        early
+    }
+
     /// Of [`TcModel::early_deliveries`], what may still be on its way when
     /// `x` starts: a message of the attempt (or phase 1) its sender is still
     /// in, or was in when it decided. The rest is of an attempt its sender
@@ -552,11 +560,7 @@ impl TcModel {
                 // withholding it).
                 let ahead = matches!(action, Action::StartsAhead(_));
                 let mut cur = state.clone();
-                for (src, msg) in self
-                    .early_deliveries(state, *x)
-                    .into_iter()
-                    .filter(|e| !ahead || !self.recent(state, e))
-                {
+                for (src, msg) in self.taken_in_at_start(state, *x, ahead) {
                     let d = ActorModelAction::Deliver { src, dst: *x, msg };
                     if let Some(next) = self.inner.next_state(&cur, d) {
                         cur = next;

@@ -229,20 +229,15 @@ fn inputs_per_actor(
             {
                 push(*dst, Input::Message(msg.msg().clone()))
             }
-            Some(Action::Actor(ActorModelAction::Timeout(id, McTimer::Start))) => {
-                // What was in flight to it arrives first (kept or refused).
-                for (_, m) in model.early_deliveries(state, *id) {
+            Some(
+                a @ (Action::Actor(ActorModelAction::Timeout(id, McTimer::Start))
+                | Action::StartsAhead(id)),
+            ) => {
+                // What the start takes in arrives first (kept or refused);
+                // after a start ahead the rest comes by deliveries of its own.
+                let ahead = matches!(a, Action::StartsAhead(_));
+                for (_, m) in model.taken_in_at_start(state, *id, ahead) {
                     push(*id, Input::Message(m.msg().clone()));
-                }
-                push(*id, start())
-            }
-            Some(Action::StartsAhead(id)) => {
-                // What its senders sent in their current attempt arrives
-                // after, by deliveries of its own.
-                for e in model.early_deliveries(state, *id) {
-                    if !model.recent(state, &e) {
-                        push(*id, Input::Message(e.1.msg().clone()));
-                    }
                 }
                 push(*id, start())
             }
