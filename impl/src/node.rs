@@ -664,6 +664,46 @@ impl Round {
         leaders.chain(voters).collect()
     }
 
+    /// R4.4's window: past attempts and up to `max_future_attempts` ahead.
+    pub fn within_window(&self, ctx: &Context, attempt: u32) -> bool {
+        u64::from(attempt) <= u64::from(self.attempt) + u64::from(ctx.config.max_future_attempts)
+    }
+
+    /// R7.7 (A7): the attempt this node joins once it also holds a message
+    /// of each `(attempt, sender position)` in `extra` (those R4.4 refuses
+    /// left out), or `None` if it stays where it is. With no `extra`, what
+    /// it does after handling a message or timer; the model checker asks
+    /// with pending votes to know which deliveries make a node join.
+    pub fn join_target(&self, ctx: &Context, extra: &[(u32, usize)]) -> Option<u32> {
+        if !ctx.rules.has(Amendment::AttemptSync) || !self.started {
+            return None;
+        }
+        let current = self.attempt;
+        let extra: Vec<(u32, usize)> = extra
+            .iter()
+            .copied()
+            .filter(|(a, _)| self.within_window(ctx, *a))
+            .collect();
+        let later: BTreeSet<u32> = self
+            .tallies
+            .keys()
+            .map(|(a, _)| *a)
+            .chain(self.proposals.keys().copied())
+            .chain(extra.iter().map(|(a, _)| *a))
+            .filter(|a| *a > current)
+            .collect();
+        let w = &self.hc.weights;
+        let bar = w.total() - w.quorum();
+        later.into_iter().rev().find(|&b| {
+            let mut senders = self.senders_from(ctx, b);
+            senders.extend(extra.iter().filter(|(a, _)| *a >= b).map(|(_, p)| *p));
+            let weight = senders
+                .into_iter()
+                .fold(0u64, |s, pos| s.saturating_add(w.weight(pos)));
+            weight > bar
+        })
+    }
+
     /// Current phase.
     pub fn phase(&self) -> Phase {
         self.phase
@@ -1249,10 +1289,9 @@ impl<'a> Act<'a> {
         ok
     }
 
-    /// R4.4's window: past attempts and up to `max_future_attempts` ahead.
+    /// R4.4's window ([`Round::within_window`]).
     fn within_window(&self, attempt: u32) -> bool {
-        u64::from(attempt)
-            <= u64::from(self.r.attempt) + u64::from(self.ctx.config.max_future_attempts)
+        self.r.within_window(self.ctx, attempt)
     }
 
     fn accept_proposal(&mut self, sp: SignedProposal, pos: usize) {
@@ -1881,33 +1920,12 @@ impl<'a> Act<'a> {
     /// R7.7 (A7): once the senders of what this node holds of attempt `b`
     /// or later ([`Round::senders_from`]) weigh more than `T - q` (more than
     /// any Byzantine set), an honest node is there, and this node joins the
-    /// latest such `b` rather than wait out its timers.
+    /// latest such `b` rather than wait out its timers
+    /// ([`Round::join_target`]).
     fn join_later_attempt(&mut self) {
-        if !self.ctx.rules.has(Amendment::AttemptSync) || !self.r.started {
-            return;
-        }
-        let current = self.r.attempt;
-        let later: BTreeSet<u32> = self
-            .r
-            .tallies
-            .keys()
-            .map(|(a, _)| *a)
-            .chain(self.r.proposals.keys().copied())
-            .filter(|a| *a > current)
-            .collect();
-        let w = &self.r.hc.weights;
-        let bar = w.total() - w.quorum();
-        for &b in later.iter().rev() {
-            let weight = self
-                .r
-                .senders_from(self.ctx, b)
-                .into_iter()
-                .fold(0u64, |s, pos| s.saturating_add(w.weight(pos)));
-            if weight > bar {
-                self.emit_failure(current);
-                self.start_attempt(b, Some(FallbackReason::LaterAttempt));
-                return;
-            }
+        if let Some(b) = self.r.join_target(self.ctx, &[]) {
+            self.emit_failure(self.r.attempt);
+            self.start_attempt(b, Some(FallbackReason::LaterAttempt));
         }
     }
 

@@ -822,9 +822,12 @@ impl TcModel {
     /// from voters it has not counted that reaches the quorum with the last
     /// vote delivered; and, if sound, alone, each pending vote (one copy per
     /// block) of a voter with pending votes for two blocks of one step; and,
-    /// under A7, alone, each pending vote of a later attempt from a voter
-    /// not yet among R7.7's senders of that attempt or later (it may make
-    /// the node join: not quiet).
+    /// under A7, every set of pending votes of later attempts, from voters
+    /// not yet among R7.7's senders of their attempt or later, that makes
+    /// the node join with the last vote delivered, each vote needed for the
+    /// join or for the attempt joined
+    /// ([`time_consensus::node::Round::join_target`]; a vote that
+    /// is neither is quiet until a batch of its own, after the join).
     fn vote_batches(&self, state: &State, actions: &mut Vec<Action>) {
         let a7 = self.info.cfg.rules.has(Amendment::AttemptSync);
         for &x in &self.info.honest {
@@ -839,8 +842,11 @@ impl TcModel {
             let delivery = self.info.cfg.vote_delivery();
             let sound = matches!(delivery, VoteDelivery::Sound | VoteDelivery::Eager);
             let eager = delivery == VoteDelivery::Eager;
-            let mut senders: BTreeMap<u32, std::collections::BTreeSet<usize>> = BTreeMap::new();
+            let ctx = &self.info.contexts[x];
+            let mut senders: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
             let mut alone: Vec<(Id, Packet)> = Vec::new();
+            // Later-attempt votes of voters R7.7 does not yet count there.
+            let mut joiners: Vec<(Packet, Id, u32, usize)> = Vec::new();
             for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
                 if !round.counts_vote(v, pos) {
@@ -849,9 +855,9 @@ impl TcModel {
                 if a7 && round.started() && v.attempt > round.attempt() {
                     let s = senders
                         .entry(v.attempt)
-                        .or_insert_with(|| round.senders_from(&self.info.contexts[x], v.attempt));
+                        .or_insert_with(|| round.senders_from(ctx, v.attempt));
                     if !s.contains(&pos) {
-                        alone.push((src, msg.clone()));
+                        joiners.push((msg.clone(), src, v.attempt, pos));
                     }
                 }
                 // Batched: only for known blocks; a vote for a block not yet
@@ -955,6 +961,7 @@ impl TcModel {
                     }
                 }
             }
+            self.join_batches(round, ctx, x, joiners, actions);
             // Canonical order (see below), then one action each.
             alone.sort();
             alone.dedup();
@@ -962,6 +969,96 @@ impl TcModel {
                 actions.push(Action::Votes {
                     dst: Id::from(x),
                     votes: vec![(src, msg)],
+                    then: None,
+                });
+            }
+        }
+    }
+
+    /// R7.7's join batches for honest node `x` from `joiners` (pending votes
+    /// of later attempts whose voters R7.7 does not yet count there: packet,
+    /// sender, attempt, voter position): every set that makes the node join
+    /// with its last vote and not before, each vote needed for the join or
+    /// for the attempt joined. So at most one vote per voter: two of one
+    /// voter add one sender, and of two attempts the earlier adds nothing.
+    fn join_batches(
+        &self,
+        round: &time_consensus::node::Round,
+        ctx: &time_consensus::node::Context,
+        x: usize,
+        mut joiners: Vec<(Packet, Id, u32, usize)>,
+        actions: &mut Vec<Action>,
+    ) {
+        joiners.sort();
+        // One copy: the copies of a vote differ only by sender.
+        joiners.dedup_by(|a, b| a.0 == b.0);
+        let mut by_voter: BTreeMap<usize, BTreeMap<u32, Vec<(Id, Packet)>>> = BTreeMap::new();
+        for (msg, src, attempt, pos) in joiners {
+            by_voter
+                .entry(pos)
+                .or_default()
+                .entry(attempt)
+                .or_default()
+                .push((src, msg));
+        }
+        let voters: Vec<(usize, Vec<u32>)> = by_voter
+            .iter()
+            .map(|(p, by)| (*p, by.keys().copied().collect()))
+            .collect();
+        // Every choice of no attempt or one per voter, as (attempt, voter).
+        let mut choices: Vec<Vec<(u32, usize)>> = vec![Vec::new()];
+        for (pos, attempts) in &voters {
+            let mut next = Vec::new();
+            for c in &choices {
+                next.push(c.clone());
+                for &a in attempts {
+                    let mut c = c.clone();
+                    c.push((a, *pos));
+                    next.push(c);
+                }
+            }
+            choices = next;
+        }
+        for chosen in choices {
+            let Some(target) = round.join_target(ctx, &chosen) else {
+                continue;
+            };
+            let without: Vec<Option<u32>> = (0..chosen.len())
+                .map(|i| {
+                    let mut rest = chosen.clone();
+                    rest.remove(i);
+                    round.join_target(ctx, &rest)
+                })
+                .collect();
+            // A vote the node joins `target` without is quiet until its own
+            // batch, after the join.
+            if without.contains(&Some(target)) {
+                continue;
+            }
+            let Some(last) = without.iter().position(Option::is_none) else {
+                continue;
+            };
+            // The chosen voters' votes of the chosen attempts, the one the
+            // join waits for last: every combination.
+            let mut order: Vec<&(u32, usize)> = chosen.iter().collect();
+            let l = order.remove(last);
+            order.push(l);
+            let mut batches: Vec<Vec<(Id, Packet)>> = vec![Vec::new()];
+            for (a, pos) in order {
+                let mut next = Vec::new();
+                for b in &batches {
+                    for v in &by_voter[pos][a] {
+                        let mut b = b.clone();
+                        b.push(v.clone());
+                        next.push(b);
+                    }
+                }
+                batches = next;
+            }
+            for votes in batches {
+                actions.push(Action::Votes {
+                    dst: Id::from(x),
+                    votes,
                     then: None,
                 });
             }

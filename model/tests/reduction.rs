@@ -108,13 +108,20 @@ fn every_verdict_is_the_same_batched_sound_and_one_by_one() {
     same_verdicts(ModelConfig::preset("reference-async-active").unwrap());
     // Asynchrony into a second attempt, a withholding Byzantine.
     same_verdicts(cut("reference-async", 1));
-    // A7 (R7.7's joins), whose later-attempt votes are batches of one, under
-    // lock-step, staggered and clocked timing.
+    // A7 (R7.7's joins, delivered in join batches), under lock-step,
+    // staggered and clocked timing.
     let a7 = |mut c: ModelConfig| {
         c.rules = c.rules.with(time_consensus::Amendment::AttemptSync);
         c
     };
-    same_verdicts(a7(cut("reference", 1)));
+    assert_eq!(
+        same_verdicts(a7(ModelConfig::preset("reference").unwrap())),
+        [
+            (VoteDelivery::Single, 598_506),
+            (VoteDelivery::Batched, 391_730),
+            (VoteDelivery::Sound, 391_730),
+        ]
+    );
     same_verdicts(a7(cut("reference-async", 1)));
     same_verdicts(ModelConfig::preset("reference-staggered").unwrap());
     same_verdicts(ModelConfig::preset("reference-clocked").unwrap());
@@ -400,4 +407,63 @@ fn sound_delivery_reaches_what_eager_delivery_reaches_from_phase_1() {
     });
     assert_eq!(missing, None);
     assert_eq!((sound_states, walked), (262_658, WALKED));
+}
+
+/// R7.7's joins under batched delivery: a later attempt's votes arrive only
+/// in sets the node joins with at the last one, each vote needed for the
+/// join or for the attempt it joins (spec/properties.md, "Batched vote
+/// delivery", 6). Against one-by-one delivery they reach every protocol
+/// view, and exactly the same at terminal states: under lock-step timers
+/// with lost proposals, under asynchrony, and when nodes start late,
+/// staggered or on a clock. They also reach views one by one does not: a
+/// synchronous timer is held back only by a delivery that changes
+/// something, so a timer may fire while a vote still quiet is in flight
+/// (partial synchrony allows it: the vote is of a later attempt), and the
+/// node enters the next attempt before it arrives; one by one, that vote
+/// arrives first and the node acts on it as it enters.
+#[test]
+fn join_batches_reach_every_view_one_by_one_delivery_reaches() {
+    let a7 = |mut c: ModelConfig| {
+        c.rules = c.rules.with(time_consensus::Amendment::AttemptSync);
+        c
+    };
+    let mut late = ModelConfig::preset("reference-staggered").unwrap();
+    late.tiers.push(time_consensus::Tier::Free);
+    late.timing = time_consensus_model::config::Timing::LateStarts;
+    late.max_attempt = 1;
+    let mut sizes = Vec::new();
+    for mut cfg in [
+        a7(cut("reference", 1)),
+        a7(cut("reference-async", 1)),
+        late,
+        ModelConfig::preset("reference-staggered").unwrap(),
+        ModelConfig::preset("reference-clocked").unwrap(),
+    ] {
+        assert!(cfg.rules.has(time_consensus::Amendment::AttemptSync));
+        cfg.votes = VoteDelivery::Single;
+        let (single, single_end, single_states) = views(&cfg);
+        cfg.votes = VoteDelivery::Batched;
+        let (batched, batched_end, batched_states) = views(&cfg);
+        let missing: Vec<_> = single.difference(&batched).collect();
+        assert_eq!(
+            missing,
+            Vec::<&String>::new(),
+            "{}: views batched delivery lacks",
+            cfg.name
+        );
+        assert_eq!(batched_end, single_end, "{}", cfg.name);
+        assert!(single.len() > 1, "{}: a trivial comparison", cfg.name);
+        assert!(!single_end.is_empty(), "{}", cfg.name);
+        sizes.push((single_states, batched_states, batched.len() - single.len()));
+    }
+    assert_eq!(
+        sizes,
+        [
+            (87_594, 16_610, 0),
+            (1_574, 316, 0),
+            (11_906, 3_069, 0),
+            (200, 150, 10),
+            (3_320, 718, 0),
+        ]
+    );
 }
