@@ -55,6 +55,92 @@ pub fn model_traces(g: &mut Gen) {
         ENDINGS,
         &["R7.1", "R7.2", "R7.3", "R7.4", "R6.5"],
     );
+    start_ahead(g);
+}
+
+/// The shortest path of `reference-staggered` in which a node starts ahead
+/// of its senders' current attempt, taking in what they sent in attempts
+/// they have left, and every honest node then decides: a start no other
+/// vector replays.
+fn start_ahead(g: &mut Gen) {
+    let preset = "reference-staggered";
+    let made = ModelConfig::preset(preset).and_then(|c| TcModel::new(&c).map(|m| (c, m)));
+    let (cfg, model) = match made {
+        Ok(x) => x,
+        Err(e) => return g.error(format!("start-ahead trace: {e}")),
+    };
+    let Some(path) = shortest_start_ahead(&model) else {
+        return g.error("start-ahead trace: no path found".into());
+    };
+    let of = PathOf {
+        command: format!("tcm check --config {preset}"),
+        model_config: Value::String(preset.into()),
+        stem: "model_reference_staggered_start_ahead".into(),
+        property: "emergency liveness".into(),
+        what: "a path where a node starts ahead of its senders' current attempt, taking in what they sent in attempts they have left, and every honest node decides,".into(),
+    };
+    export_path(g, &model, &cfg, &of, &path, &["R0.7", "R7.1", "R7.7"]);
+}
+
+/// Breadth-first: the shortest path to a state where every honest node has
+/// decided, through a start ahead that took in at least one message.
+fn shortest_start_ahead(model: &TcModel) -> Option<Vec<(State, Option<Action>)>> {
+    use stateright::Model;
+    use std::collections::{HashMap, VecDeque};
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    type Key = (u64, bool);
+    let key = |s: &State, took: bool| -> Key {
+        (
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(s),
+            took,
+        )
+    };
+    let mut parent: HashMap<Key, Option<(Key, Action)>> = HashMap::new();
+    let mut states: HashMap<Key, State> = HashMap::new();
+    let mut queue = VecDeque::new();
+    for s in model.init_states() {
+        let k = key(&s, false);
+        if parent.insert(k, None).is_none() {
+            states.insert(k, s);
+            queue.push_back(k);
+        }
+    }
+    let mut actions = Vec::new();
+    while let Some(k) = queue.pop_front() {
+        let s = states[&k].clone();
+        let done = model.info.honest.iter().all(|&i| {
+            s.actor_states[i]
+                .node()
+                .and_then(|n| n.last_decision())
+                .is_some()
+        });
+        if k.1 && done {
+            let mut path = vec![(s, None)];
+            let mut at = k;
+            while let Some(Some((p, a))) = parent.get(&at) {
+                path.push((states[p].clone(), Some(a.clone())));
+                at = *p;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        model.actions(&s, &mut actions);
+        for a in actions.drain(..) {
+            let took = k.1
+                || matches!(&a, Action::StartsAhead(x)
+                    if !model.taken_in_at_start(&s, *x, true).is_empty());
+            let Some(next) = model.next_state(&s, a.clone()) else {
+                continue;
+            };
+            let nk = key(&next, took);
+            if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(nk) {
+                e.insert(Some((k, a)));
+                states.insert(nk, next);
+                queue.push_back(nk);
+            }
+        }
+    }
+    None
 }
 
 /// `s` in lower case, with runs of anything but letters and digits as one `_`.
