@@ -89,7 +89,7 @@ pub struct RewardConfig {
 impl Default for RewardConfig {
     fn default() -> Self {
         RewardConfig {
-            treasury_address: ShortString::new("treasury").expect("short"),
+            treasury_address: ShortString::literal("treasury"),
             treasury_reward: 5 * COIN,
             masternode_reward: 95 * COIN,
         }
@@ -141,7 +141,7 @@ pub struct OrchestratorConfig {
 impl Default for OrchestratorConfig {
     fn default() -> Self {
         OrchestratorConfig {
-            genesis_date: Date::from_ymd(2025, 10, 24).expect("valid date"),
+            genesis_date: Date::GENESIS,
             heartbeat_timeout_secs: 30,
             voting_window_secs: 4,
             reward_only_voting_window_secs: 2,
@@ -151,7 +151,7 @@ impl Default for OrchestratorConfig {
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             max_future_attempts: 16,
             attempt_timeout_growth_secs: DEFAULT_ATTEMPT_TIMEOUT_GROWTH_SECS,
-            version: ShortString::new("1.0.0").expect("short"),
+            version: ShortString::literal("1.0.0"),
         }
     }
 }
@@ -277,9 +277,7 @@ impl OrchestratorConfig {
     /// The chain date of `height` (R2.3), saturating at the calendar's end.
     pub fn chain_date(&self, height: u64) -> Date {
         let days = i64::try_from(height).unwrap_or(i64::MAX);
-        self.genesis_date
-            .add_days(days)
-            .unwrap_or_else(|| Date::from_ymd(9999, 12, 31).expect("valid date"))
+        self.genesis_date.add_days(days).unwrap_or(Date::LAST)
     }
 
     /// The scheduled timestamp of `height`: midnight UTC of its chain date, in
@@ -307,6 +305,16 @@ mod tests {
         assert_eq!(c.fallback_config.voting_timeout_secs, 4);
         assert!(c.fallback_config.enable_emergency_blocks);
         assert_eq!(c.validate(), Ok(()));
+        // The constants built by ShortString::literal and Date's are whole.
+        assert_eq!(c.version.as_str(), "1.0.0");
+        assert_eq!(c.rewards.treasury_address.as_str(), "treasury");
+        assert_eq!(Some(Date::GENESIS), Date::from_ymd(2025, 10, 24));
+        assert_eq!(Some(Date::LAST), Date::from_ymd(9999, 12, 31));
+        assert_eq!(c.chain_date(u64::MAX), Date::LAST);
+        let long = ShortString::literal(
+            "ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé",
+        );
+        assert_eq!(long.as_str().len(), 128);
     }
 
     #[test]

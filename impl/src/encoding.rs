@@ -57,7 +57,8 @@ impl Encoder {
     /// [`ShortString`].
     fn short(&mut self, b: &[u8]) -> &mut Self {
         debug_assert!(b.len() <= ShortString::MAX_LEN);
-        let len = u32::try_from(b.len()).expect("a short byte string");
+        // Bounded by the callers' types (above), so never saturates.
+        let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
         self.u32(len);
         self.buf.extend_from_slice(b);
         self

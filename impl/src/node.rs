@@ -196,7 +196,7 @@ impl Context {
             .position(|m| m.public_key == keypair.public())
             .ok_or(NodeError::NotAMember)?;
         let me = registry.member(list_index).node_id.clone();
-        let my_pos = registry.position_of(&me).expect("member");
+        let my_pos = registry.position_of(&me).ok_or(NodeError::NotAMember)?;
         Ok(Context {
             keypair,
             me,
@@ -293,9 +293,9 @@ impl Context {
     fn message(&self, st: &mut NodeState, m: Message, out: &mut Vec<Output>) {
         let expected = st.tip.height.saturating_add(1);
         let got = m.height();
-        if let Some(to) = self.laggard(st, &m) {
+        if let Some((to, proof)) = self.laggard(st, &m) {
+            let proof = proof.clone();
             // R7.6: the height is decided here; its proof ends it there too.
-            let proof = st.proof.as_deref().cloned().expect("laggard has a proof");
             out.push(Output::Send {
                 to,
                 message: Message::Certificate(proof),
@@ -385,16 +385,17 @@ impl Context {
     }
 
     /// R7.6: the signer of an authenticated vote, proposal or heartbeat of
-    /// the height this node finalized with a proof, which it answers.
-    fn laggard(&self, st: &NodeState, m: &Message) -> Option<NodeId> {
-        let proof = st.proof.as_ref()?;
+    /// the height this node finalized with a proof, which it answers, and
+    /// that proof.
+    fn laggard<'s>(&self, st: &'s NodeState, m: &Message) -> Option<(NodeId, &'s CertifiedBlock)> {
+        let proof = st.proof.as_deref()?;
         if m.height() != proof.certificate.height {
             return None;
         }
         let s = m.signed()?;
         let pos = self.registry.position_of(s.signer)?;
         (pos != self.my_pos && self.registry.verify_at(pos, &s.bytes, s.signature))
-            .then(|| s.signer.clone())
+            .then(|| (s.signer.clone(), proof))
     }
 
     fn timer(&self, st: &mut NodeState, t: Timer, out: &mut Vec<Output>) {
@@ -512,7 +513,8 @@ impl HeightCtx {
         match plan(ctx.rules, &ctx.config, attempt).leader {
             LeaderRule::Leaderless => None,
             LeaderRule::Scheduled => {
-                let e = self.election.as_ref().expect("chain election");
+                // Built whenever A5 is applied, which is what schedules.
+                let e = self.election.as_ref()?;
                 let mut s = LeaderSchedule::new();
                 Some(s.leader(e, &self.previous_hash, self.height, attempt))
             }
@@ -1029,7 +1031,10 @@ impl<'a> Act<'a> {
     /// synchronization.
     fn heartbeat(&mut self, hb: SignedHeartbeat, pos: usize) {
         let state = (hb.heartbeat.block_height, hb.heartbeat.chain_tip_hash);
-        let sync = self.r.sync.as_mut().expect("collecting");
+        // Only called while phase 1 collects.
+        let Some(sync) = self.r.sync.as_mut() else {
+            return;
+        };
         match sync[pos] {
             // S1.1: the deployed map insert replaces an earlier heartbeat.
             Some(old) if old == state || self.ctx.rules.has(Amendment::WeightedSync) => {
@@ -1044,7 +1049,9 @@ impl<'a> Act<'a> {
         self.emit(Event::HeartbeatReceived {
             node_id: hb.heartbeat.node_id,
         });
-        let sync = self.r.sync.as_ref().expect("collecting");
+        let Some(sync) = self.r.sync.as_ref() else {
+            return;
+        };
         let received = sync.iter().flatten().count();
         let complete = if self.ctx.rules.has(Amendment::WeightedSync) {
             let w = &self.r.hc.weights;
@@ -1638,7 +1645,10 @@ impl<'a> Act<'a> {
                 return;
             }
             Insert::Equivocation { first } => {
-                let r = *tally.get(pos).map(|(_, r)| r).expect("first vote");
+                // The tally reports the voter's first vote, so it holds it.
+                let Some(r) = tally.get(pos).map(|(_, r)| *r) else {
+                    return;
+                };
                 let first = SignedVote {
                     vote: Vote {
                         block_hash: first,

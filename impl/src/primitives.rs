@@ -109,6 +109,17 @@ impl ShortString {
         }
     }
 
+    /// A constant of this crate: its text, cut at a character boundary to
+    /// [`Self::MAX_LEN`] (every one is shorter; a test checks they are
+    /// whole). Infallible, unlike [`Self::new`] for text from outside.
+    pub fn literal(s: &'static str) -> Self {
+        let mut end = s.len().min(Self::MAX_LEN);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        ShortString(Arc::from(s.get(..end).unwrap_or_default()))
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -267,10 +278,16 @@ impl Hash32 {
 pub struct Date(i32);
 
 impl Date {
+    /// The calendar's last date, 9999-12-31.
+    pub const LAST: Date = Date(days_from_civil(9999, 12, 31));
+
+    /// The deployed chain's genesis date, 2025-10-24 (R2.3).
+    pub const GENESIS: Date = Date(days_from_civil(2025, 10, 24));
+
     /// Builds a date from its parts; `None` if it does not exist or the year is
     /// outside 1..=9999.
-    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+    pub const fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        if year < 1 || year > 9999 || month < 1 || month > 12 || day == 0 {
             return None;
         }
         if day > days_in_month(year, month) {
@@ -303,11 +320,11 @@ impl Date {
     }
 }
 
-fn is_leap(y: i32) -> bool {
+const fn is_leap(y: i32) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-fn days_in_month(y: i32, m: u32) -> u32 {
+const fn days_in_month(y: i32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -317,7 +334,7 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days.
-fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+const fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = (y - era * 400) as u32;
