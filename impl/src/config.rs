@@ -380,7 +380,7 @@ mod tests {
                 })
             );
         }
-        // The largest accepted horizon (node.rs `HeightCtx::new`) is small.
+        // The largest accepted horizon (`node::HeightCtx::new`) is small.
         let mut c = with(MAX_FUTURE_ATTEMPTS);
         c.fallback_config.max_leader_rotations = MAX_LEADER_ROTATIONS;
         assert_eq!(c.validate(), Ok(()));
