@@ -845,19 +845,51 @@ impl TcModel {
             let ctx = &self.info.contexts[x];
             let mut senders: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
             let mut alone: Vec<(Id, Packet)> = Vec::new();
-            // Later-attempt votes of voters R7.7 does not yet count there.
+            // Later-attempt votes and proposals of senders R7.7 does not yet
+            // count there.
             let mut joiners: Vec<(Packet, Id, u32, usize)> = Vec::new();
+            if a7 && round.started() {
+                for env in state.network.iter_deliverable() {
+                    let Message::Proposal(sp) = env.msg.msg() else {
+                        continue;
+                    };
+                    let a = sp.proposal.attempt;
+                    if usize::from(env.dst) != x
+                        || a <= round.attempt()
+                        || round.proposals().contains_key(&a)
+                        || round.leader(ctx, a).as_ref() != Some(&sp.proposal.proposer)
+                    {
+                        continue;
+                    }
+                    let Some(pos) = self.info.registry.position_of(&sp.proposal.proposer) else {
+                        continue;
+                    };
+                    let s = senders
+                        .entry(a)
+                        .or_insert_with(|| round.senders_from(ctx, a));
+                    if !s.contains(&pos) {
+                        joiners.push((env.msg.clone(), env.src, a, pos));
+                    }
+                }
+            }
             for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
                 let v = &sv.vote;
                 if !round.counts_vote(v, pos) {
                     continue;
                 }
-                if a7 && round.started() && v.attempt > round.attempt() {
+                if a7 && v.attempt > round.attempt() {
                     let s = senders
                         .entry(v.attempt)
                         .or_insert_with(|| round.senders_from(ctx, v.attempt));
                     if !s.contains(&pos) {
-                        joiners.push((msg.clone(), src, v.attempt, pos));
+                        if round.started() {
+                            joiners.push((msg.clone(), src, v.attempt, pos));
+                        } else {
+                            // In phase 1 R7.7 waits for the start, which
+                            // joins on whatever was counted by then: any
+                            // subset, so one by one.
+                            alone.push((src, msg.clone()));
+                        }
                     }
                 }
                 // Batched: only for known blocks; a vote for a block not yet
