@@ -822,12 +822,11 @@ impl TcModel {
     /// from voters it has not counted that reaches the quorum with the last
     /// vote delivered; and, if sound, alone, each pending vote (one copy per
     /// block) of a voter with pending votes for two blocks of one step; and,
-    /// under A7, every set of pending votes of later attempts, from voters
-    /// not yet among R7.7's senders of their attempt or later, that makes
-    /// the node join with the last vote delivered, each vote needed for the
-    /// join or for the attempt joined
-    /// ([`time_consensus::node::Round::join_target`]; a vote that
-    /// is neither is quiet until a batch of its own, after the join).
+    /// under A7, every set of pending votes and proposals of later
+    /// attempts, from senders R7.7 does not yet count there, that makes the
+    /// node join with the last one delivered, each needed for the join or
+    /// for the attempt joined ([`Self::join_batches`]); before the start,
+    /// such votes one by one.
     fn vote_batches(&self, state: &State, actions: &mut Vec<Action>) {
         let a7 = self.info.cfg.rules.has(Amendment::AttemptSync);
         for &x in &self.info.honest {
@@ -856,8 +855,7 @@ impl TcModel {
                     let a = sp.proposal.attempt;
                     if usize::from(env.dst) != x
                         || a <= round.attempt()
-                        || round.proposals().contains_key(&a)
-                        || round.leader(ctx, a).as_ref() != Some(&sp.proposal.proposer)
+                        || !round.keeps_proposal(ctx, &sp.proposal)
                     {
                         continue;
                     }
@@ -1008,11 +1006,12 @@ impl TcModel {
     }
 
     /// R7.7's join batches for honest node `x` from `joiners` (pending votes
-    /// of later attempts whose voters R7.7 does not yet count there: packet,
-    /// sender, attempt, voter position): every set that makes the node join
-    /// with its last vote and not before, each vote needed for the join or
-    /// for the attempt joined. So at most one vote per voter: two of one
-    /// voter add one sender, and of two attempts the earlier adds nothing.
+    /// and proposals of later attempts whose senders R7.7 does not yet count
+    /// there: packet, sender, attempt, sender's position): every set that
+    /// makes the node join with its last message and not before
+    /// ([`time_consensus::node::Round::join_target`]), each needed for the
+    /// join or for the attempt joined. So at most one per sender: two of one
+    /// sender add one, and of two attempts the earlier adds nothing.
     fn join_batches(
         &self,
         round: &time_consensus::node::Round,
@@ -1033,25 +1032,12 @@ impl TcModel {
                 .or_default()
                 .push((src, msg));
         }
-        let voters: Vec<(usize, Vec<u32>)> = by_voter
-            .iter()
-            .map(|(p, by)| (*p, by.keys().copied().collect()))
-            .collect();
         // Every choice of no attempt or one per voter, as (attempt, voter).
-        let mut choices: Vec<Vec<(u32, usize)>> = vec![Vec::new()];
-        for (pos, attempts) in &voters {
-            let mut next = Vec::new();
-            for c in &choices {
-                next.push(c.clone());
-                for &a in attempts {
-                    let mut c = c.clone();
-                    c.push((a, *pos));
-                    next.push(c);
-                }
-            }
-            choices = next;
-        }
-        for chosen in choices {
+        let per_voter: Vec<Vec<(u32, usize)>> = by_voter
+            .iter()
+            .map(|(p, by)| by.keys().map(|a| (*a, *p)).collect())
+            .collect();
+        for chosen in none_or_one(per_voter.iter().map(Vec::as_slice)) {
             let Some(target) = round.join_target(ctx, &chosen) else {
                 continue;
             };
@@ -1075,19 +1061,8 @@ impl TcModel {
             let mut order: Vec<&(u32, usize)> = chosen.iter().collect();
             let l = order.remove(last);
             order.push(l);
-            let mut batches: Vec<Vec<(Id, Packet)>> = vec![Vec::new()];
-            for (a, pos) in order {
-                let mut next = Vec::new();
-                for b in &batches {
-                    for v in &by_voter[pos][a] {
-                        let mut b = b.clone();
-                        b.push(v.clone());
-                        next.push(b);
-                    }
-                }
-                batches = next;
-            }
-            for votes in batches {
+            let slots = order.iter().map(|(a, pos)| by_voter[pos][a].as_slice());
+            for votes in one_each(slots) {
                 actions.push(Action::Votes {
                     dst: Id::from(x),
                     votes,
@@ -1135,20 +1110,7 @@ impl TcModel {
                     by_voter.entry(pos).or_default().push((src, msg.clone()));
                 }
             }
-            // Every combination of "none, or one of this voter's votes".
-            let mut choices: Vec<Vec<(Id, Packet)>> = vec![Vec::new()];
-            for options in by_voter.values() {
-                let mut next = Vec::new();
-                for c in &choices {
-                    next.push(c.clone());
-                    for o in options {
-                        let mut d = c.clone();
-                        d.push(o.clone());
-                        next.push(d);
-                    }
-                }
-                choices = next;
-            }
+            let choices = none_or_one(by_voter.values().map(Vec::as_slice));
             for votes in choices.into_iter().filter(|c| !c.is_empty()) {
                 actions.push(Action::Votes {
                     dst: id,
@@ -1312,6 +1274,43 @@ impl TcModel {
             actions.retain(|a| self.apply(state, a).is_some());
         }
     }
+}
+
+/// Every list made of, for each slot in order, nothing or one of its
+/// options (the empty list first).
+fn none_or_one<'a, T: Clone + 'a>(slots: impl IntoIterator<Item = &'a [T]>) -> Vec<Vec<T>> {
+    let mut lists: Vec<Vec<T>> = vec![Vec::new()];
+    for options in slots {
+        let mut next = Vec::new();
+        for l in &lists {
+            next.push(l.clone());
+            for o in options {
+                let mut m = l.clone();
+                m.push(o.clone());
+                next.push(m);
+            }
+        }
+        lists = next;
+    }
+    lists
+}
+
+/// Every list made of one option of each slot, in slot order.
+fn one_each<'a, T: Clone + 'a>(slots: impl IntoIterator<Item = &'a [T]>) -> Vec<Vec<T>> {
+    let mut lists: Vec<Vec<T>> = vec![Vec::new()];
+    for options in slots {
+        lists = lists
+            .iter()
+            .flat_map(|l| {
+                options.iter().map(move |o| {
+                    let mut m = l.clone();
+                    m.push(o.clone());
+                    m
+                })
+            })
+            .collect();
+    }
+    lists
 }
 
 impl Model for TcModel {

@@ -188,6 +188,16 @@ impl Round {
                 .is_none_or(|t| t.get(pos).is_none())
     }
 
+    /// Whether an authenticated proposal would be kept, making its leader
+    /// one of R7.7's senders of its attempt: from the attempt's elected
+    /// leader (R4.3), within R4.4's window, the first of its attempt (R4.5).
+    /// The block's own checks are not made here.
+    pub fn keeps_proposal(&self, ctx: &Context, p: &Proposal) -> bool {
+        self.within_window(ctx, p.attempt)
+            && !self.proposals.contains_key(&p.attempt)
+            && self.leader(ctx, p.attempt).as_ref() == Some(&p.proposer)
+    }
+
     /// Blocks known for this height, by hash.
     pub fn blocks(&self) -> &BTreeMap<Hash32, Arc<Block>> {
         &self.blocks
