@@ -1337,8 +1337,12 @@ fn a_lagging_leader_never_sends_a_re_proposal_its_peers_refuse() {
     // when it then leads an earlier attempt, R6.5 has it re-propose that
     // block with `valid_attempt` = the later attempt, which R4.1 refuses
     // (`bad_justification`) at every node. No Byzantine node acts here.
-    // (With A7 mn001 would join attempt 2 instead, 10 of 15 being there.)
-    let mut net = Net::new(&TIERS4, Rules::Reference);
+    // Without A7: under it mn001 joins attempt 2 instead, an approve quorum
+    // always weighing more than `T - q` (R7.7).
+    let mut net = Net::new(
+        &TIERS4,
+        Rules::Reference.without(time_consensus::Amendment::AttemptSync),
+    );
     for i in 0..4 {
         net.start(i, true);
     }

@@ -694,7 +694,7 @@ fn attempt_of(net: &Net, i: usize) -> u32 {
 #[test]
 fn a_node_joins_the_latest_attempt_more_than_a_third_of_the_weight_is_in() {
     // R7.7: T = 15, q = 10, so more than 5 must be ahead.
-    let a7 = Rules::Reference.with(Amendment::AttemptSync);
+    let a7 = Rules::Reference;
     let (mut net, _) = started(&TIERS, a7);
     let x = 3; // Free, in attempt 0
     let b = Hash32([7; 32]);
@@ -726,7 +726,7 @@ fn a_node_joins_the_latest_attempt_more_than_a_third_of_the_weight_is_in() {
     net.deliver(x, net.vote(0, 3, Step::Approve, b, true, 8));
     assert_eq!(attempt_of(&net, x), 3);
     // Without A7 the node stays where its timers put it.
-    let (mut net, _) = started(&TIERS, Rules::Reference);
+    let (mut net, _) = started(&TIERS, Rules::Reference.without(Amendment::AttemptSync));
     net.deliver(x, net.vote(0, 3, Step::Approve, b, true, 8));
     net.deliver(x, net.vote(1, 3, Step::Approve, b, true, 4));
     assert_eq!(attempt_of(&net, x), 0);
@@ -737,7 +737,7 @@ fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replaye
     // R0.7: the leader's vote reaches mn003 before it starts; its proposal
     // too, but a proposal's signature does not cover its block's body, so it
     // is not kept (a relay could fill the slot with a copy that fails).
-    let mut net = Net::new(&TIERS, Rules::Reference.with(Amendment::AttemptSync));
+    let mut net = Net::new(&TIERS, Rules::Reference);
     let starts: Vec<_> = (0..3).map(|i| (i, net.start(i, true))).collect();
     let (leader, p) = attempt0_proposal(&starts);
     let Message::Proposal(sp) = &p else {
@@ -770,7 +770,7 @@ fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replaye
         Message::Vote(v) if v.vote.block_hash == h && v.vote.voter == net.ids[x]
     )));
     // The reference rules without A7 refuse the vote.
-    let mut net = Net::new(&TIERS, Rules::Reference);
+    let mut net = Net::new(&TIERS, Rules::Reference.without(Amendment::AttemptSync));
     let vote = net.vote(leader, 0, Step::Approve, h, true, 0);
     assert!(not_running(&net.deliver(x, vote)));
 }
@@ -782,39 +782,51 @@ fn a_certificate_received_ahead_of_its_attempt_locks_the_node_when_it_enters() {
     // certificate of attempt 1 (mn000, mn001) arrives while x is still in
     // attempt 0. Its tally for the block stays below the quorum (mn001's
     // vote in it is refused), but the certificate proves the quorum: on
-    // entering attempt 1, x locks and commits (R6.2).
-    let (mut net, starts) = started(&TIERS, Rules::Reference);
-    let (_, p, x) = light_follower(&starts);
-    let h = p.block.hash();
-    net.deliver(
-        x,
-        Message::Vote(signed(&net, 1, 1, Step::Approve, Hash32([7; 32]))),
-    );
-    let outs = net.deliver(x, cert_of(&net, &[0, 1], 1, Step::Approve, &p.block));
-    assert!(!events(&outs)
-        .iter()
-        .any(|e| matches!(e, Event::Locked { .. })));
-    let outs = net.fire(
-        x,
-        Timer::Attempt {
-            height: 1,
-            attempt: 0,
-        },
-    );
-    let r = net.nodes[x].state().round().unwrap();
-    assert_eq!(r.attempt(), 1);
-    assert!(
-        r.tally(1, Step::Approve).map_or(0, |t| t.weight_of(&h))
-            < r.height_ctx().weights().quorum()
-    );
-    assert_eq!(r.locked(), Some((1, h)));
-    assert!(events(&outs).contains(&Event::Locked {
-        attempt: 1,
-        block_hash: h
-    }));
-    assert!(broadcasts(&outs).iter().any(
-        |m| matches!(m, Message::Vote(v) if v.vote.step == Step::Commit && v.vote.attempt == 1 && v.vote.block_hash == h)
-    ));
+    // entering attempt 1, x locks and commits (R6.2). Under A7 it enters at
+    // once, the certificate's signers weighing more than `T - q` (R7.7);
+    // without A7, when its timer fires.
+    for a7 in [true, false] {
+        let rules = if a7 {
+            Rules::Reference
+        } else {
+            Rules::Reference.without(Amendment::AttemptSync)
+        };
+        let (mut net, starts) = started(&TIERS, rules);
+        let (_, p, x) = light_follower(&starts);
+        let h = p.block.hash();
+        net.deliver(
+            x,
+            Message::Vote(signed(&net, 1, 1, Step::Approve, Hash32([7; 32]))),
+        );
+        let mut outs = net.deliver(x, cert_of(&net, &[0, 1], 1, Step::Approve, &p.block));
+        let locked_at_once = events(&outs)
+            .iter()
+            .any(|e| matches!(e, Event::Locked { .. }));
+        assert_eq!(locked_at_once, a7);
+        if !a7 {
+            outs = net.fire(
+                x,
+                Timer::Attempt {
+                    height: 1,
+                    attempt: 0,
+                },
+            );
+        }
+        let r = net.nodes[x].state().round().unwrap();
+        assert_eq!(r.attempt(), 1);
+        assert!(
+            r.tally(1, Step::Approve).map_or(0, |t| t.weight_of(&h))
+                < r.height_ctx().weights().quorum()
+        );
+        assert_eq!(r.locked(), Some((1, h)));
+        assert!(events(&outs).contains(&Event::Locked {
+            attempt: 1,
+            block_hash: h
+        }));
+        assert!(broadcasts(&outs).iter().any(
+            |m| matches!(m, Message::Vote(v) if v.vote.step == Step::Commit && v.vote.attempt == 1 && v.vote.block_hash == h)
+        ));
+    }
 }
 
 #[test]

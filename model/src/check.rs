@@ -553,7 +553,7 @@ pub fn render(r: &Report) -> String {
     );
     s += &format!("  network      {}\n", network_words(c.network));
     if r.kind_batches {
-        s += "  votes        batched, a KINDER ADVERSARY here: a Byzantine node votes for two blocks in one step, and batches always have its weight at hand for whichever needs it; --votes sound keeps every verdict (spec/properties.md)\n";
+        s += "  votes        batched, a KINDER ADVERSARY here: a Byzantine node votes for two blocks in one step, and batches always have its weight at hand for whichever needs it, and a join of a later attempt (A7) takes only its first vote there; --votes sound keeps every verdict (spec/properties.md)\n";
     } else if c.votes == VoteDelivery::Sound {
         s += "  votes        sound: batches, and a double voter's other votes alone while a batch needs its vote\n";
     } else if c.votes == VoteDelivery::Eager {

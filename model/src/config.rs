@@ -782,7 +782,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "reference-staggered",
-        about: "reference rules with A7, masternodes weighing 8/4/2 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts, synchronous timers under staggered timing (each node starts when it likes and takes in what was sent to it before, lost or kept, or all but what its senders sent in their current attempt; timers of one attempt fire in the order nodes entered it, nothing relating timers of different attempts): agreement and validity; emergency liveness fails, with A7 and without, on a schedule real timers exclude (Silver starts first and runs two attempts within one of Gold's); on the clock the same start holds with A7",
+        about: "reference rules, masternodes weighing 8/4/2 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts, synchronous timers under staggered timing (each node starts when it likes and takes in what was sent to it before, lost or kept, or all but what its senders sent in their current attempt; timers of one attempt fire in the order nodes entered it, nothing relating timers of different attempts): agreement and validity; emergency liveness fails, with A7 and without, on a schedule real timers exclude (Silver starts first and runs two attempts within one of Gold's); on the clock the same start holds with A7",
         build: || ModelConfig {
             tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze],
             byzantine: vec![2],
@@ -790,15 +790,12 @@ pub const PRESETS: &[Preset] = &[
             max_attempt: 3,
             network: Network::Gst(0),
             timing: Timing::Staggered,
-            ..base(
-                "reference-staggered",
-                Rules::Reference.with(time_consensus::Amendment::AttemptSync),
-            )
+            ..base("reference-staggered", Rules::Reference)
         },
     },
     Preset {
         name: "reference-clocked",
-        about: "reference rules with A7, masternodes weighing 8/4/2/1 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts; timers last what R7.2 sets, on one clock, and the Gold masternode starts 40 s before the others: every property (without A7, emergency liveness fails: Gold stays one attempt ahead for ever)",
+        about: "reference rules, masternodes weighing 8/4/2/1 (the Bronze one silent), ladder attempt 0, reward-only, two emergency attempts; timers last what R7.2 sets, on one clock, and the Gold masternode starts 40 s before the others: every property (under `reference-A7`, emergency liveness fails: Gold stays one attempt ahead for ever)",
         build: || ModelConfig {
             byzantine: vec![2],
             max_leader_rotations: 0,
@@ -806,10 +803,7 @@ pub const PRESETS: &[Preset] = &[
             network: Network::Gst(0),
             timing: Timing::Clocked,
             starts_secs: vec![0, 40, 40, 40],
-            ..base(
-                "reference-clocked",
-                Rules::Reference.with(time_consensus::Amendment::AttemptSync),
-            )
+            ..base("reference-clocked", Rules::Reference)
         },
     },
     Preset {

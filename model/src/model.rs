@@ -1032,6 +1032,17 @@ impl TcModel {
                 .or_default()
                 .push((src, msg));
         }
+        // Where batched delivery spares a double voter (`kind_batches`), a
+        // join takes its first message of the attempt only, its others
+        // staying in flight: the kinder adversary the report names, which
+        // sound delivery does not spare.
+        if self.info.kind_batches {
+            for (pos, by) in &mut by_voter {
+                if !self.info.cfg.is_honest(*pos) {
+                    by.values_mut().for_each(|ms| ms.truncate(1));
+                }
+            }
+        }
         // Every choice of no attempt or one per voter, as (attempt, voter).
         let per_voter: Vec<Vec<(u32, usize)>> = by_voter
             .iter()

@@ -130,28 +130,28 @@ fn without_a4_locking_does_not_save_a_unilateral_emergency_block() {
             "mn000 receives mn002 (commit vote for B0·mn001 in attempt 0) ⇒ mn000 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
         "mn000: B0·mn001 (Normal, attempt 0); mn001: E (Emergency, attempt 2); mn002: undecided; mn003: undecided",
-        26_322,
+        48_082,
     );
 }
 
 #[test]
 fn a_byzantine_third_or_more_breaks_the_reference_rules() {
-    // Gold (8 of 15) is Byzantine: with Silver (4) it makes a quorum for B0 in
-    // attempt 0, with Bronze (2) another for B1 in attempt 1.
+    // Gold (8 of 15) is Byzantine: it proposes two blocks in attempt 1,
+    // which draws Silver and Bronze there (8 > T - q = 5, R7.7), and makes a
+    // quorum with each of them for its own block.
     let r = check("reference-tight");
     assert_violated(
         &r,
         &[
-            "mn000* → mn002: proposal of B1·mn000 for attempt 1",
-            "mn001 → mn000*: proposal of B0·mn001 for attempt 0",
-            "mn002: the timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
-            "mn001 receives mn000* (approve vote for B0·mn001 in attempt 0) ⇒ mn001 locks on B0·mn001 (attempt 0)",
-            "mn001 receives mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
-            "mn002 receives mn000* (approve vote for B1·mn000 in attempt 1) ⇒ mn002 locks on B1·mn000 (attempt 1)",
-            "mn002 receives mn000* (commit vote for B1·mn000 in attempt 1) ⇒ mn002 FINALIZES B1·mn000 (Normal block, attempt 1)",
+            "mn000* → mn001: proposal of B1·mn000 for attempt 1 ⇒ mn001 moves to attempt 1",
+            "mn000* → mn002: proposal of B1'·mn000 for attempt 1 ⇒ mn002 moves to attempt 1",
+            "mn001 receives mn000* (approve vote for B1·mn000 in attempt 1) ⇒ mn001 locks on B1·mn000 (attempt 1)",
+            "mn001 receives mn000* (commit vote for B1·mn000 in attempt 1) ⇒ mn001 FINALIZES B1·mn000 (Normal block, attempt 1)",
+            "mn002 receives mn000* (approve vote for B1'·mn000 in attempt 1) ⇒ mn002 locks on B1'·mn000 (attempt 1)",
+            "mn002 receives mn000* (commit vote for B1'·mn000 in attempt 1) ⇒ mn002 FINALIZES B1'·mn000 (Normal block, attempt 1)",
         ],
-        "mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn000 (Normal, attempt 1); mn003: undecided",
-        72_985,
+        "mn001: B1·mn000 (Normal, attempt 1); mn002: B1'·mn000 (Normal, attempt 1); mn003: undecided",
+        34_965,
     );
     assert_eq!(r.config.byzantine_share().unwrap(), (8, 15));
 }
@@ -160,25 +160,26 @@ fn a_byzantine_third_or_more_breaks_the_reference_rules() {
 fn a_byzantine_third_exactly_breaks_the_reference_rules() {
     // Weights 2/2/1/1, quorum 4 of 6: the Byzantine Bronze (exactly a third)
     // completes a quorum with the honest Bronze for B0 and another with the
-    // two Free masternodes for B1; the honest parts do not intersect.
+    // two Free masternodes for B1; the honest parts do not intersect. Its
+    // commit vote of attempt 1 with the proposal's sender weighs 3 > T - q =
+    // 2, so the honest Bronze nodes join attempt 1 on it (R7.7).
     let r = check("reference-third");
     assert_eq!(r.config.byzantine_share().unwrap(), (1, 3));
     assert_violated(
         &r,
         &[
             "mn001 → mn000*: proposal of B0·mn001 for attempt 0",
-            "mn002: the timeout of attempt 0 fires ⇒ mn002 moves to attempt 1",
+            "mn001 → mn002: proposal of B0·mn001 for attempt 0 ⇒ mn002 votes in attempt 0",
             "mn003: the timeout of attempt 0 fires ⇒ mn003 moves to attempt 1",
             "mn003 → mn000*: proposal of B1·mn003 for attempt 1",
-            "mn003 → mn002: proposal of B1·mn003 for attempt 1 ⇒ mn002 votes in attempt 1",
             "mn001 receives mn000* (approve vote for B0·mn001 in attempt 0) ⇒ mn001 locks on B0·mn001 (attempt 0)",
-            "mn001 receives mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn001 FINALIZES B0·mn001 (Normal block, attempt 0)",
-            "mn002 receives mn003 (approve vote for B1·mn003 in attempt 1), then mn000* (approve vote for B1·mn003 in attempt 1) ⇒ mn002 locks on B1·mn003 (attempt 1)",
-            "mn002 → mn003: approve certificate for B1·mn003 in attempt 1 (3 votes) ⇒ mn003 locks on B1·mn003 (attempt 1)",
-            "mn002 receives mn003 (commit vote for B1·mn003 in attempt 1), then mn000* (commit vote for B1·mn003 in attempt 1) ⇒ mn002 FINALIZES B1·mn003 (Normal block, attempt 1)",
+            "mn001 receives mn003 (proposal of B1·mn003 for attempt 1), then mn000* (commit vote for B1·mn003 in attempt 1) ⇒ mn001 moves to attempt 1",
+            "mn002 receives mn003 (proposal of B1·mn003 for attempt 1), then mn000* (commit vote for B1·mn003 in attempt 1) ⇒ mn002 moves to attempt 1",
+            "mn001 receives mn002 (approve vote for B1·mn003 in attempt 1), then mn003 (approve vote for B1·mn003 in attempt 1), then mn000* (approve vote for B1·mn003 in attempt 1) ⇒ mn001 FINALIZES B1·mn003 (Normal block, attempt 1)",
+            "mn002 receives mn001 (commit vote for B0·mn001 in attempt 0), then mn000* (commit vote for B0·mn001 in attempt 0) ⇒ mn002 FINALIZES B0·mn001 (Normal block, attempt 0)",
         ],
-        "mn001: B0·mn001 (Normal, attempt 0); mn002: B1·mn003 (Normal, attempt 1); mn003: undecided",
-        189_640,
+        "mn001: B1·mn003 (Normal, attempt 1); mn002: B0·mn001 (Normal, attempt 0); mn003: undecided",
+        319_739,
     );
 }
 

@@ -825,7 +825,7 @@ fn check_envelope(path: &Path, c: &Case<Value>) -> Result<(), (Vec<Seg>, String)
         return at(
             vec![key("rule_ids"), Seg::Index(i)],
             format!(
-                "{bad:?} is not a rule id that spec/protocol.md or spec/seed-rules.md defines (R0.1-R7.5, S1.1-S7.3, A1-A6)"
+                "{bad:?} is not a rule id that spec/protocol.md or spec/seed-rules.md defines (R0.1-R7.7, S1.1-S7.3, A1-A7)"
             ),
         );
     }

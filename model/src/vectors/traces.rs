@@ -1272,9 +1272,9 @@ fn finality_proof(g: &mut Gen) {
     );
 }
 
-/// The reference rules with A7 (attempt synchronization).
+/// The reference rules, with A7 (attempt synchronization).
 fn a7() -> Rules {
-    Rules::Reference.with(time_consensus::Amendment::AttemptSync)
+    Rules::Reference
 }
 
 /// R0.7: a node that starts after the others have sent their attempt-0
@@ -1489,8 +1489,15 @@ fn held_certificate(g: &mut Gen) {
     };
     // Ahead of the attempt: Gold and Silver weigh 12 of 15, a quorum, but
     // the node counted Silver's vote for another block of attempt 1 first.
-    {
-        let (mut net, leader, p, _) = started(&TIERS4, Rules::Reference);
+    // Without A7 the node enters attempt 1 when its timer fires; under A7
+    // the certificate's signers weigh more than `T - q` and it joins at once.
+    for a7 in [false, true] {
+        let rules = if a7 {
+            Rules::Reference
+        } else {
+            Rules::Reference.without(time_consensus::Amendment::AttemptSync)
+        };
+        let (mut net, leader, p, _) = started(&TIERS4, rules);
         let x = if leader == 2 { 3 } else { 2 };
         let b = p.proposal.block.clone();
         let other = net.vote(1, 1, Step::Approve, Hash32([7; 32]), true, 1);
@@ -1503,6 +1510,19 @@ fn held_certificate(g: &mut Gen) {
                 certificate: c,
             }),
         );
+        if a7 {
+            if !locked(&early, 1, b.hash()) {
+                g.error("held_certificate_joins_and_locks: the node did not lock".into());
+            }
+            net.emit(
+                g,
+                "a7_held_certificate_joins_and_locks",
+                x,
+                "In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. The certificate's signers weigh more than T - q = 5 in attempt 1, so the node joins attempt 1 at once, and there the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
+                &["R7.7", "R6.2", "R6.1", "R5.4", "R4.4", "R7.1"],
+            );
+            continue;
+        }
         let entered = net.fire(x, timeout(0));
         if has_event(&early, |e| matches!(e, Event::Locked { .. }))
             || !locked(&entered, 1, b.hash())
@@ -1516,7 +1536,7 @@ fn held_certificate(g: &mut Gen) {
             g,
             "held_certificate_locks_on_entry",
             x,
-            "In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. Nothing locks while the node is in attempt 0. When attempt 0 times out and the node enters attempt 1, the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
+            "Without A7. In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. Nothing locks while the node is in attempt 0. When attempt 0 times out and the node enters attempt 1, the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
             &["R6.2", "R6.1", "R5.4", "R4.4", "R7.1"],
         );
     }
