@@ -78,6 +78,16 @@ impl SignedHeartbeat {
     pub fn resign(&mut self, keypair: &Keypair) {
         self.signature = keypair.sign(&self.heartbeat.signing_bytes());
     }
+
+    /// Its signer and what its signature covers (R0.5).
+    pub fn signed(&self) -> crate::message::Signed<'_> {
+        crate::message::Signed {
+            kind: crate::message::MessageKind::Heartbeat,
+            signer: &self.heartbeat.node_id,
+            bytes: self.heartbeat.signing_bytes(),
+            signature: &self.signature,
+        }
+    }
 }
 
 /// The deployed `ChainAgreement`.

@@ -87,6 +87,16 @@ impl SignedProposal {
     pub fn resign(&mut self, keypair: &Keypair) {
         self.signature = keypair.sign(&self.proposal.signing_bytes());
     }
+
+    /// Its signer and what its signature covers (R0.5).
+    pub fn signed(&self) -> Signed<'_> {
+        Signed {
+            kind: MessageKind::Proposal,
+            signer: &self.proposal.proposer,
+            bytes: self.proposal.signing_bytes(),
+            signature: &self.signature,
+        }
+    }
 }
 
 /// A block with a certificate for it: an approve certificate (relayed when a
@@ -170,33 +180,12 @@ pub struct Signed<'a> {
 impl Message {
     /// The message's own signature, if it has one (R0.5).
     pub fn signed(&self) -> Option<Signed<'_>> {
-        let (kind, signer, bytes, signature) = match self {
-            Message::Heartbeat(h) => (
-                MessageKind::Heartbeat,
-                &h.heartbeat.node_id,
-                h.heartbeat.signing_bytes(),
-                &h.signature,
-            ),
-            Message::Proposal(p) => (
-                MessageKind::Proposal,
-                &p.proposal.proposer,
-                p.proposal.signing_bytes(),
-                &p.signature,
-            ),
-            Message::Vote(v) => (
-                MessageKind::Vote,
-                &v.vote.voter,
-                v.vote.signing_bytes(),
-                &v.signature,
-            ),
-            Message::Certificate(_) => return None,
-        };
-        Some(Signed {
-            kind,
-            signer,
-            bytes,
-            signature,
-        })
+        match self {
+            Message::Heartbeat(h) => Some(h.signed()),
+            Message::Proposal(p) => Some(p.signed()),
+            Message::Vote(v) => Some(v.signed()),
+            Message::Certificate(_) => None,
+        }
     }
 }
 

@@ -86,6 +86,16 @@ impl SignedVote {
     pub fn resign(&mut self, keypair: &Keypair) {
         self.signature = keypair.sign(&self.vote.signing_bytes());
     }
+
+    /// Its signer and what its signature covers (R0.5).
+    pub fn signed(&self) -> crate::message::Signed<'_> {
+        crate::message::Signed {
+            kind: crate::message::MessageKind::Vote,
+            signer: &self.vote.voter,
+            bytes: self.vote.signing_bytes(),
+            signature: &self.signature,
+        }
+    }
 }
 
 /// Signed votes of one step of one attempt for one block, from distinct

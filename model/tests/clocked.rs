@@ -149,8 +149,7 @@ fn every_start_skew_up_to_a_minute_decides_under_a7_and_not_without() {
                     continue;
                 }
                 let starts = [g, s, 0, f];
-                let a7 = Rules::Reference;
-                let r = run(&clocked(a7, starts), &Options::default()).unwrap();
+                let r = run(&clocked(a7(), starts), &Options::default()).unwrap();
                 assert_eq!(liveness(&r), Status::Held, "{starts:?}");
                 a7_states += r.unique_states;
                 let r = run(&clocked(without_a7(), starts), &Options::default()).unwrap();

@@ -74,7 +74,8 @@ fn cut(name: &str, max_attempt: u32) -> ModelConfig {
 }
 
 /// Every preset one-by-one delivery finishes on this machine, and cuts of
-/// others. Measured 2026-12-02 (one thread,
+/// others (with A7, one by one: `reference` 598,506 states). Measured
+/// before A7 joined the reference rules, 2026-12-02 (one thread,
 /// breadth-first, memory capped at 10 GB, 150-200 s each), one-by-one delivery
 /// finishes `reference` (407,874 states, 34 s), `reference-phase1`
 /// (414,466, 42 s), `reference-staggered` (200; 122 before starts ahead), `reference-clocked`

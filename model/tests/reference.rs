@@ -492,7 +492,7 @@ fn an_equivocating_leader_that_times_its_proposals() {
 /// leader's blocks arrive whenever it likes, synchronous from the
 /// reward-only attempt on. Every property holds, and the configuration
 /// reaches all three locking paths and every ending. Depth-first, about
-/// 5 minutes and 50 MB: breadth-first needs 3.7 GB already at
+/// 4 minutes and 50 MB. Before A7: breadth-first needed 3.7 GB already at
 /// `--max-attempt 1` (2,393,932 states), and with the synchronous attempts
 /// starting one later (gst:2) depth-first passed 11.5 M states in 25
 /// minutes without finishing or a violation.
@@ -516,7 +516,8 @@ fn an_equivocating_leader_that_times_its_proposals_under_partial_synchrony() {
 /// About 5 minutes and 5 GB with A7 (README, "Long checks"); CI runs the
 /// same preset to the reward-only attempt under sound delivery
 /// (`a_double_voter_to_the_reward_only_attempt_under_sound_delivery`):
-/// batched to `--max-attempt 2` it did not finish within 4 minutes.
+/// batched to `--max-attempt 2` it was stopped by hand, unfinished, after
+/// about 3 minutes.
 #[test]
 #[ignore = "about 5 minutes: README, 'Long checks'"]
 fn an_active_byzantine_down_to_the_emergency_block() {

@@ -55,23 +55,17 @@ impl<'a> Act<'a> {
     }
 
     /// Resolves a signer and checks its signature (R0.5).
-    pub(super) fn authenticate(
-        &mut self,
-        signer: &NodeId,
-        bytes: &[u8],
-        sig: &Signature,
-        what: MessageKind,
-    ) -> Option<usize> {
-        let Some(pos) = self.ctx.registry.position_of(signer) else {
+    pub(super) fn authenticate(&mut self, s: crate::message::Signed<'_>) -> Option<usize> {
+        let Some(pos) = self.ctx.registry.position_of(s.signer) else {
             self.reject(Rejection::UnknownSigner {
-                node: signer.clone(),
+                node: s.signer.clone(),
             });
             return None;
         };
-        if !self.ctx.registry.verify_at(pos, bytes, sig) {
+        if !self.ctx.registry.verify_at(pos, &s.bytes, s.signature) {
             self.reject(Rejection::BadSignature {
-                signer: signer.clone(),
-                what,
+                signer: s.signer.clone(),
+                what: s.kind,
             });
             return None;
         }
@@ -101,13 +95,7 @@ impl<'a> Act<'a> {
             self.reject(Rejection::NotCollecting);
             return;
         }
-        let h = &hb.heartbeat;
-        let Some(pos) = self.authenticate(
-            &h.node_id,
-            &h.signing_bytes(),
-            &hb.signature,
-            MessageKind::Heartbeat,
-        ) else {
+        let Some(pos) = self.authenticate(hb.signed()) else {
             return;
         };
         self.heartbeat(hb, pos);

@@ -22,12 +22,7 @@ impl Act<'_> {
         if !self.attempt_acceptable(p.attempt) {
             return;
         }
-        let Some(pos) = self.authenticate(
-            &p.proposer,
-            &p.signing_bytes(),
-            &sp.signature,
-            MessageKind::Proposal,
-        ) else {
+        let Some(pos) = self.authenticate(sp.signed()) else {
             return;
         };
         self.accept_proposal(sp, pos);

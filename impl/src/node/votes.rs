@@ -55,12 +55,7 @@ impl Act<'_> {
             });
             return;
         }
-        let Some(pos) = self.authenticate(
-            &v.voter,
-            &v.signing_bytes(),
-            &sv.signature,
-            MessageKind::Vote,
-        ) else {
+        let Some(pos) = self.authenticate(sv.signed()) else {
             return;
         };
         self.record_vote(sv, pos);
