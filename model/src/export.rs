@@ -9,13 +9,13 @@ use crate::check::{Paths, Report, Status};
 use crate::config::ModelConfig;
 use crate::model::{Action, State, TcModel};
 use crate::trace::{actor_name, event, Change, Event, TraceStep};
-use crate::vectors::generate::Gen;
 use crate::vectors::model_traces::{export_path, slug, PathOf};
 use serde_json::{json, Map, Value};
 use stateright::actor::Id;
 use std::path::{Path, PathBuf};
 use time_consensus::node::NodeState;
 use time_consensus::Rules;
+use time_consensus_vectors::Gen;
 
 /// Why traces could not be written.
 #[derive(Debug, thiserror::Error)]

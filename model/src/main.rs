@@ -373,15 +373,15 @@ fn main() -> ExitCode {
             json,
             junit,
         } => {
-            let mut filter = time_consensus_model::vectors::run::Filter {
+            let mut filter = time_consensus_vectors::run::Filter {
                 case,
                 ..Default::default()
             };
             for name in suite.iter().flat_map(|s| s.split(',')) {
-                match time_consensus_model::vectors::Suite::from_name(name.trim()) {
+                match time_consensus_vectors::Suite::from_name(name.trim()) {
                     Some(s) => filter.suites.push(s),
                     None => {
-                        let all: Vec<&str> = time_consensus_model::vectors::Suite::ALL
+                        let all: Vec<&str> = time_consensus_vectors::Suite::ALL
                             .iter()
                             .map(|s| s.name())
                             .collect();

@@ -5,8 +5,9 @@
 //!
 //! A definition is a line that starts with the id in bold, `**R5.3**`. A
 //! citation is an id in a source file, `R5.3`, or a range within one
-//! section, `R5.2-R5.6` (every id in between is cited). The conformance
-//! module (model/src/vectors) is not counted as citing: its ids are data.
+//! section, `R5.2-R5.6` (every id in between is cited). The vectors' code
+//! (spec/conformance, model/src/vectors) is not counted as citing: its ids
+//! are data.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -226,8 +227,8 @@ fn every_rule_id_named_by_a_vector_is_defined() {
     let defined = defined();
     let dir = root().join("spec/vectors");
     let mut unknown = BTreeSet::new();
-    for f in time_consensus_model::vectors::run::vector_files(&dir).unwrap() {
-        let case = time_consensus_model::vectors::run::load(&f).unwrap_or_else(|e| panic!("{e}"));
+    for f in time_consensus_vectors::run::vector_files(&dir).unwrap() {
+        let case = time_consensus_vectors::run::load(&f).unwrap_or_else(|e| panic!("{e}"));
         for id in case.rule_ids {
             if !defined.contains(&id) {
                 unknown.insert(format!("{id} ({})", case.case));

@@ -17,7 +17,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
-use time_consensus_model::vectors::run::run_text;
+use time_consensus_vectors::run::run_text;
 
 /// `<suite>/<case>.json` as the text declares them, else a fixed name.
 fn path_for(text: &str) -> PathBuf {

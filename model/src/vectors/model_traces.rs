@@ -3,9 +3,6 @@
 //! the inputs each honest node received, replayed on a fresh node, so that
 //! any implementation can replay what the model proved.
 
-use super::exec::{replay, visible_state};
-use super::format::{Member, NodeTraceIn, Origin, TraceSetup, TraceStep};
-use super::generate::Gen;
 use crate::actor::{McState, McTimer, Packet};
 use crate::check::find_paths;
 use crate::config::ModelConfig;
@@ -18,6 +15,9 @@ use time_consensus::crypto::SignatureScheme;
 use time_consensus::encoding::sha256;
 use time_consensus::node::{Input, StartHeight};
 use time_consensus::sim::genesis_tip;
+use time_consensus_vectors::exec::{replay, visible_state};
+use time_consensus_vectors::format::{Member, NodeTraceIn, Origin, TraceSetup, TraceStep};
+use time_consensus_vectors::Gen;
 
 /// The searches whose paths are exported, with the ids they exercise.
 const SEARCHES: &[(&str, &[&str], &[&str])] = &[

@@ -1,7 +1,7 @@
 //! The cases of the block and signatures suites.
 
-use super::format::*;
-use super::generate::*;
+use crate::format::*;
+use crate::generate::*;
 use std::sync::Arc;
 use time_consensus::block::{BlockContext, BlockHeader, Transaction, TxKind, TxOutput};
 use time_consensus::config::{OrchestratorConfig, RewardConfig, DEFAULT_MAX_BLOCK_BYTES};

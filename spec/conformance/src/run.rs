@@ -8,8 +8,8 @@
 //! (each is reported as an error, so a run that skipped vectors never
 //! passes), and reports every entry it cannot read, naming its path.
 
-use super::exec::{applies, execute, replay, Outcome, Refusal};
-use super::format::{Case, ExpectedRejection, Op, Suite, FORMAT_VERSION};
+use crate::exec::{applies, execute, replay, Outcome, Refusal};
+use crate::format::{Case, ExpectedRejection, Op, Suite, FORMAT_VERSION};
 use serde::{Deserialize as _, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! operation is a thin call into `time-consensus`: no protocol rule is
 //! re-implemented here.
 
-use super::format::*;
+use crate::format::*;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The cases of the weights, election, heartbeat, tally and fallback suites.
 
-use super::format::*;
-use super::generate::*;
+use crate::format::*;
+use crate::generate::*;
 use time_consensus::crypto::{Keypair, SignatureScheme};
 use time_consensus::election::seed as seed_election;
 use time_consensus::encoding::sha256;

@@ -3,8 +3,8 @@
 //! as a vector file. Inputs are fixed or drawn from a seeded SplitMix64, so
 //! the files are the same on every run, byte for byte.
 
-use super::exec::{execute, replay, Outcome, Refusal};
-use super::format::*;
+use crate::exec::{execute, replay, Outcome, Refusal};
+use crate::format::*;
 use std::collections::BTreeSet;
 use time_consensus::crypto::{Keypair, SignatureScheme};
 use time_consensus::node::Input;

@@ -6,8 +6,8 @@
 //! configuration, local date 2025-11-01), so every `expect` below states a
 //! fact about them, checked each time the vectors are generated.
 
-use super::format::*;
-use super::generate::*;
+use crate::format::*;
+use crate::generate::*;
 use std::sync::Arc;
 use time_consensus::block::{Block, BlockContext, Transaction};
 use time_consensus::config::OrchestratorConfig;
