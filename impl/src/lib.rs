@@ -31,6 +31,7 @@ pub mod encoding;
 pub mod event;
 pub mod fallback;
 pub mod heartbeat;
+pub mod kit;
 pub mod message;
 pub mod monitor;
 pub mod node;

@@ -1,6 +1,8 @@
-//! The node_trace suite: scenarios driven on a small network of real nodes;
-//! one node's inputs are recorded and become a trace (its outputs are then
-//! obtained by replaying them on a fresh node).
+//! The node_trace suite: scenarios driven on the kit's network of real
+//! nodes (`time_consensus::kit`); one node's inputs are recorded and become a
+//! trace (its outputs are then obtained by replaying them on a fresh node).
+//! The scenarios the node's own tests also assert on are the kit's
+//! (`kit::scenarios`), written there once; the rest are written here.
 //!
 //! The fixtures are fixed (four masternodes `mn000..mn003`, default
 //! configuration, local date 2025-11-01), so every `expect` below states a
@@ -9,250 +11,70 @@
 use crate::format::*;
 use crate::generate::*;
 use std::sync::Arc;
-use time_consensus::block::{Block, BlockContext, Transaction};
-use time_consensus::config::OrchestratorConfig;
+use time_consensus::block::{Block, Transaction};
 use time_consensus::crypto::{Keypair, SignatureScheme};
 use time_consensus::encoding::sha256;
 use time_consensus::event::Event;
 use time_consensus::fallback::BlockKind;
 use time_consensus::heartbeat::SignedHeartbeat;
+use time_consensus::kit::scenarios::{self, Locks, Scenario};
+use time_consensus::kit::{
+    has_event, heartbeat_of, leader_timeout, timeout, window, KitError, Net,
+};
 use time_consensus::message::{CertifiedBlock, Message, Proposal, SignedProposal};
-use time_consensus::node::{Context, Input, Node, Output, StartHeight, Timer};
-use time_consensus::primitives::{Date, Hash32, NodeId};
-use time_consensus::registry::{MasternodeInfo, Registry, Tier};
+use time_consensus::node::{Output, Timer};
+use time_consensus::primitives::{Hash32, NodeId};
+use time_consensus::registry::Tier;
 use time_consensus::sim::genesis_tip;
-use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
+use time_consensus::vote::{Step, Vote};
 use time_consensus::{Amendment, Rules};
 
-/// The seed rules' voting window of an attempt at height 1 (S5.1, S6.2).
-fn window(attempt: u32) -> Timer {
-    Timer::VotingWindow { height: 1, attempt }
+/// How node `i` of `net` starts: its key, the registry, the configuration.
+fn setup(net: &Net, i: usize) -> TraceSetup {
+    let label = format!("mn{i:03}");
+    TraceSetup {
+        scheme: SignatureScheme::Ed25519,
+        secret_seed: sha256(label.as_bytes()),
+        key_label: Some(label),
+        masternodes: net.registry.members().iter().map(Member::from).collect(),
+        config: net.config.clone(),
+        tip: genesis_tip(),
+    }
 }
 
-/// The timeout of an attempt at height 1 (R7.2).
-fn timeout(attempt: u32) -> Timer {
-    Timer::Attempt { height: 1, attempt }
+/// Records node `i`'s inputs as the trace `<prefix>_<name>`.
+fn emit(g: &mut Gen, net: &Net, name: &str, i: usize, description: &str, ids: &[&str]) {
+    let tiers: Vec<&str> = net
+        .registry
+        .members()
+        .iter()
+        .map(|m| tier_name(m.tier))
+        .collect();
+    g.trace(
+        &format!("{}_{name}", prefix(net.rules)),
+        net.rules,
+        &format!(
+            "Node mn{i:03} of mn000..mn003 ({}). {description}",
+            tiers.join(", ")
+        ),
+        ids,
+        setup(net, i),
+        net.inputs(i),
+    );
 }
 
-/// The seed rules' leader timeout of an attempt at height 1 (S7.1).
-fn leader_timeout(attempt: u32) -> Timer {
-    Timer::Leader { height: 1, attempt }
-}
-
-/// A hand-driven network whose every input is recorded per node.
-#[derive(Clone)]
-struct Net {
-    rules: Rules,
-    members: Vec<Member>,
-    keys: Vec<Keypair>,
-    ids: Vec<NodeId>,
-    nodes: Vec<Node>,
-    inputs: Vec<Vec<Input>>,
-    config: OrchestratorConfig,
-    date: Date,
-}
-
-impl Net {
-    fn new(tiers: &[Tier], rules: Rules) -> Net {
-        let members = net(tiers);
-        let infos: Vec<MasternodeInfo> = members.iter().map(MasternodeInfo::from).collect();
-        let registry =
-            Arc::new(Registry::new(SignatureScheme::Ed25519, infos).expect("fixture registry"));
-        let config = OrchestratorConfig::default();
-        let keys: Vec<Keypair> = (0..tiers.len())
-            .map(|i| Keypair::from_label(SignatureScheme::Ed25519, &format!("mn{i:03}")))
-            .collect();
-        let nodes = keys
-            .iter()
-            .map(|k| {
-                let ctx = Context::new(k.clone(), registry.clone(), rules, config.clone())
-                    .expect("fixture node");
-                Node::new(ctx, genesis_tip())
-            })
-            .collect();
-        Net {
-            rules,
-            ids: members.iter().map(|m| m.node_id.clone()).collect(),
-            members,
-            keys,
-            nodes,
-            inputs: vec![Vec::new(); tiers.len()],
-            config,
-            date: date("2025-11-01"),
-        }
-    }
-
-    fn handle(&mut self, i: usize, input: Input) -> Vec<Output> {
-        self.inputs[i].push(input.clone());
-        self.nodes[i].handle(input)
-    }
-
-    fn start(&mut self, i: usize, presynchronized: bool) -> Vec<Output> {
-        self.start_with(i, presynchronized, vec![])
-    }
-
-    fn start_with(
-        &mut self,
-        i: usize,
-        presynchronized: bool,
-        mempool: Vec<Transaction>,
-    ) -> Vec<Output> {
-        let d = self.date;
-        self.handle(
-            i,
-            Input::Start(StartHeight {
-                date: d,
-                mempool,
-                presynchronized,
-            }),
-        )
-    }
-
-    fn deliver(&mut self, i: usize, m: Message) -> Vec<Output> {
-        self.handle(i, Input::Message(m))
-    }
-
-    fn fire(&mut self, i: usize, t: Timer) -> Vec<Output> {
-        self.handle(i, Input::Timer(t))
-    }
-
-    fn attempt_timer(&self, attempt: u32) -> Timer {
-        if self.rules.has(Amendment::TwoStepLocking) {
-            timeout(attempt)
-        } else {
-            leader_timeout(attempt)
-        }
-    }
-
-    fn setup(&self, i: usize) -> TraceSetup {
-        let label = format!("mn{i:03}");
-        TraceSetup {
-            scheme: SignatureScheme::Ed25519,
-            secret_seed: sha256(label.as_bytes()),
-            key_label: Some(label),
-            masternodes: self.members.clone(),
-            config: self.config.clone(),
-            tip: genesis_tip(),
-        }
-    }
-
-    fn leader(&self, observer: usize, attempt: u32) -> Option<usize> {
-        let n = &self.nodes[observer];
-        let l = n.state().round()?.leader(n.context(), attempt)?;
-        self.ids.iter().position(|x| *x == l)
-    }
-
-    fn block_context(&self, i: usize) -> BlockContext {
-        self.nodes[i]
-            .state()
-            .round()
-            .expect("a running height")
-            .height_ctx()
-            .block_context()
-            .clone()
-    }
-
-    fn signed_vote(
-        &self,
-        i: usize,
-        attempt: u32,
-        step: Step,
-        block: Hash32,
-        approve: bool,
-        weight: u64,
-    ) -> SignedVote {
-        let vote = Vote {
-            height: 1,
-            attempt,
-            step,
-            voter: self.ids[i].clone(),
-            block_hash: block,
-            approve,
-            weight,
-        };
-        vote.sign(&self.keys[i])
-    }
-
-    fn vote(
-        &self,
-        i: usize,
-        attempt: u32,
-        step: Step,
-        block: Hash32,
-        approve: bool,
-        weight: u64,
-    ) -> Message {
-        Message::Vote(self.signed_vote(i, attempt, step, block, approve, weight))
-    }
-
-    fn sign_proposal(&self, i: usize, proposal: Proposal) -> Message {
-        Message::Proposal(proposal.sign(&self.keys[i]))
-    }
-
-    fn certificate(
-        &self,
-        voters: &[usize],
-        attempt: u32,
-        step: Step,
-        block: Hash32,
-    ) -> Certificate {
-        let mut v: Vec<usize> = voters.to_vec();
-        v.sort_by(|a, b| self.ids[*a].cmp(&self.ids[*b]));
-        Certificate {
-            height: 1,
-            attempt,
-            step,
-            block_hash: block,
-            votes: v
-                .iter()
-                .map(|&i| self.signed_vote(i, attempt, step, block, true, 1))
-                .collect(),
-        }
-    }
-
-    /// Delivers every broadcast to every other node (FIFO) until none is
-    /// left, skipping deliveries `keep` refuses.
-    fn pump(
-        &mut self,
-        initial: Vec<(usize, Vec<Output>)>,
-        keep: impl Fn(usize, usize, &Message) -> bool,
-    ) {
-        let mut queue = std::collections::VecDeque::new();
-        for (i, outs) in initial {
-            for m in broadcasts(&outs) {
-                queue.push_back((i, m));
-            }
-        }
-        while let Some((from, m)) = queue.pop_front() {
-            for to in 0..self.nodes.len() {
-                if to == from || !keep(from, to, &m) {
-                    continue;
-                }
-                let outs = self.deliver(to, m.clone());
-                for b in broadcasts(&outs) {
-                    queue.push_back((to, b));
-                }
-            }
-        }
-    }
-
-    fn emit(&self, g: &mut Gen, name: &str, i: usize, description: &str, ids: &[&str]) {
-        g.trace(
-            &format!("{}_{name}", prefix(self.rules)),
-            self.rules,
-            &format!(
-                "Node mn{i:03} of mn000..mn003 ({}). {description}",
-                self.tiers_note()
-            ),
-            ids,
-            self.setup(i),
-            self.inputs[i].clone(),
-        );
-    }
-
-    fn tiers_note(&self) -> String {
-        let t: Vec<&str> = self.members.iter().map(|m| tier_name(m.tier)).collect();
-        t.join(", ")
+/// [`emit`] of a kit scenario's node, or the generator error saying which
+/// fact of the scenario failed.
+fn emit_scenario(
+    g: &mut Gen,
+    s: Result<Scenario, KitError>,
+    name: &str,
+    description: &str,
+    ids: &[&str],
+) {
+    match s {
+        Ok(s) => emit(g, &s.net, name, s.node, description, ids),
+        Err(e) => g.error(format!("{name}: {e}")),
     }
 }
 
@@ -264,50 +86,19 @@ fn prefix(rules: Rules) -> &'static str {
     }
 }
 
-fn broadcasts(outs: &[Output]) -> Vec<Message> {
-    outs.iter()
-        .filter_map(|o| match o {
-            Output::Broadcast(m) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn proposal_of(outs: &[Output]) -> Option<SignedProposal> {
-    broadcasts(outs).into_iter().find_map(|m| match m {
-        Message::Proposal(p) => Some(p),
-        _ => None,
-    })
-}
-
-fn heartbeat_of(outs: &[Output]) -> SignedHeartbeat {
-    broadcasts(outs)
-        .into_iter()
-        .find_map(|m| match m {
-            Message::Heartbeat(h) => Some(h),
-            _ => None,
-        })
-        .expect("a heartbeat at start")
-}
-
-fn has_event(outs: &[Output], f: impl Fn(&Event) -> bool) -> bool {
-    outs.iter().any(|o| matches!(o, Output::Event(e) if f(e)))
+/// A fresh fixture network.
+fn fresh(tiers: &[Tier], rules: Rules) -> Net {
+    Net::new(tiers, rules).expect("the fixture network")
 }
 
 /// Starts every node presynchronized; returns the network, the attempt-0
-/// leader and its proposal.
+/// leader, its proposal and each node's start outputs.
 fn started(
     tiers: &[Tier],
     rules: Rules,
 ) -> (Net, usize, SignedProposal, Vec<(usize, Vec<Output>)>) {
-    let mut net = Net::new(tiers, rules);
-    let starts: Vec<(usize, Vec<Output>)> =
-        (0..tiers.len()).map(|i| (i, net.start(i, true))).collect();
-    let (leader, p) = starts
-        .iter()
-        .find_map(|(i, o)| proposal_of(o).map(|p| (*i, p)))
-        .expect("the attempt-0 leader proposes");
-    (net, leader, p, starts)
+    let s = time_consensus::kit::started(tiers, rules).expect("the attempt-0 leader proposes");
+    (s.net, s.leader, s.proposal, s.starts)
 }
 
 /// Every scenario under both rule sets (and the rule-set-specific ones).
@@ -328,14 +119,10 @@ pub fn node_traces(g: &mut Gen) {
 }
 
 fn normal_height(g: &mut Gen, rules: Rules) {
-    let (mut net, leader, _, starts) = started(&TIERS4, rules);
-    net.pump(starts, |_, _, _| true);
-    if rules.is_seed() {
-        for i in 0..4 {
-            net.fire(i, window(0));
-        }
-    }
-    let follower = (leader + 1) % 4;
+    let s = match scenarios::normal_height(rules) {
+        Ok(s) => s,
+        Err(e) => return g.error(format!("normal_height: {e}")),
+    };
     let (ids_f, ids_l, how): (&[&str], &[&str], &str) = if rules.is_seed() {
         (
             &[
@@ -353,17 +140,19 @@ fn normal_height(g: &mut Gen, rules: Rules) {
             "approve votes, an approve quorum (lock, relayed certificate), commit votes and a commit quorum (finality proof)",
         )
     };
-    net.emit(
+    emit(
         g,
+        &s.net,
         "normal_height_follower",
-        follower,
+        s.follower,
         &format!("A normal height with every message delivered, seen by a follower: {how}."),
         ids_f,
     );
-    net.emit(
+    emit(
         g,
+        &s.net,
         "normal_height_leader",
-        leader,
+        s.leader,
         &format!("A normal height with every message delivered, seen by the attempt-0 leader, who builds, signs and broadcasts the block: {how}."),
         ids_l,
     );
@@ -372,14 +161,17 @@ fn normal_height(g: &mut Gen, rules: Rules) {
 fn phase1(g: &mut Gen, rules: Rules) {
     let seed = rules.is_seed();
     // Synchronization on heartbeats.
-    let mut net = Net::new(&TIERS4, rules);
-    let beats: Vec<SignedHeartbeat> = (0..4).map(|i| heartbeat_of(&net.start(i, false))).collect();
+    let mut net = fresh(&TIERS4, rules);
+    let beats: Vec<SignedHeartbeat> = (0..4)
+        .map(|i| heartbeat_of(&net.start(i, false)).expect("a heartbeat at start"))
+        .collect();
     let x = 3;
     for &i in &[2usize, 1, 0] {
         net.deliver(x, Message::Heartbeat(beats[i].clone()));
     }
-    net.emit(
+    emit(
         g,
+        &net,
         "phase1_synchronizes",
         x,
         if seed {
@@ -387,17 +179,22 @@ fn phase1(g: &mut Gen, rules: Rules) {
         } else {
             "Phase 1: the node broadcasts its heartbeat and sets the heartbeat timer; it is synchronized once members holding its own (height, tip) weigh a quorum of the registry (bronze + silver + its own free weight is not enough, gold completes it); then it cancels the timer and starts attempt 0."
         },
-        if seed { &["S1.2", "S1.3", "R1.1", "R0.5"] } else { &["R1.1", "R1.2", "R1.3", "R5.3", "R0.5"] },
+        if seed {
+            &["S1.2", "S1.3", "R1.1", "R0.5"]
+        } else {
+            &["R1.1", "R1.2", "R1.3", "R5.3", "R0.5"]
+        },
     );
     // Timeout without synchronization.
-    let mut net = Net::new(&TIERS4, rules);
+    let mut net = fresh(&TIERS4, rules);
     for i in 0..4 {
         net.start(i, false);
     }
     net.fire(x, Timer::Heartbeat { height: 1 });
     net.deliver(x, Message::Heartbeat(beats[0].clone()));
-    net.emit(
+    emit(
         g,
+        &net,
         "phase1_timeout",
         x,
         if seed {
@@ -405,10 +202,14 @@ fn phase1(g: &mut Gen, rules: Rules) {
         } else {
             "Phase 1 times out with no heartbeat but its own: the node takes part anyway and starts attempt 0; a heartbeat arriving afterwards is refused (not collecting)."
         },
-        if seed { &["S1.4", "R1.1"] } else { &["R1.4", "R1.1"] },
+        if seed {
+            &["S1.4", "R1.1"]
+        } else {
+            &["R1.4", "R1.1"]
+        },
     );
     // Repeated and replaced heartbeats.
-    let mut net = Net::new(&TIERS4, rules);
+    let mut net = fresh(&TIERS4, rules);
     for i in 0..4 {
         net.start(i, false);
     }
@@ -419,8 +220,9 @@ fn phase1(g: &mut Gen, rules: Rules) {
     other.heartbeat.chain_tip_hash = Hash32([0x11; 32]);
     other.resign(&net.keys[y]);
     net.deliver(x, Message::Heartbeat(other));
-    net.emit(
+    emit(
         g,
+        &net,
         "heartbeat_repeated_and_changed",
         x,
         if seed {
@@ -428,10 +230,14 @@ fn phase1(g: &mut Gen, rules: Rules) {
         } else {
             "mn002's heartbeat twice, then a heartbeat of mn002 with another tip: the first heartbeat of a member is the one that counts, later ones are refused."
         },
-        if seed { &["S1.1", "R0.5"] } else { &["R1.2", "R0.5"] },
+        if seed {
+            &["S1.1", "R0.5"]
+        } else {
+            &["R1.2", "R0.5"]
+        },
     );
     // The majority holds another tip.
-    let mut net = Net::new(&TIERS4, rules);
+    let mut net = fresh(&TIERS4, rules);
     for i in 0..4 {
         net.start(i, false);
     }
@@ -442,8 +248,9 @@ fn phase1(g: &mut Gen, rules: Rules) {
         net.deliver(x, Message::Heartbeat(h));
     }
     net.fire(x, Timer::Heartbeat { height: 1 });
-    net.emit(
+    emit(
         g,
+        &net,
         "phase1_majority_on_other_tip",
         x,
         if seed {
@@ -451,10 +258,14 @@ fn phase1(g: &mut Gen, rules: Rules) {
         } else {
             "The three other members announce another tip at the same height: only the node's own weight holds its tip, so it is not synchronized; at the heartbeat timeout it takes part anyway."
         },
-        if seed { &["S1.2", "S1.3"] } else { &["R1.3", "R1.4"] },
+        if seed {
+            &["S1.2", "S1.3"]
+        } else {
+            &["R1.3", "R1.4"]
+        },
     );
     // Heartbeats from strangers and forgers.
-    let mut net = Net::new(&TIERS4, rules);
+    let mut net = fresh(&TIERS4, rules);
     net.start(x, false);
     let stranger_key = Keypair::from_label(SignatureScheme::Ed25519, "mn009");
     let mut s = beats[0].clone();
@@ -468,8 +279,9 @@ fn phase1(g: &mut Gen, rules: Rules) {
     h2.heartbeat.block_height = 5;
     h2.resign(&net.keys[0]);
     net.deliver(x, Message::Heartbeat(h2));
-    net.emit(
+    emit(
         g,
+        &net,
         "heartbeat_refused",
         x,
         if seed {
@@ -477,29 +289,29 @@ fn phase1(g: &mut Gen, rules: Rules) {
         } else {
             "In phase 1: a heartbeat from mn009 (not registered), one of mn000 signed with another key, and one announcing tip height 5 (it starts height 6, not the height being decided): each refused, nothing recorded."
         },
-        if seed { &["R0.5", "R0.4", "S1.1"] } else { &["R0.5", "R0.4", "R0.6"] },
+        if seed {
+            &["R0.5", "R0.4", "S1.1"]
+        } else {
+            &["R0.5", "R0.4", "R0.6"]
+        },
     );
 }
 
 fn single_vote(g: &mut Gen, rules: Rules) {
-    let (mut net, leader, p, _) = started(&TIERS4, rules);
-    let x = (leader + 1) % 4;
-    net.deliver(x, Message::Proposal(p));
+    let s = scenarios::single_vote(rules);
     if rules.is_seed() {
-        net.fire(x, window(0));
-        net.emit(
+        emit_scenario(
             g,
+            s,
             "flaw1_single_vote_finalizes",
-            x,
             "Seed flaw 1: the node receives the proposal, votes, and when its voting window closes with no vote but its own, that one vote is 'consensus' (total taken over votes received): it finalizes.",
             &["S5.1", "S6.2", "S6.3"],
         );
     } else {
-        net.fire(x, timeout(0));
-        net.emit(
+        emit_scenario(
             g,
+            s,
             "single_vote_does_not_finalize",
-            x,
             "The inputs of seed flaw 1 under the reference rules: the node approves, but its own vote is far from a quorum of the registry; at the attempt timeout it records the failure and moves to attempt 1.",
             &["R5.3", "R5.7", "R7.2"],
         );
@@ -507,40 +319,20 @@ fn single_vote(g: &mut Gen, rules: Rules) {
 }
 
 fn declared_weight(g: &mut Gen, rules: Rules) {
-    let (mut net, leader, p, _) = started(&TIERS4, rules);
-    let x = if leader == 3 { 2 } else { 3 };
-    net.deliver(x, Message::Proposal(p.clone()));
-    let h = p.proposal.block.hash();
-    let others: Vec<usize> = (0..4).filter(|&i| i != x).collect();
-    // The two heaviest vote against, the lightest approves declaring 1000.
-    let lightest = *others.last().expect("three others");
-    for &i in &others {
-        let m = if i == lightest {
-            net.vote(i, 0, Step::Approve, h, true, 1000)
-        } else {
-            let w = time_consensus::weight::seed_member_weight(
-                &MasternodeInfo::from(&net.members[i]),
-                net.date,
-            );
-            net.vote(i, 0, Step::Approve, h, false, w)
-        };
-        net.deliver(x, m);
-    }
+    let s = scenarios::declared_weight(rules, 1000);
     if rules.is_seed() {
-        net.fire(x, window(0));
-        net.emit(
+        emit_scenario(
             g,
+            s,
             "flaw2_declared_weight_counts",
-            x,
             "Seed flaw 2: the two heaviest members vote against with their true weights, the lightest approves declaring weight 1000; the declared weight is counted and the block is finalized when the window closes.",
             &["S6.1", "S6.2", "S6.3"],
         );
     } else {
-        net.fire(x, timeout(0));
-        net.emit(
+        emit_scenario(
             g,
+            s,
             "declared_weight_ignored",
-            x,
             "The inputs of seed flaw 2 under the reference rules: votes against are not votes, and the vote declaring weight 1000 counts its registry weight; no quorum, the attempt times out.",
             &["R5.1", "R5.4", "R5.3", "R7.2"],
         );
@@ -570,8 +362,9 @@ fn rejections(g: &mut Gen, rules: Rules) {
         let (mut net, leader, x, y, p) = rejection_base(rules);
         let m = f(&net, leader, x, y, &p);
         net.deliver(x, m);
-        net.emit(
+        emit(
             g,
+            &net,
             name,
             x,
             &format!("After the proposal and one good vote: {desc}"),
@@ -651,7 +444,7 @@ fn rejections(g: &mut Gen, rules: Rules) {
         },
     );
     one(g, "reject_double_proposal", "the leader's second, different, valid block for the same attempt is equivocation: refused, the first stands, both signatures kept as evidence.", &["R4.5"], &|net, leader, x, _, p| {
-        let ctx = net.block_context(x);
+        let ctx = net.block_context(x).expect("a running height");
         let b = ctx.build(BlockKind::Normal, &net.ids[leader], &[Transaction::transfer(b"other")]);
         let mut alt = p.proposal.clone();
         alt.block = Arc::new(b);
@@ -670,8 +463,8 @@ fn rejections(g: &mut Gen, rules: Rules) {
         "a heartbeat after phase 1 (here skipped) is refused.",
         &["R1.2"],
         &|_, _, _, y, _| {
-            let mut fresh = Net::new(&TIERS4, rules);
-            Message::Heartbeat(heartbeat_of(&fresh.start(y, false)))
+            let mut fresh = fresh(&TIERS4, rules);
+            Message::Heartbeat(heartbeat_of(&fresh.start(y, false)).expect("a heartbeat at start"))
         },
     );
     if seed {
@@ -768,7 +561,7 @@ fn rejections(g: &mut Gen, rules: Rules) {
             "a valid approve certificate attached to another block is refused.",
             &["R5.5", "R6.4"],
             &|net, leader, x, _, p| {
-                let ctx = net.block_context(x);
+                let ctx = net.block_context(x).expect("a running height");
                 let other = ctx.build(
                     BlockKind::Normal,
                     &net.ids[leader],
@@ -897,8 +690,9 @@ fn invalid_proposals(g: &mut Gen, rules: Rules) {
         if seed {
             ids.push("S5.1");
         }
-        net.emit(
+        emit(
             g,
+            &net,
             name,
             x,
             &format!("The elected leader proposes {what}: {reaction}."),
@@ -910,7 +704,7 @@ fn invalid_proposals(g: &mut Gen, rules: Rules) {
 fn lifecycle(g: &mut Gen, rules: Rules) {
     // A message before the height starts, then a second start.
     let (mut net, leader, p, _) = started(&TIERS4, rules);
-    let mut fresh = Net::new(&TIERS4, rules);
+    let mut fresh = fresh(&TIERS4, rules);
     let x = (leader + 1) % 4;
     // Under A7 an authenticated proposal before the start would be kept
     // (R0.7, its own vector); one whose signature does not cover it is not.
@@ -927,7 +721,7 @@ fn lifecycle(g: &mut Gen, rules: Rules) {
     } else {
         ("A proposal before the node starts the height is refused (not running); after the start, a second start is refused (already running); the proposal delivered again is accepted.", &["R0.6"])
     };
-    fresh.emit(g, "not_running_then_already_running", x, text, ids);
+    emit(g, &fresh, "not_running_then_already_running", x, text, ids);
     // Stale timers are ignored.
     let t = net.attempt_timer(0);
     net.fire(x, t);
@@ -939,8 +733,9 @@ fn lifecycle(g: &mut Gen, rules: Rules) {
     } else {
         &["R7.2"]
     };
-    net.emit(
+    emit(
         g,
+        &net,
         "stale_timers_ignored",
         x,
         "The attempt-0 timeout moves the node to attempt 1; the same timer fired again, and a heartbeat timer after phase 1, are stale: no output.",
@@ -950,7 +745,7 @@ fn lifecycle(g: &mut Gen, rules: Rules) {
 
 fn reward_only_attempt(g: &mut Gen, rules: Rules) {
     let seed = rules.is_seed();
-    let mut net = Net::new(&TIERS4, rules);
+    let mut net = fresh(&TIERS4, rules);
     let mempools: Vec<Vec<Transaction>> = (0..4)
         .map(|i| vec![Transaction::transfer(&[b'm', i as u8])])
         .collect();
@@ -971,7 +766,7 @@ fn reward_only_attempt(g: &mut Gen, rules: Rules) {
         for a in 0..ro {
             net.fire(x, leader_timeout(a));
         }
-        let ctx = net.block_context(x);
+        let ctx = net.block_context(x).expect("a running height");
         let b = ctx.build(BlockKind::RewardOnly, &net.ids[l], &mempools[l]);
         let p = Proposal {
             height: 1,
@@ -984,8 +779,9 @@ fn reward_only_attempt(g: &mut Gen, rules: Rules) {
         let m = net.sign_proposal(l, p);
         net.deliver(x, m);
         net.fire(x, window(ro));
-        net.emit(
+        emit(
             g,
+            &net,
             "reward_only_attempt",
             x,
             "Leader timeouts in attempts 0 and 1 (no proposal delivered); attempt 2 is the reward-only attempt, led by the original leader again: the node votes for the coinbase-only block and, alone in its window, finalizes it.",
@@ -1005,8 +801,9 @@ fn reward_only_attempt(g: &mut Gen, rules: Rules) {
         }
     }
     net.pump(last, |_, _, _| true);
-    net.emit(
+    emit(
             g,
+            &net,
             "reward_only_attempt",
             x,
             "Attempts 0 to 2 time out at every node (no proposal delivered); attempt 3 is the reward-only attempt, led by the schedule's next leader: its coinbase-only block gets both quorums and is finalized.",
@@ -1016,21 +813,10 @@ fn reward_only_attempt(g: &mut Gen, rules: Rules) {
 
 fn seed_only(g: &mut Gen) {
     // Flaw 4: the emergency block without a vote.
-    let mut net = Net::new(&TIERS4, Rules::Seed);
-    for i in 0..4 {
-        net.start(i, true);
-    }
-    let leaders: Vec<usize> = (0..3).filter_map(|a| net.leader(0, a)).collect();
-    let x = (0..4)
-        .find(|i| !leaders.contains(i))
-        .expect("a node that leads none of attempts 0-2");
-    for a in 0..3 {
-        net.fire(x, leader_timeout(a));
-    }
-    net.emit(
+    emit_scenario(
         g,
+        scenarios::emergency_without_vote(),
         "flaw4_emergency_without_vote",
-        x,
         "Seed flaw 4: leader timeouts in attempts 0, 1 (rotation) and 2 (reward-only); at attempt 3 the node accepts the emergency block on its own, with no vote at all.",
         &["S7.1", "S7.2", "S7.3", "S2.6"],
     );
@@ -1046,8 +832,9 @@ fn seed_only(g: &mut Gen) {
     let m = net.sign_proposal(leader, bad);
     net.deliver(x, m);
     net.fire(x, window(0));
-    net.emit(
+    emit(
         g,
+        &net,
         "invalid_proposal_fails_attempt",
         x,
         "The leader's block does not extend the tip: the node votes against it; when the window closes the approval (0) misses the threshold and the node moves to attempt 1 (rotation 1).",
@@ -1062,16 +849,13 @@ fn seed_only(g: &mut Gen) {
     net.deliver(x, Message::Proposal(p.clone()));
     let h = p.proposal.block.hash();
     let heavy = (0..4).find(|&i| i != x).expect("another node");
-    let w = time_consensus::weight::seed_member_weight(
-        &MasternodeInfo::from(&net.members[heavy]),
-        net.date,
-    );
+    let w = time_consensus::weight::seed_member_weight(&net.registry.members()[heavy], net.date);
     let against = net.vote(heavy, 0, Step::Approve, h, false, w);
     net.deliver(x, against);
     let outs = net.fire(x, window(0));
     let failed = has_event(&outs, |e| matches!(e, Event::ConsensusFailed { .. }));
     let l1 = net.leader(x, 1).expect("rotation 1");
-    let ctx = net.block_context(x);
+    let ctx = net.block_context(x).expect("a running height");
     let b1 = ctx.build(BlockKind::Normal, &net.ids[l1], &[]);
     let p1 = Proposal {
         height: 1,
@@ -1087,8 +871,9 @@ fn seed_only(g: &mut Gen) {
     if !failed {
         g.error("seed pooled-votes scenario: attempt 0 unexpectedly reached consensus".into());
     }
-    net.emit(
+    emit(
         g,
+        &net,
         "votes_pooled_across_attempts",
         x,
         "Attempt 0 fails (a heavier member votes against). In attempt 1 the node's own new vote is refused as a duplicate of its attempt-0 vote, and the attempt-1 tally counts the attempt-0 votes, for another block: votes are pooled per voter over the whole height.",
@@ -1098,108 +883,38 @@ fn seed_only(g: &mut Gen) {
 
 fn emergency(g: &mut Gen) {
     // Reference: the emergency block needs and gets both quorums.
-    let mut net = Net::new(&TIERS4, Rules::Reference);
-    for i in 0..4 {
-        net.start(i, true);
-    }
-    let mut at_emergency = Vec::new();
-    for i in 0..4 {
-        let mut outs = Vec::new();
-        for a in 0..4 {
-            outs = net.fire(i, timeout(a));
-        }
-        at_emergency.push((i, outs));
-    }
-    net.pump(at_emergency, |_, _, m| !matches!(m, Message::Proposal(_)));
-    net.emit(
+    emit_scenario(
         g,
+        scenarios::emergency_with_quorums(),
         "emergency_with_quorums",
-        0,
         "Every leader is silent: attempts 0 to 3 time out everywhere. Attempt 4 is a leaderless emergency attempt: each node approves the canonical emergency block, and it is finalized only on an approve quorum then a commit quorum.",
         &["R7.1", "R7.2", "R7.3", "R6.1", "R6.2", "R7.4", "R7.5", "R3.6"],
     );
     // Reference without A4: the seed's unilateral emergency block again.
-    let rules = Rules::Reference.without(Amendment::EmergencyQuorum);
-    let mut net = Net::new(&TIERS4, rules);
-    net.start(0, true);
-    for a in 0..4 {
-        net.fire(0, timeout(a));
+    match scenarios::emergency_without_a4() {
+        Ok(s) => g.trace(
+            "ref_without_a4_emergency_unilateral",
+            s.net.rules,
+            "Node mn000 of mn000..mn003 (gold, silver, bronze, free), reference rules without amendment A4: at the emergency attempt the block is taken on the node's own say-so, as seed flaw 4.",
+            &["S7.3", "R7.1", "A4"],
+            setup(&s.net, s.node),
+            s.net.inputs(s.node),
+        ),
+        Err(e) => g.error(format!("ref_without_a4_emergency_unilateral: {e}")),
     }
-    g.trace(
-        "ref_without_a4_emergency_unilateral",
-        rules,
-        "Node mn000 of mn000..mn003 (gold, silver, bronze, free), reference rules without amendment A4: at the emergency attempt the block is taken on the node's own say-so, as seed flaw 4.",
-        &["S7.3", "R7.1", "A4"],
-        net.setup(0),
-        net.inputs[0].clone(),
-    );
 }
 
 fn reference_only(g: &mut Gen) {
     let r = Rules::Reference;
     let equal = [Tier::Silver; 4];
     // Locking.
-    {
-        let (mut net, _, p0, _) = started(&equal, r);
-        let b = p0.proposal.block.hash();
-        let leaders: Vec<usize> = (0..3).filter_map(|a| net.leader(0, a)).collect();
-        let x = (0..4)
-            .find(|i| !leaders.contains(i))
-            .expect("a node leading none of attempts 0-2");
-        net.deliver(x, Message::Proposal(p0.clone()));
-        let others: Vec<usize> = (0..4).filter(|&i| i != x).take(2).collect();
-        let mut outs = Vec::new();
-        for &i in &others {
-            let m = net.vote(i, 0, Step::Approve, b, true, 1);
-            outs.extend(net.deliver(x, m));
-        }
-        let approve_cert = broadcasts(&outs)
-            .into_iter()
-            .find_map(|m| match m {
-                Message::Certificate(c) if c.certificate.step == Step::Approve => {
-                    Some(c.certificate)
-                }
-                _ => None,
-            })
-            .expect("the approve certificate is relayed");
-        net.fire(x, timeout(0));
-        let l1 = net.leader(x, 1).expect("leader 1");
-        let ctx = net.block_context(x);
-        let c = Arc::new(ctx.build(
-            BlockKind::Normal,
-            &net.ids[l1],
-            &[Transaction::transfer(b"c")],
-        ));
-        let fresh = Proposal {
-            height: 1,
-            attempt: 1,
-            proposer: net.ids[l1].clone(),
-            block: c,
-            valid_attempt: None,
-            justification: None,
-        };
-        let m = net.sign_proposal(l1, fresh);
-        net.deliver(x, m);
-        net.fire(x, timeout(1));
-        let l2 = net.leader(x, 2).expect("leader 2");
-        let again = Proposal {
-            height: 1,
-            attempt: 2,
-            proposer: net.ids[l2].clone(),
-            block: p0.proposal.block.clone(),
-            valid_attempt: Some(0),
-            justification: Some(approve_cert),
-        };
-        let m = net.sign_proposal(l2, again);
-        net.deliver(x, m);
-        net.emit(
-            g,
-            "locking",
-            x,
-            "Equal weights (quorum 3 of 4). The node sees an approve quorum for B in attempt 0: it locks on B, relays the certificate and commits. Attempt 1's leader proposes a fresh block C: the locked node does not approve it. Attempt 2's leader re-proposes B justified by the attempt-0 certificate: the node approves it.",
-            &["R5.7", "R6.1", "R6.2", "R6.3", "R6.4", "R4.1", "R5.5"],
-        );
-    }
+    emit_scenario(
+        g,
+        scenarios::locking().map(|l| l.scenario),
+        "locking",
+        "Equal weights (quorum 3 of 4). The node sees an approve quorum for B in attempt 0: it locks on B, relays the certificate and commits. Attempt 1's leader proposes a fresh block C: the locked node does not approve it. Attempt 2's leader re-proposes B justified by the attempt-0 certificate: the node approves it.",
+        &["R5.7", "R6.1", "R6.2", "R6.3", "R6.4", "R4.1", "R5.5"],
+    );
     // R5.8: votes after a quorum are not counted.
     {
         let (mut net, leader, p, _) = started(&equal, r);
@@ -1210,8 +925,9 @@ fn reference_only(g: &mut Gen) {
             let m = net.vote(i, 0, Step::Approve, h, true, 1);
             net.deliver(x, m);
         }
-        net.emit(
+        emit(
             g,
+            &net,
             "vote_after_quorum_ignored",
             x,
             "Equal weights: after the proposal's own approve vote, the leader's and one more reach the quorum (3 of 4): the node locks and commits; the fourth approve vote is valid but not counted.",
@@ -1230,94 +946,23 @@ fn reference_only(g: &mut Gen) {
 }
 
 fn finality_proof(g: &mut Gen) {
-    let (mut net, _, _, starts) = started(&TIERS4, Rules::Reference);
-    // Everyone but mn003 runs the height; mn003 receives nothing.
-    let recorded = net.inputs[3].clone();
-    let mut proof = None;
-    {
-        let mut queue = std::collections::VecDeque::new();
-        for (i, outs) in starts {
-            for m in broadcasts(&outs) {
-                queue.push_back((i, m));
-            }
-        }
-        while let Some((from, m)) = queue.pop_front() {
-            if proof.is_none() {
-                if let Message::Certificate(c) = &m {
-                    if c.certificate.step == Step::Commit {
-                        proof = Some(m.clone());
-                    }
-                }
-            }
-            for to in 0..3 {
-                if to == from {
-                    continue;
-                }
-                let outs = net.deliver(to, m.clone());
-                for b in broadcasts(&outs) {
-                    queue.push_back((to, b));
-                }
-            }
-        }
-    }
-    net.inputs[3] = recorded;
-    let proof = proof.expect("a finality proof");
-    net.deliver(3, proof);
-    net.emit(
+    emit_scenario(
         g,
+        scenarios::finality_proof_alone(),
         "finality_proof_alone",
-        3,
         "The node receives no proposal and no vote; a finality proof (a commit certificate with its block) from another node is enough: its votes are counted, the commit quorum is reached, the node finalizes and broadcasts its own proof.",
         &["R7.5", "R5.5", "R7.4", "R6.4"],
     );
-}
-
-/// The reference rules, with A7 (attempt synchronization).
-fn a7() -> Rules {
-    Rules::Reference
 }
 
 /// R0.7: a node that starts after the others have sent their attempt-0
 /// messages keeps them (one per signer, kind, attempt and step; a repeat is
 /// refused) and handles them at its start.
 fn late_start(g: &mut Gen) {
-    let mut net = Net::new(&TIERS4, a7());
-    let x = 3;
-    let starts: Vec<(usize, Vec<Output>)> = (0..4)
-        .filter(|&i| i != x)
-        .map(|i| (i, net.start(i, true)))
-        .collect();
-    let mut early = Vec::new();
-    for (i, outs) in &starts {
-        for m in broadcasts(outs) {
-            early.push((*i, m));
-        }
-    }
-    // The others' approve votes, as the proposal makes them cast.
-    let (_, p) = early
-        .iter()
-        .find(|(_, m)| matches!(m, Message::Proposal(_)))
-        .cloned()
-        .expect("the attempt-0 leader proposes");
-    for i in (0..4).filter(|&i| i != x) {
-        let outs = net.deliver(i, p.clone());
-        for m in broadcasts(&outs) {
-            if matches!(&m, Message::Vote(_)) {
-                early.push((i, m));
-            }
-        }
-    }
-    for (_, m) in &early {
-        net.deliver(x, m.clone());
-    }
-    if let Some((_, m)) = early.iter().find(|(_, m)| matches!(m, Message::Vote(_))) {
-        net.deliver(x, m.clone());
-    }
-    net.start(x, true);
-    net.emit(
+    emit_scenario(
         g,
+        scenarios::late_start().map(|l| l.scenario),
         "a7_late_start_keeps_early_messages",
-        x,
         "Before the node starts height 1 it receives the others' attempt-0 proposal and approve votes. It refuses the proposal as not_running (a proposal's signature does not cover its block's body, so it is not kept) and keeps the votes without output (R0.7); a repeat is refused. At its start it counts the kept votes in key order (signer, kind, attempt, step): the first two weigh a quorum for a block it does not know, so the third is not counted (R5.8) and nothing more happens until the block comes (R6.4).",
         &["R0.7", "R0.6", "R5.4", "R5.8", "R6.4"],
     );
@@ -1326,19 +971,10 @@ fn late_start(g: &mut Gen) {
 /// R7.7: a node in attempt 0 joins attempt 2 once the senders of what it
 /// holds of attempts 2 and later weigh more than `T - q`.
 fn join_later_attempt(g: &mut Gen) {
-    let (mut net, _, _, _) = started(&TIERS4, a7());
-    let x = 3;
-    let b = Hash32([7; 32]);
-    // Silver (4 of 15) in attempt 2: not enough; Bronze (2) in attempt 3:
-    // 6 > 5 in attempts 2 and later, but 2 alone in attempt 3.
-    let silver = net.vote(1, 2, Step::Approve, b, true, 1);
-    net.deliver(x, silver);
-    let bronze = net.vote(2, 3, Step::Commit, b, true, 1);
-    net.deliver(x, bronze);
-    net.emit(
+    emit_scenario(
         g,
+        scenarios::join_later_attempt(),
         "a7_join_later_attempt",
-        x,
         "In attempt 0 the node counts Silver's approve vote of attempt 2 (4 of 15, not more than T - q = 5: it stays) and Bronze's commit vote of attempt 3: their senders weigh 6 in attempts 2 or later, so an honest node is in attempt 2 or later; the node emits consensus_failed for attempt 0 and enters attempt 2 with reason LaterAttempt (not 3: Bronze alone could be Byzantine).",
         &["R7.7", "R4.4", "R7.1", "R7.2"],
     );
@@ -1350,7 +986,7 @@ fn future_attempt(g: &mut Gen) {
     let x = (0..4)
         .find(|&i| i != leader && i != l1)
         .expect("a third node");
-    let ctx = net.block_context(x);
+    let ctx = net.block_context(x).expect("a running height");
     let b = Arc::new(ctx.build(
         BlockKind::Normal,
         &net.ids[l1],
@@ -1371,8 +1007,9 @@ fn future_attempt(g: &mut Gen) {
         net.deliver(x, v);
     }
     net.fire(x, timeout(0));
-    net.emit(
+    emit(
         g,
+        &net,
         "future_attempt_buffered",
         x,
         "While in attempt 0 the node receives attempt 1's proposal and approve votes (within max_future_attempts): they are kept, and once they weigh a quorum for the known block the node raises its valid block and relays the certificate at once (later votes of that step and attempt are not counted). When attempt 0 times out the node enters attempt 1, approves the buffered proposal (its vote comes after the quorum and is not counted), locks and commits.",
@@ -1397,8 +1034,9 @@ fn reproposal(g: &mut Gen) {
     let v = net.vote(l0, 0, Step::Approve, b, true, 1);
     net.deliver(x, v);
     net.fire(x, timeout(0));
-    net.emit(
+    emit(
         g,
+        &net,
         "leader_reproposes_valid_block",
         x,
         "The node holds an approve certificate for the attempt-0 block B but no commit quorum forms. It leads attempt 1: instead of a fresh block it re-proposes B with valid_attempt 0 and the certificate as justification.",
@@ -1421,8 +1059,9 @@ fn emergency_valid_block(g: &mut Gen) {
     for a in 0..4 {
         net.fire(x, timeout(a));
     }
-    net.emit(
+    emit(
         g,
+        &net,
         "emergency_approves_valid_block",
         x,
         "The node holds an approve certificate for B from attempt 0 and no commit quorum forms; attempts 0 to 3 time out (when the node leads one of them it re-proposes B). In the leaderless emergency attempt it approves its valid block B, not the emergency block.",
@@ -1439,8 +1078,9 @@ fn late_block(g: &mut Gen) {
         net.deliver(x, v);
     }
     net.deliver(x, Message::Proposal(p));
-    net.emit(
+    emit(
         g,
+        &net,
         "votes_before_block",
         x,
         "The other members' approve votes arrive before the proposal and reach a quorum (a vote after the quorum is not counted), but a quorum locks only a known block. When the block arrives the quorum already counted makes the node relay the certificate, lock and commit; its own approve vote comes after the quorum and is not counted.",
@@ -1449,7 +1089,7 @@ fn late_block(g: &mut Gen) {
 }
 
 fn rotation(g: &mut Gen) {
-    let mut net = Net::new(&TIERS4, Rules::Reference);
+    let mut net = fresh(&TIERS4, Rules::Reference);
     for i in 0..4 {
         net.start(i, true);
     }
@@ -1463,8 +1103,9 @@ fn rotation(g: &mut Gen) {
     let x = (0..4)
         .find(|&i| i != l0 && Some(i) != net.leader(0, 1))
         .unwrap_or(l0);
-    net.emit(
+    emit(
         g,
+        &net,
         "rotation_finalizes",
         x,
         "The attempt-0 leader's proposal never arrives; at the attempt timeout every node enters attempt 1, whose leader (the schedule excludes the attempt-0 leader) proposes; the block is finalized in attempt 1.",
@@ -1476,97 +1117,53 @@ fn rotation(g: &mut Gen) {
 /// tally cannot confirm still locks it, when the node enters that attempt
 /// holding it and when a justification brings it.
 fn held_certificate(g: &mut Gen) {
-    let locked = |outs: &[Output], attempt: u32, block: Hash32| {
-        has_event(outs, |e| {
-            *e == Event::Locked {
-                attempt,
-                block_hash: block,
-            }
-        }) && broadcasts(outs).iter().any(|m| {
-            matches!(m, Message::Vote(v) if v.vote.step == Step::Commit
-                && v.vote.attempt == attempt && v.vote.block_hash == block)
-        })
-    };
     // Ahead of the attempt: Gold and Silver weigh 12 of 15, a quorum, but
     // the node counted Silver's vote for another block of attempt 1 first.
     // Without A7 the node enters attempt 1 when its timer fires; under A7
     // the certificate's signers weigh more than `T - q` and it joins at once.
-    for a7 in [false, true] {
-        let rules = if a7 {
-            Rules::Reference
-        } else {
-            Rules::Reference.without(time_consensus::Amendment::AttemptSync)
-        };
-        let (mut net, leader, p, _) = started(&TIERS4, rules);
-        let x = if leader == 2 { 3 } else { 2 };
-        let b = p.proposal.block.clone();
-        let other = net.vote(1, 1, Step::Approve, Hash32([7; 32]), true, 1);
-        net.deliver(x, other);
-        let c = net.certificate(&[0, 1], 1, Step::Approve, b.hash());
-        let early = net.deliver(
-            x,
-            Message::Certificate(CertifiedBlock {
-                block: b.clone(),
-                certificate: c,
-            }),
-        );
-        if a7 {
-            if !locked(&early, 1, b.hash()) {
-                g.error("held_certificate_joins_and_locks: the node did not lock".into());
-            }
-            net.emit(
-                g,
-                "a7_held_certificate_joins_and_locks",
-                x,
-                "In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. The certificate's signers weigh more than T - q = 5 in attempt 1, so the node joins attempt 1 at once, and there the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
-                &["R7.7", "R6.2", "R6.1", "R5.4", "R4.4", "R7.1"],
-            );
-            continue;
-        }
-        let entered = net.fire(x, timeout(0));
-        if has_event(&early, |e| matches!(e, Event::Locked { .. }))
-            || !locked(&entered, 1, b.hash())
-        {
-            g.error(
-                "held_certificate_locks_on_entry: the node did not lock on entering attempt 1"
-                    .into(),
-            );
-        }
-        net.emit(
-            g,
-            "held_certificate_locks_on_entry",
-            x,
-            "Without A7. In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. Nothing locks while the node is in attempt 0. When attempt 0 times out and the node enters attempt 1, the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
-            &["R6.2", "R6.1", "R5.4", "R4.4", "R7.1"],
-        );
-    }
+    let without = scenarios::held_certificate(Rules::Reference.without(Amendment::AttemptSync))
+        .and_then(|l| {
+            let log = &l.scenario.net.log[l.scenario.node];
+            let early = &log[log.len() - 2].outputs;
+            let entered = &log[log.len() - 1].outputs;
+            let ok =
+                !has_event(early, |e| matches!(e, Event::Locked { .. })) && l.locked_in(entered);
+            ok.then_some(l.scenario).ok_or(KitError::Unexpected {
+                expected: "the node to lock on entering attempt 1, not before",
+            })
+        });
+    emit_scenario(
+        g,
+        without,
+        "held_certificate_locks_on_entry",
+        "Without A7. In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. Nothing locks while the node is in attempt 0. When attempt 0 times out and the node enters attempt 1, the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
+        &["R6.2", "R6.1", "R5.4", "R4.4", "R7.1"],
+    );
+    emit_scenario(
+        g,
+        locked_at_last(scenarios::held_certificate(Rules::Reference)),
+        "a7_held_certificate_joins_and_locks",
+        "In attempt 0 the node counts Silver's approve vote of attempt 1 for a block it does not know, then receives an approve certificate of attempt 1 (Gold and Silver, 12 of 15) with its block: the certificate verifies, but Silver's vote in it is a second vote and is not counted, so the node's own tally for the block stays at 8. The certificate's signers weigh more than T - q = 5 in attempt 1, so the node joins attempt 1 at once, and there the certificate it holds proves the quorum by itself: the node locks on the block and commits it.",
+        &["R7.7", "R6.2", "R6.1", "R5.4", "R4.4", "R7.1"],
+    );
     // In a justification: attempt 1's leader re-proposes attempt 0's block
     // with its certificate; the node, still in attempt 0 with no vote
     // counted, locks on attempt 0's block and commits it there.
-    {
-        let (mut net, leader, p, _) = started(&TIERS4, Rules::Reference);
-        let x = if leader == 2 { 3 } else { 2 };
-        let b = p.proposal.block.clone();
-        let l1 = net.leader(x, 1).expect("leader 1");
-        let again = Proposal {
-            height: 1,
-            attempt: 1,
-            proposer: net.ids[l1].clone(),
-            block: b.clone(),
-            valid_attempt: Some(0),
-            justification: Some(net.certificate(&[0, 1], 0, Step::Approve, b.hash())),
-        };
-        let m = net.sign_proposal(l1, again);
-        let outs = net.deliver(x, m);
-        if !locked(&outs, 0, b.hash()) {
-            g.error("justification_locks_current_attempt: the node did not lock".into());
-        }
-        net.emit(
-            g,
-            "justification_locks_current_attempt",
-            x,
-            "In attempt 0, before attempt 0's proposal, the node receives attempt 1's proposal re-proposing attempt 0's block with valid_attempt 0 and an approve certificate of attempt 0 (Gold and Silver) as justification. The proposal is kept for attempt 1; the justification proves attempt 0's quorum for the node's current attempt: the node takes the block as valid, locks on it and commits it in attempt 0.",
-            &["R6.2", "R6.5", "R6.3", "R4.4"],
-        );
-    }
+    emit_scenario(
+        g,
+        locked_at_last(scenarios::justification_locks_current_attempt()),
+        "justification_locks_current_attempt",
+        "In attempt 0, before attempt 0's proposal, the node receives attempt 1's proposal re-proposing attempt 0's block with valid_attempt 0 and an approve certificate of attempt 0 (Gold and Silver) as justification. The proposal is kept for attempt 1; the justification proves attempt 0's quorum for the node's current attempt: the node takes the block as valid, locks on it and commits it in attempt 0.",
+        &["R6.2", "R6.5", "R6.3", "R4.4"],
+    );
+}
+
+/// The scenario, if its last input locked the node as it should.
+fn locked_at_last(l: Result<Locks, KitError>) -> Result<Scenario, KitError> {
+    l.and_then(|l| {
+        let ok = l.locked_in(l.scenario.net.last(l.scenario.node));
+        ok.then_some(l.scenario).ok_or(KitError::Unexpected {
+            expected: "the node to lock at the scenario's last input",
+        })
+    })
 }
