@@ -45,8 +45,6 @@
 //! adversarial` (it overrides every `cases` below; the fixed-draw tests are
 //! not affected).
 
-mod common;
-use common::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,6 +52,7 @@ use time_consensus::block::{Block, Transaction};
 use time_consensus::election::HeightWeights;
 use time_consensus::fallback::BlockKind;
 use time_consensus::heartbeat::Heartbeat;
+use time_consensus::kit::*;
 use time_consensus::message::{
     verify_certificate, CertifiedBlock, Message, Proposal, SignedProposal,
 };
@@ -609,7 +608,7 @@ struct Run<'a> {
 
 fn run(setup: &Setup, actions: &[Action]) -> Outcome {
     let config = setup.config();
-    let net = Net::with_config(&setup.tiers, setup.rules, config.clone());
+    let net = Net::with_config(&setup.tiers, setup.rules, config.clone()).unwrap();
     let byz = setup.tiers.len() - 1;
     let weights = height_weights(setup.rules, &net.registry, &config, 1, net.date);
     let byz_weight = weights.weight(net.registry.position_of(&net.ids[byz]).unwrap());
@@ -1177,7 +1176,7 @@ fn invariant_checks_see_a_forged_vote_and_a_window_overrun() {
     // (a): a certificate honest in every respect but one vote's signed
     // weight is refused by the sender-side check. Without this the
     // invariant could pass anything.
-    let mut net = Net::new(&TIERS4, Rules::Reference);
+    let mut net = Net::new(&TIERS4, Rules::Reference).unwrap();
     let outs: Vec<_> = (0..4).map(|i| net.start(i, true)).collect();
     let config = OrchestratorConfig::default();
     let weights = height_weights(Rules::Reference, &net.registry, &config, 1, net.date);
@@ -1242,7 +1241,7 @@ fn a_counted_vote_with_its_signed_weight_altered_is_no_justification() {
     // carries the receiver's own approve vote with its signed `weight`
     // altered is accepted and kept, and the receiver re-broadcasts it in its
     // own re-proposal, which a node that counted other votes refuses.
-    let mut net = Net::new(&TIERS4, Rules::Reference);
+    let mut net = Net::new(&TIERS4, Rules::Reference).unwrap();
     let starts: Vec<Vec<Output>> = (0..4).map(|i| net.start(i, true)).collect();
     // The schedule of this registry: mn000 leads attempt 0, mn002 attempt 2,
     // the Byzantine mn003 attempt 3.
@@ -1342,7 +1341,8 @@ fn a_lagging_leader_never_sends_a_re_proposal_its_peers_refuse() {
     let mut net = Net::new(
         &TIERS4,
         Rules::Reference.without(time_consensus::Amendment::AttemptSync),
-    );
+    )
+    .unwrap();
     for i in 0..4 {
         net.start(i, true);
     }
@@ -1472,9 +1472,9 @@ proptest! {
         // fields, from members, a stranger, or with a broken signature; after
         // each, every timer of the attempt fires.
         let rules = if seed_rules { Rules::Seed } else { Rules::Reference };
-        let mut net = Net::new(&[Tier::Gold, Tier::Free, Tier::Free], rules);
+        let mut net = Net::new(&[Tier::Gold, Tier::Free, Tier::Free], rules).unwrap();
         net.start(0, true);
-        let mut stranger = Net::new(&[Tier::Gold, Tier::Free, Tier::Free, Tier::Silver], rules);
+        let mut stranger = Net::new(&[Tier::Gold, Tier::Free, Tier::Free, Tier::Silver], rules).unwrap();
         // Each signer's heartbeat, from nodes that have not started yet.
         let beat_of = |net: &mut Net, i: usize| {
             broadcasts(&net.start(i, false))
@@ -1485,7 +1485,7 @@ proptest! {
                 })
                 .expect("a heartbeat")
         };
-        let mut fresh = Net::new(&[Tier::Gold, Tier::Free, Tier::Free], rules);
+        let mut fresh = Net::new(&[Tier::Gold, Tier::Free, Tier::Free], rules).unwrap();
         let mut beats: Vec<_> = (0..3).map(|i| beat_of(&mut fresh, i)).collect();
         beats.push(beat_of(&mut stranger, 3));
         let blocks = candidates(&fresh);

@@ -1,12 +1,11 @@
 //! Resource bounds on the node: configurations and blocks that would
 //! overflow or exhaust memory get a typed refusal, never a panic.
 
-mod common;
-use common::*;
 use std::sync::Arc;
 use time_consensus::block::{BlockError, Transaction};
 use time_consensus::config::{ConfigError, MAX_FUTURE_ATTEMPTS};
 use time_consensus::event::{Event, Rejection};
+use time_consensus::kit::*;
 use time_consensus::message::{Message, Proposal};
 use time_consensus::node::{Context, Input, NodeError, StartHeight};
 use time_consensus::primitives::Date;
@@ -54,7 +53,7 @@ fn leaders_propose_within_the_byte_limit_and_peers_refuse_more() {
         max_block_bytes: 1000,
         ..OrchestratorConfig::default()
     };
-    let mut net = Net::with_config(&[Tier::Gold; 4], Rules::Reference, config);
+    let mut net = Net::with_config(&[Tier::Gold; 4], Rules::Reference, config).unwrap();
     // 40 transfers of 223 bytes: 8920 bytes, four of which fit.
     let mempool: Vec<Transaction> = (0..40u8)
         .map(|i| Transaction::transfer(&[i; 200]))

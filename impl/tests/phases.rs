@@ -2,9 +2,8 @@
 //! exact phase transitions a leader and a follower go through over a height
 //! in which every message arrives, under both rule sets.
 
-mod common;
-use common::*;
 use time_consensus::event::{Event, Phase};
+use time_consensus::kit::*;
 use time_consensus::node::Timer;
 use time_consensus::{Output, Rules, Tier};
 
@@ -23,19 +22,16 @@ fn transitions(outs: &[Output]) -> Vec<(Phase, Phase)> {
 /// Runs a height with phase 1 and every message delivered; returns each
 /// node's phase transitions and the leader of attempt 0.
 fn height(rules: Rules) -> (Vec<Vec<(Phase, Phase)>>, usize) {
-    let mut net = Net::new(&TIERS, rules);
+    let mut net = Net::new(&TIERS, rules).unwrap();
     let starts: Vec<_> = (0..4).map(|i| (i, net.start(i, false))).collect();
-    let mut all = pump(&mut net, starts, |_, _, _| true);
+    net.pump(starts, |_, _, _| true);
     if rules == Rules::Seed {
         // The seed flow decides when its voting window closes.
-        for (i, sink) in all.iter_mut().enumerate() {
-            let t = Timer::VotingWindow {
-                height: 1,
-                attempt: 0,
-            };
-            sink.extend(net.fire(i, t));
+        for i in 0..4 {
+            net.fire(i, window(0));
         }
     }
+    let all: Vec<Vec<Output>> = (0..4).map(|i| net.outputs(i)).collect();
     for (i, n) in net.nodes.iter().enumerate() {
         assert_eq!(n.state().tip().height, 1, "node {i} finalized");
     }
@@ -88,7 +84,7 @@ fn phases_down_the_fallback_ladder_with_nothing_received() {
     // flow); a phase that does not change emits nothing.
     let tiers6 = [&TIERS[..], &[Tier::Free, Tier::Free]].concat();
     for rules in [Rules::Reference, Rules::Seed] {
-        let mut net = Net::new(&tiers6, rules);
+        let mut net = Net::new(&tiers6, rules).unwrap();
         let mut outs = Vec::new();
         let mut x = None;
         for i in 0..6 {

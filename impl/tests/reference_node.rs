@@ -2,15 +2,14 @@
 //! block with quorums, and a typed rejection (leaving the state untouched)
 //! for every kind of bad input.
 
-mod common;
-use common::*;
 use std::sync::Arc;
 use time_consensus::block::BlockError;
 use time_consensus::crypto::Keypair;
 use time_consensus::event::{Event, Evidence, Rejection};
 use time_consensus::fallback::BlockKind;
+use time_consensus::kit::*;
 use time_consensus::message::{CertificateError, CertifiedBlock, Message, Proposal};
-use time_consensus::node::Timer;
+use time_consensus::node::{Input, Output, Timer};
 use time_consensus::primitives::{Hash32, NodeId};
 use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
 use time_consensus::{Amendment, Rules, SignatureScheme, Tier};
@@ -19,7 +18,7 @@ const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
 const EQUAL: [Tier; 4] = [Tier::Silver; 4];
 
 fn started(tiers: &[Tier], rules: Rules) -> (Net, Vec<(usize, Vec<time_consensus::Output>)>) {
-    let mut net = Net::new(tiers, rules);
+    let mut net = Net::new(tiers, rules).unwrap();
     let starts = (0..tiers.len()).map(|i| (i, net.start(i, true))).collect();
     (net, starts)
 }
@@ -33,22 +32,20 @@ fn attempt0_proposal(starts: &[(usize, Vec<time_consensus::Output>)]) -> (usize,
 
 #[test]
 fn honest_nodes_finalize_the_leaders_block_in_attempt_zero_with_proofs() {
-    let (mut net, starts) = started(&TIERS, Rules::Reference);
-    let (_, Message::Proposal(p)) = attempt0_proposal(&starts) else {
-        unreachable!()
-    };
-    let all = pump(&mut net, starts, |_, _, _| true);
-    for (i, outs) in all.iter().enumerate() {
-        let d = net.nodes[i].state().last_decision().expect("decided");
+    let s = scenarios::normal_height(Rules::Reference).unwrap();
+    for i in 0..4 {
+        let d = s.net.nodes[i].state().last_decision().expect("decided");
         assert_eq!(
             (d.hash, d.attempt, d.kind, d.unilateral),
-            (p.proposal.block.hash(), 0, BlockKind::Normal, false)
+            (s.block, 0, BlockKind::Normal, false)
         );
-        assert!(events(outs)
-            .iter()
-            .any(|e| matches!(e, Event::Locked { attempt: 0, .. })));
+        let outs = s.net.outputs(i);
+        assert!(events(&outs).contains(&Event::Locked {
+            attempt: 0,
+            block_hash: s.block
+        }));
         // Each finalizing node broadcasts its commit certificate.
-        assert!(broadcasts(outs)
+        assert!(broadcasts(&outs)
             .iter()
             .any(|m| matches!(m, Message::Certificate(c) if c.certificate.step == Step::Commit)));
     }
@@ -56,37 +53,36 @@ fn honest_nodes_finalize_the_leaders_block_in_attempt_zero_with_proofs() {
 
 #[test]
 fn one_approving_vote_does_not_finalize_and_declared_weight_is_ignored() {
-    let (mut net, starts) = started(&TIERS, Rules::Reference);
-    let (leader, Message::Proposal(p)) = attempt0_proposal(&starts) else {
-        unreachable!()
-    };
-    let x = (leader + 1) % 4;
-    net.deliver(x, Message::Proposal(p.clone()));
-    let h = p.proposal.block.hash();
-    // Free (mn003) approves, declaring a huge weight: it counts its registry weight.
-    let y = if x == 3 { 2 } else { 3 };
-    let outs = net.deliver(x, net.vote(y, 0, Step::Approve, h, true, 1_000_000_000));
-    let w = net.nodes[x]
+    // Seed flaw 1's inputs: the node's own vote alone.
+    let s = scenarios::single_vote(Rules::Reference).unwrap();
+    assert_eq!(finalized(&s.net.outputs(s.node)), None);
+    assert_eq!(s.net.nodes[s.node].state().round().unwrap().attempt(), 1);
+    // Seed flaw 2's inputs: a vote declaring a huge weight counts its
+    // registry weight, and votes against are not votes.
+    let s = scenarios::declared_weight(Rules::Reference, 1_000_000_000).unwrap();
+    let (net, x) = (&s.net, s.node);
+    let weights = net.nodes[x]
         .state()
         .round()
         .unwrap()
         .height_ctx()
         .weights()
-        .weight(y);
-    assert!(events(&outs)
+        .clone();
+    let received: Vec<u64> = events(&net.outputs(x))
         .iter()
-        .any(|e| matches!(e, Event::VoteReceived { weight, .. } if *weight == w)));
-    assert!(!events(&outs)
-        .iter()
-        .any(|e| matches!(e, Event::Locked { .. })));
-    let outs = net.fire(
-        x,
-        Timer::Attempt {
-            height: 1,
-            attempt: 0,
-        },
-    );
-    assert!(finalized(&outs).is_none());
+        .filter_map(|e| match e {
+            Event::VoteReceived { weight, .. } => Some(*weight),
+            _ => None,
+        })
+        .collect();
+    let lightest = (0..4).rev().find(|&i| i != x).unwrap();
+    assert!(received.contains(&weights.weight(lightest)), "{received:?}");
+    assert!(!received.contains(&1_000_000_000));
+    assert!(!has_event(&net.outputs(x), |e| matches!(
+        e,
+        Event::Locked { .. }
+    )));
+    assert_eq!(finalized(&net.outputs(x)), None);
     assert_eq!(net.nodes[x].state().round().unwrap().attempt(), 1);
 }
 
@@ -298,130 +294,58 @@ fn invalid_blocks_and_justifications_are_refused() {
 #[test]
 fn a_locked_node_refuses_a_fresh_block_but_follows_a_later_justification() {
     // Equal weights: quorum is 3 of 4.
-    let (mut net, starts) = started(&EQUAL, Rules::Reference);
-    let (l0, Message::Proposal(p0)) = attempt0_proposal(&starts) else {
-        unreachable!()
-    };
-    let b = p0.proposal.block.hash();
-    let leaders: Vec<usize> = (0..3).map(|a| net.leader(0, a).unwrap()).collect();
-    assert_eq!(leaders[0], l0);
-    let x = (0..4)
-        .find(|i| !leaders.contains(i))
-        .expect("leaders 0-2 are distinct");
-    net.deliver(x, Message::Proposal(p0.clone()));
-    // x sees an approve quorum for B and locks.
-    let others: Vec<usize> = (0..4).filter(|&i| i != x).take(2).collect();
-    let mut outs = Vec::new();
-    for &i in &others {
-        outs.extend(net.deliver(x, net.vote(i, 0, Step::Approve, b, true, 1)));
-    }
-    assert!(events(&outs).contains(&Event::Locked {
+    let l = scenarios::locking().unwrap();
+    let (b, c) = (l.block, l.fresh);
+    let ev = events(&l.scenario.net.outputs(l.scenario.node));
+    let at = |e: &Event| ev.iter().position(|x| x == e);
+    // It sees an approve quorum for B and locks; attempt 1's fresh block C
+    // is not approved; attempt 2's re-proposal of B, justified, is.
+    let locked = at(&Event::Locked {
         attempt: 0,
-        block_hash: b
-    }));
-    let approve_cert = broadcasts(&outs)
-        .into_iter()
-        .find_map(|m| match m {
-            Message::Certificate(c) if c.certificate.step == Step::Approve => Some(c.certificate),
-            _ => None,
-        })
-        .expect("the new approve certificate is relayed");
-    // Attempt 1: its leader proposes a fresh block C; x stays locked on B.
-    net.fire(
-        x,
-        Timer::Attempt {
-            height: 1,
-            attempt: 0,
-        },
-    );
-    let l1 = net.leader(x, 1).unwrap();
-    let ctx = net.nodes[x]
-        .state()
-        .round()
-        .unwrap()
-        .height_ctx()
-        .block_context()
-        .clone();
-    let c = Arc::new(ctx.build(
-        BlockKind::Normal,
-        &net.ids[l1],
-        &[time_consensus::block::Transaction::transfer(b"c")],
-    ));
-    let fresh = Proposal {
-        height: 1,
+        block_hash: b,
+    });
+    let refused = at(&Event::NotApproved {
         attempt: 1,
-        proposer: net.ids[l1].clone(),
-        block: c.clone(),
-        valid_attempt: None,
-        justification: None,
-    };
-    let outs = net.deliver(x, net.sign_proposal(l1, fresh));
-    assert!(events(&outs).contains(&Event::NotApproved {
-        attempt: 1,
-        block_hash: c.hash(),
-        locked: (0, b)
-    }));
-    // Attempt 2: its leader re-proposes B with the attempt-0 certificate.
-    net.fire(
-        x,
-        Timer::Attempt {
-            height: 1,
-            attempt: 1,
-        },
-    );
-    let l2 = net.leader(x, 2).unwrap();
-    let again = Proposal {
-        height: 1,
-        attempt: 2,
-        proposer: net.ids[l2].clone(),
-        block: p0.proposal.block.clone(),
-        valid_attempt: Some(0),
-        justification: Some(approve_cert),
-    };
-    let outs = net.deliver(x, net.sign_proposal(l2, again));
-    assert!(events(&outs).contains(&Event::VoteSent {
+        block_hash: c,
+        locked: (0, b),
+    });
+    let followed = at(&Event::VoteSent {
         attempt: 2,
         step: Step::Approve,
         block_hash: b,
-        approve: true
-    }));
+        approve: true,
+    });
+    assert!(
+        locked.is_some() && locked < refused && refused < followed,
+        "{ev:#?}"
+    );
 }
 
 #[test]
 fn with_every_leader_silent_the_emergency_block_needs_and_gets_both_quorums() {
-    let (mut net, _) = started(&TIERS, Rules::Reference);
-    // Every node's attempts 0 to 3 time out with no proposal delivered.
-    let mut at_emergency = Vec::new();
+    let s = scenarios::emergency_with_quorums().unwrap();
     for i in 0..4 {
-        let mut outs = Vec::new();
-        for a in 0..4 {
-            outs = net.fire(
-                i,
-                Timer::Attempt {
-                    height: 1,
-                    attempt: a,
-                },
-            );
-        }
-        assert!(events(&outs).contains(&Event::EmergencyBlock {
-            attempt: 4,
-            unilateral: false
-        }));
+        // Start, then the timeouts of attempts 0 to 3: the emergency attempt
+        // begins, and nothing is decided without votes.
+        let upto: Vec<Output> = s.net.log[i][..5]
+            .iter()
+            .flat_map(|h| h.outputs.clone())
+            .collect();
         assert!(
-            net.nodes[i].state().last_decision().is_none(),
-            "no decision without votes"
+            events(&s.net.log[i][4].outputs).contains(&Event::EmergencyBlock {
+                attempt: 4,
+                unilateral: false
+            })
         );
-        at_emergency.push((i, outs));
+        assert_eq!(finalized(&upto), None, "no decision without votes");
     }
-    pump(&mut net, at_emergency, |_, _, m| {
-        !matches!(m, Message::Proposal(_))
-    });
-    let e = net.nodes[0].state().last_decision().unwrap();
+    let e = s.net.nodes[0].state().last_decision().unwrap();
     assert_eq!(
         (e.kind, e.attempt, e.unilateral),
         (BlockKind::Emergency, 4, false)
     );
-    assert!(net
+    assert!(s
+        .net
         .nodes
         .iter()
         .all(|n| n.state().last_decision() == Some(e)));
@@ -429,38 +353,26 @@ fn with_every_leader_silent_the_emergency_block_needs_and_gets_both_quorums() {
 
 #[test]
 fn without_amendment_a4_the_emergency_block_is_taken_unilaterally() {
-    let rules = Rules::Reference.without(Amendment::EmergencyQuorum);
-    let (mut net, _) = started(&TIERS, rules);
-    let mut outs = Vec::new();
-    for a in 0..4 {
-        outs = net.fire(
-            0,
-            Timer::Attempt {
-                height: 1,
-                attempt: a,
-            },
-        );
-    }
-    assert!(events(&outs).contains(&Event::EmergencyBlock {
+    let s = scenarios::emergency_without_a4().unwrap();
+    assert!(events(s.net.last(s.node)).contains(&Event::EmergencyBlock {
         attempt: 4,
         unilateral: true
     }));
-    assert!(net.nodes[0].state().last_decision().unwrap().unilateral);
+    assert!(
+        s.net.nodes[s.node]
+            .state()
+            .last_decision()
+            .unwrap()
+            .unilateral
+    );
 }
 
 #[test]
 fn a_finality_proof_finalizes_a_node_that_saw_no_votes() {
-    let (mut net, starts) = started(&TIERS, Rules::Reference);
-    let all = pump(&mut net.clone_without(3), starts.clone(), |_, to, _| {
-        to != 3
-    });
-    let proof = all
-        .iter()
-        .flat_map(|o| broadcasts(o))
-        .find(|m| matches!(m, Message::Certificate(c) if c.certificate.step == Step::Commit))
-        .expect("a finality proof");
-    let outs = net.deliver(3, proof);
-    assert!(finalized(&outs).is_some());
+    let s = scenarios::finality_proof_alone().unwrap();
+    // Its start and the proof: nothing else reached it.
+    assert_eq!(s.net.log[s.node].len(), 2);
+    assert!(finalized(s.net.last(s.node)).is_some());
 }
 
 #[test]
@@ -494,7 +406,7 @@ fn each_flow_ignores_the_timers_of_the_other() {
     }
     assert_eq!(*net.nodes[x].state(), before);
     // And a seed node ignores the reference attempt timer.
-    let mut seed = Net::new(&EQUAL, Rules::Seed);
+    let mut seed = Net::new(&EQUAL, Rules::Seed).unwrap();
     seed.start(0, true);
     let before = seed.nodes[0].state().clone();
     assert!(seed
@@ -649,8 +561,8 @@ fn a_finalized_node_answers_a_laggard_with_its_finality_proof() {
     // R7.6: x finalized; y, cut off, still votes in the height.
     let (mut net, starts) = started(&TIERS, Rules::Reference);
     let y = 3;
-    let mut rest = net.clone_without(y);
-    pump(&mut rest, starts.clone(), |_, to, _| to != y);
+    let mut rest = net.clone();
+    rest.pump(starts.clone(), |_, to, _| to != y);
     let x = 0;
     let proof = rest.nodes[x]
         .state()
@@ -694,23 +606,21 @@ fn attempt_of(net: &Net, i: usize) -> u32 {
 #[test]
 fn a_node_joins_the_latest_attempt_more_than_a_third_of_the_weight_is_in() {
     // R7.7: T = 15, q = 10, so more than 5 must be ahead.
-    let a7 = Rules::Reference;
-    let (mut net, _) = started(&TIERS, a7);
-    let x = 3; // Free, in attempt 0
+    let s = scenarios::join_later_attempt().unwrap();
+    let (mut net, x) = (s.net, s.node); // Free, in attempt 0
     let b = Hash32([7; 32]);
     // Silver (4) in attempt 2: not enough; the vote is kept for later (R4.4).
-    let outs = net.deliver(x, net.vote(1, 2, Step::Approve, b, true, 4));
-    assert!(rejections(&outs).is_empty());
-    assert_eq!(attempt_of(&net, x), 0);
-    // A repeat adds no weight.
-    net.deliver(x, net.vote(1, 2, Step::Approve, b, true, 4));
-    assert_eq!(attempt_of(&net, x), 0);
+    let silver = &net.log[x][1].outputs;
+    assert!(rejections(silver).is_empty(), "{silver:?}");
+    assert!(!has_event(silver, |e| matches!(
+        e,
+        Event::ConsensusFailed { .. }
+    )));
     // Bronze (2) in attempt 3: 6 of 15 in attempts 2 or later; the latest
     // attempt they prove an honest node reached is 2 (Bronze alone, in 3,
     // could be Byzantine).
-    let outs = net.deliver(x, net.vote(2, 3, Step::Commit, b, true, 2));
     assert_eq!(attempt_of(&net, x), 2);
-    let ev = events(&outs);
+    let ev = events(net.last(x));
     assert!(ev
         .iter()
         .any(|e| matches!(e, Event::ConsensusFailed { attempt: 0, .. })));
@@ -725,6 +635,12 @@ fn a_node_joins_the_latest_attempt_more_than_a_third_of_the_weight_is_in() {
     // Gold (8) in attempt 3: joins 3.
     net.deliver(x, net.vote(0, 3, Step::Approve, b, true, 8));
     assert_eq!(attempt_of(&net, x), 3);
+    // A repeat adds no weight: Silver's vote twice is still 4.
+    let mut again = started(&TIERS, Rules::Reference).0;
+    for _ in 0..2 {
+        again.deliver(x, again.vote(1, 2, Step::Approve, b, true, 4));
+    }
+    assert_eq!(attempt_of(&again, x), 0);
     // Without A7 the node stays where its timers put it.
     let (mut net, _) = started(&TIERS, Rules::Reference.without(Amendment::AttemptSync));
     net.deliver(x, net.vote(0, 3, Step::Approve, b, true, 8));
@@ -734,44 +650,56 @@ fn a_node_joins_the_latest_attempt_more_than_a_third_of_the_weight_is_in() {
 
 #[test]
 fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replayed() {
-    // R0.7: the leader's vote reaches mn003 before it starts; its proposal
-    // too, but a proposal's signature does not cover its block's body, so it
-    // is not kept (a relay could fill the slot with a copy that fails).
-    let mut net = Net::new(&TIERS, Rules::Reference);
-    let starts: Vec<_> = (0..3).map(|i| (i, net.start(i, true))).collect();
-    let (leader, p) = attempt0_proposal(&starts);
-    let Message::Proposal(sp) = &p else {
+    // R0.7: the others' attempt-0 messages reach mn003 before it starts.
+    // Its proposal is refused: a proposal's signature does not cover its
+    // block's body, so it is not kept (a relay could fill the slot with a
+    // copy that fails); the votes are kept, a repeat refused.
+    let l = scenarios::late_start().unwrap();
+    let (mut net, x) = (l.scenario.net, l.scenario.node);
+    let not_running = |outs: &[Output]| rejections(outs) == [Rejection::NotRunning { height: 1 }];
+    let log = &net.log[x];
+    let (start, early) = log.split_last().unwrap();
+    let (repeat, early) = early.split_last().unwrap();
+    let mut votes = 0;
+    for h in early {
+        match &h.input {
+            Input::Message(Message::Proposal(_)) => assert!(not_running(&h.outputs)),
+            Input::Message(Message::Vote(_)) => {
+                assert!(h.outputs.is_empty(), "{:?}", h.outputs);
+                votes += 1;
+            }
+            other => panic!("an early input of another kind: {other:?}"),
+        }
+    }
+    assert_eq!(votes, 3);
+    assert!(matches!(repeat.input, Input::Message(Message::Vote(_))));
+    assert!(not_running(&repeat.outputs));
+    // At the start the kept votes are counted; the proposal, sent again, is
+    // approved.
+    assert!(matches!(start.input, Input::Start(_)));
+    assert!(has_event(&start.outputs, |e| matches!(
+        e,
+        Event::VoteReceived { attempt: 0, .. }
+    )));
+    let Message::Proposal(sp) = &l.proposal else {
         unreachable!()
     };
     let h = sp.proposal.block.hash();
-    let x = 3;
-    let not_running =
-        |outs: &[time_consensus::Output]| rejections(outs) == [Rejection::NotRunning { height: 1 }];
-    assert!(not_running(&net.deliver(x, p.clone())));
-    let vote = net.vote(leader, 0, Step::Approve, h, true, 0);
-    assert!(rejections(&net.deliver(x, vote.clone())).is_empty());
-    // The same again and a forged vote are refused, as before.
-    assert!(not_running(&net.deliver(x, vote)));
-    let Message::Vote(mut forged) = net.vote(1, 0, Step::Approve, h, true, 0) else {
-        unreachable!()
-    };
-    forged.vote.block_hash = Hash32([9; 32]);
-    assert!(not_running(&net.deliver(x, Message::Vote(forged))));
-    // At the start the kept vote is counted; the proposal, sent again, is
-    // approved.
-    let outs = net.start(x, true);
-    assert!(events(&outs).iter().any(|e| matches!(
-        e,
-        Event::VoteReceived { voter, attempt: 0, .. } if *voter == net.ids[leader]
-    )));
-    let outs = net.deliver(x, p);
+    let outs = net.deliver(x, l.proposal.clone());
     assert!(broadcasts(&outs).iter().any(|m| matches!(
         m,
         Message::Vote(v) if v.vote.block_hash == h && v.vote.voter == net.ids[x]
     )));
+    // A forged vote is refused before the start, as after it.
+    let mut fresh = Net::new(&TIERS, Rules::Reference).unwrap();
+    let Message::Vote(mut forged) = fresh.vote(1, 0, Step::Approve, h, true, 0) else {
+        unreachable!()
+    };
+    forged.vote.block_hash = Hash32([9; 32]);
+    assert!(not_running(&fresh.deliver(x, Message::Vote(forged))));
     // The reference rules without A7 refuse the vote.
-    let mut net = Net::new(&TIERS, Rules::Reference.without(Amendment::AttemptSync));
-    let vote = net.vote(leader, 0, Step::Approve, h, true, 0);
+    let mut net = Net::new(&TIERS, Rules::Reference.without(Amendment::AttemptSync)).unwrap();
+    let vote = net.vote(l.leader, 0, Step::Approve, h, true, 0);
     assert!(not_running(&net.deliver(x, vote)));
 }
 
@@ -791,27 +719,12 @@ fn a_certificate_received_ahead_of_its_attempt_locks_the_node_when_it_enters() {
         } else {
             Rules::Reference.without(Amendment::AttemptSync)
         };
-        let (mut net, starts) = started(&TIERS, rules);
-        let (_, p, x) = light_follower(&starts);
-        let h = p.block.hash();
-        net.deliver(
-            x,
-            Message::Vote(signed(&net, 1, 1, Step::Approve, Hash32([7; 32]))),
-        );
-        let mut outs = net.deliver(x, cert_of(&net, &[0, 1], 1, Step::Approve, &p.block));
-        let locked_at_once = events(&outs)
-            .iter()
-            .any(|e| matches!(e, Event::Locked { .. }));
-        assert_eq!(locked_at_once, a7);
-        if !a7 {
-            outs = net.fire(
-                x,
-                Timer::Attempt {
-                    height: 1,
-                    attempt: 0,
-                },
-            );
-        }
+        let l = scenarios::held_certificate(rules).unwrap();
+        let (net, x, h) = (&l.scenario.net, l.scenario.node, l.block);
+        let log = &net.log[x];
+        let at_certificate = if a7 { 1 } else { 2 };
+        let before = &log[log.len() - at_certificate].outputs;
+        assert_eq!(has_event(before, |e| matches!(e, Event::Locked { .. })), a7);
         let r = net.nodes[x].state().round().unwrap();
         assert_eq!(r.attempt(), 1);
         assert!(
@@ -819,13 +732,7 @@ fn a_certificate_received_ahead_of_its_attempt_locks_the_node_when_it_enters() {
                 < r.height_ctx().weights().quorum()
         );
         assert_eq!(r.locked(), Some((1, h)));
-        assert!(events(&outs).contains(&Event::Locked {
-            attempt: 1,
-            block_hash: h
-        }));
-        assert!(broadcasts(&outs).iter().any(
-            |m| matches!(m, Message::Vote(v) if v.vote.step == Step::Commit && v.vote.attempt == 1 && v.vote.block_hash == h)
-        ));
+        assert!(l.locked_in(net.last(x)));
     }
 }
 
@@ -834,25 +741,9 @@ fn a_justification_of_the_current_attempt_locks_the_node() {
     // A proposal for attempt 1 justified by an approve certificate of
     // attempt 0 reaches x while it is in attempt 0: the justification
     // proves attempt 0's quorum, as a certificate message would (R6.2).
-    let (mut net, starts) = started(&TIERS, Rules::Reference);
-    let (_, p, x) = light_follower(&starts);
-    let h = p.block.hash();
-    let Message::Certificate(cb) = cert_of(&net, &[0, 1], 0, Step::Approve, &p.block) else {
-        unreachable!()
-    };
-    let l1 = net.leader(x, 1).unwrap();
-    let again = Proposal {
-        height: 1,
-        attempt: 1,
-        proposer: net.ids[l1].clone(),
-        block: p.block.clone(),
-        valid_attempt: Some(0),
-        justification: Some(cb.certificate),
-    };
-    let outs = net.deliver(x, net.sign_proposal(l1, again));
+    let l = scenarios::justification_locks_current_attempt().unwrap();
+    let (net, x) = (&l.scenario.net, l.scenario.node);
     let r = net.nodes[x].state().round().unwrap();
-    assert_eq!((r.attempt(), r.locked()), (0, Some((0, h))), "{outs:#?}");
-    assert!(broadcasts(&outs).iter().any(
-        |m| matches!(m, Message::Vote(v) if v.vote.step == Step::Commit && v.vote.attempt == 0 && v.vote.block_hash == h)
-    ));
+    assert_eq!((r.attempt(), r.locked()), (0, Some((0, l.block))));
+    assert!(l.locked_in(net.last(x)));
 }

@@ -1,12 +1,11 @@
 //! The seed rules on the node itself: the deployed flow, and flaws 1, 2 and 4
 //! of SEED-RULES.md reproduced through `Node::handle`.
 
-mod common;
-use common::*;
 use time_consensus::event::{Event, Rejection};
 use time_consensus::fallback::BlockKind;
+use time_consensus::kit::*;
 use time_consensus::message::Message;
-use time_consensus::node::Timer;
+use time_consensus::node::{Input, Timer};
 use time_consensus::vote::Step;
 use time_consensus::weight::seed_member_weight;
 use time_consensus::{Rules, Tier};
@@ -31,71 +30,40 @@ fn start_all(net: &mut Net) -> (usize, Message) {
 
 #[test]
 fn flaw_1_one_approving_vote_finalizes() {
-    let mut net = Net::new(&TIERS, Rules::Seed);
-    let (leader, proposal) = start_all(&mut net);
-    let x = (leader + 1) % 4;
-    let outs = net.deliver(x, proposal.clone());
-    assert!(timers(&outs).contains(&Timer::VotingWindow {
-        height: 1,
-        attempt: 0
-    }));
+    let s = scenarios::single_vote(Rules::Seed).unwrap();
+    let (net, x) = (&s.net, s.node);
+    // Start, the proposal (which opens the voting window), the window.
+    let [_, proposal, closed] = &net.log[x][..] else {
+        panic!("three inputs: {}", net.log[x].len())
+    };
+    assert!(timers(&proposal.outputs).contains(&window(0)));
     // The window closes with nothing but x's own vote.
-    let outs = net.fire(
-        x,
-        Timer::VotingWindow {
-            height: 1,
-            attempt: 0,
-        },
-    );
-    let w = seed_weight(&net, x);
-    assert!(events(&outs).contains(&Event::ConsensusReached {
+    let w = seed_weight(net, x);
+    assert!(events(&closed.outputs).contains(&Event::ConsensusReached {
         attempt: 0,
         approval_weight: w,
         total_weight: w,
     }));
-    let Message::Proposal(p) = proposal else {
-        unreachable!()
+    let Input::Message(Message::Proposal(p)) = &proposal.input else {
+        panic!("the proposal")
     };
-    assert_eq!(finalized(&outs), Some(p.proposal.block.hash()));
+    assert_eq!(finalized(&closed.outputs), Some(p.proposal.block.hash()));
     assert_eq!(net.nodes[x].state().tip().height, 1);
 }
 
 #[test]
 fn flaw_2_a_self_declared_weight_counts() {
-    // x (Free) approves; Gold and Silver vote against with their real
-    // weights; Bronze approves declaring weight 1000.
+    // The node (Free) approves; Gold and Silver vote against with their real
+    // weights; Bronze approves declaring `declared`.
     let run = |declared: u64| {
-        let mut net = Net::new(&TIERS, Rules::Seed);
-        let (leader, proposal) = start_all(&mut net);
-        let x = 3;
-        if leader != x {
-            net.deliver(x, proposal.clone());
-        }
-        let Message::Proposal(p) = &proposal else {
-            unreachable!()
-        };
-        let h = p.proposal.block.hash();
-        for (i, approve, weight) in [
-            (0, false, seed_weight(&net, 0)),
-            (1, false, seed_weight(&net, 1)),
-            (2, true, declared),
-        ] {
-            let v = net.vote(i, 0, Step::Approve, h, approve, weight);
-            let outs = net.deliver(x, v);
-            assert!(events(&outs)
-                .iter()
-                .any(|e| matches!(e, Event::VoteReceived { weight: w, .. } if *w == weight)));
-        }
-        let outs = net.fire(
-            x,
-            Timer::VotingWindow {
-                height: 1,
-                attempt: 0,
-            },
-        );
-        finalized(&outs)
+        let s = scenarios::declared_weight(Rules::Seed, declared).unwrap();
+        let outs = s.net.outputs(s.node);
+        assert!(events(&outs)
+            .iter()
+            .any(|e| matches!(e, Event::VoteReceived { weight: w, .. } if *w == declared)));
+        finalized(s.net.last(s.node))
     };
-    let honest = Net::new(&TIERS, Rules::Seed);
+    let honest = Net::new(&TIERS, Rules::Seed).unwrap();
     assert!(
         run(seed_weight(&honest, 2)).is_none(),
         "with its true weight the vote cannot carry it"
@@ -105,23 +73,8 @@ fn flaw_2_a_self_declared_weight_counts() {
 
 #[test]
 fn flaw_4_the_emergency_block_is_accepted_without_a_vote() {
-    let mut net = Net::new(&TIERS, Rules::Seed);
-    start_all(&mut net);
-    let leaders: Vec<usize> = (0..3).map(|a| net.leader(0, a).unwrap()).collect();
-    let x = (0..4)
-        .find(|i| !leaders.contains(i))
-        .expect("a node that leads none of attempts 0-2");
-    let mut all = Vec::new();
-    for a in 0..3 {
-        let outs = net.fire(
-            x,
-            Timer::Leader {
-                height: 1,
-                attempt: a,
-            },
-        );
-        all.extend(outs);
-    }
+    let s = scenarios::emergency_without_vote().unwrap();
+    let all = s.net.outputs(s.node);
     assert!(events(&all).contains(&Event::EmergencyBlock {
         attempt: 3,
         unilateral: true
@@ -129,7 +82,7 @@ fn flaw_4_the_emergency_block_is_accepted_without_a_vote() {
     assert!(!events(&all)
         .iter()
         .any(|e| matches!(e, Event::VoteReceived { .. } | Event::VoteSent { .. })));
-    let d = net.nodes[x].state().last_decision().unwrap();
+    let d = s.net.nodes[s.node].state().last_decision().unwrap();
     assert_eq!(
         (d.kind, d.attempt, d.unilateral),
         (BlockKind::Emergency, 3, true)
@@ -139,7 +92,7 @@ fn flaw_4_the_emergency_block_is_accepted_without_a_vote() {
 #[test]
 fn seed_ladder_reward_only_attempt_is_led_by_the_original_leader() {
     let net = {
-        let mut n = Net::new(&TIERS, Rules::Seed);
+        let mut n = Net::new(&TIERS, Rules::Seed).unwrap();
         start_all(&mut n);
         n
     };
@@ -150,7 +103,7 @@ fn seed_ladder_reward_only_attempt_is_led_by_the_original_leader() {
 
 #[test]
 fn seed_votes_are_pooled_per_height_so_a_second_attempt_vote_is_a_duplicate() {
-    let mut net = Net::new(&TIERS, Rules::Seed);
+    let mut net = Net::new(&TIERS, Rules::Seed).unwrap();
     let (leader, proposal) = start_all(&mut net);
     let x = (leader + 1) % 4;
     net.deliver(x, proposal.clone());
@@ -177,7 +130,7 @@ fn seed_votes_are_pooled_per_height_so_a_second_attempt_vote_is_a_duplicate() {
 
 #[test]
 fn seed_nodes_synchronize_on_heartbeats_and_give_up_the_height_on_timeout() {
-    let mut net = Net::new(&TIERS, Rules::Seed);
+    let mut net = Net::new(&TIERS, Rules::Seed).unwrap();
     let beats: Vec<Message> = (0..4)
         .map(|i| broadcasts(&net.start(i, false))[0].clone())
         .collect();
@@ -202,20 +155,12 @@ fn seed_nodes_synchronize_on_heartbeats_and_give_up_the_height_on_timeout() {
 
 #[test]
 fn seed_network_with_all_messages_finalizes_one_block() {
-    let mut net = Net::new(&TIERS, Rules::Seed);
-    let starts: Vec<_> = (0..4).map(|i| (i, net.start(i, true))).collect();
-    pump(&mut net, starts, |_, _, _| true);
+    // Every message delivered, then each voting window closes.
+    let s = scenarios::normal_height(Rules::Seed).unwrap();
     for i in 0..4 {
-        let outs = net.fire(
-            i,
-            Timer::VotingWindow {
-                height: 1,
-                attempt: 0,
-            },
-        );
-        assert!(finalized(&outs).is_some());
+        assert_eq!(finalized(s.net.last(i)), Some(s.block));
     }
-    let tips: Vec<_> = net.nodes.iter().map(|n| n.state().tip()).collect();
+    let tips: Vec<_> = s.net.nodes.iter().map(|n| n.state().tip()).collect();
     assert!(tips.iter().all(|t| *t == tips[0] && t.height == 1));
 }
 
@@ -228,7 +173,7 @@ fn seed_phase_1_counts_a_heartbeat_whatever_tip_it_holds() {
     // (A6) that heartbeat belongs to another height and is refused (R0.6).
     let tiers6 = [&TIERS[..], &[Tier::Free, Tier::Free]].concat();
     for rules in [Rules::Seed, Rules::Reference] {
-        let mut net = Net::new(&tiers6, rules);
+        let mut net = Net::new(&tiers6, rules).unwrap();
         let beats: Vec<Message> = (0..4)
             .map(|i| broadcasts(&net.start(i, false))[0].clone())
             .collect();
