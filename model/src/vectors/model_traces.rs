@@ -15,8 +15,10 @@ use time_consensus::crypto::SignatureScheme;
 use time_consensus::encoding::sha256;
 use time_consensus::node::{Input, StartHeight};
 use time_consensus::sim::genesis_tip;
-use time_consensus_vectors::exec::{replay, visible_state};
-use time_consensus_vectors::format::{Member, NodeTraceIn, Origin, TraceSetup, TraceStep};
+use time_consensus_vectors::format::{Member, Origin};
+use time_consensus_vectors::suites::node_trace::{
+    replay, visible_state, NodeTraceIn, TraceSetup, TraceStep,
+};
 use time_consensus_vectors::Gen;
 
 /// The searches whose paths are exported, with the ids they exercise.

@@ -4,19 +4,19 @@
 //! Every struct refuses unknown fields and every operation is an externally
 //! tagged enum variant, so that a typo in a hand-written vector is an error
 //! with a line and column rather than a silently ignored field.
+//!
+//! Each operation's input is a type of its suite's module (`crate::suites`)
+//! implementing [`Operation`]: its output, its suite, the amendments it needs
+//! and how it runs. [`Op`] is the one list of them; serde names each.
 
+use crate::suites::{block::*, election::*, fallback::*, heartbeat::*, node_trace::*};
+use crate::suites::{signatures::*, tally::*, weights::*};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
-use time_consensus::block::{Block, BlockHeader, Transaction};
-use time_consensus::config::{OrchestratorConfig, RewardConfig};
-use time_consensus::crypto::{PublicKey, Signature, SignatureScheme};
-use time_consensus::fallback::BlockKind;
-use time_consensus::message::Message;
-use time_consensus::node::{Input, Output, Tip};
-use time_consensus::primitives::{from_hex_vec, to_hex, Date, Hash32, NodeId};
+use time_consensus::crypto::PublicKey;
+use time_consensus::primitives::{from_hex_vec, to_hex, Date, NodeId};
 use time_consensus::registry::{MasternodeInfo, Tier};
-use time_consensus::vote::{Certificate, SignedVote, Step};
-use time_consensus::Rules;
+use time_consensus::{Amendment, Rules};
 
 /// The `format` string of every version-1 vector.
 pub const FORMAT_VERSION: &str = "time-consensus-vectors/1";
@@ -204,10 +204,68 @@ impl From<&MasternodeInfo> for Member {
     }
 }
 
-/// The operation a case runs, with its inputs. The JSON key names it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
+/// One operation: its input (`Self`), its output, its suite, and how it
+/// runs. Execution is a thin call into `time-consensus`: no protocol rule
+/// is restated here.
+pub trait Operation: Clone + Serialize + Into<Op> {
+    /// What the vector's `expected` holds.
+    type Output: Serialize;
+    /// The suite the operation belongs to.
+    const SUITE: Suite;
+    /// The amendments that must be applied (`true`) or absent (`false`)
+    /// under `rules` for the operation to be defined (seed-only operations
+    /// need the amendment that replaces them absent, and so on).
+    fn needs(_rules: Rules) -> &'static [(Amendment, bool)] {
+        &[]
+    }
+    /// Runs the operation under `rules`.
+    fn execute(&self, rules: Rules) -> Result<Self::Output, Refusal>;
+}
+
+/// What the runner needs of any operation, its output as JSON.
+trait Run {
+    fn suite(&self) -> Suite;
+    fn needs(&self, rules: Rules) -> &'static [(Amendment, bool)];
+    fn run(&self, rules: Rules) -> Result<Value, Refusal>;
+}
+
+impl<O: Operation> Run for O {
+    fn suite(&self) -> Suite {
+        O::SUITE
+    }
+    fn needs(&self, rules: Rules) -> &'static [(Amendment, bool)] {
+        O::needs(rules)
+    }
+    fn run(&self, rules: Rules) -> Result<Value, Refusal> {
+        let out = self.execute(rules)?;
+        serde_json::to_value(out).map_err(|e| Refusal::BadInput(format!("unserializable: {e}")))
+    }
+}
+
+macro_rules! ops {
+    ($($(#[$doc:meta])* $op:ident($input:ty),)*) => {
+        /// The operation a case runs, with its inputs. The JSON key names it.
+        #[derive(Clone, Debug, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Op {
+            $($(#[$doc])* $op($input),)*
+        }
+        $(impl From<$input> for Op {
+            fn from(i: $input) -> Op {
+                Op::$op(i)
+            }
+        })*
+        impl Op {
+            fn op(&self) -> &dyn Run {
+                match self {
+                    $(Op::$op(i) => i,)*
+                }
+            }
+        }
+    };
+}
+
+ops! {
     /// weights: the weight formula of the rule set.
     Weight(WeightIn),
     /// weights: the deployed `f32` formula on a raw `f32` reputation.
@@ -266,513 +324,85 @@ pub enum Op {
     Authenticate(AuthenticateIn),
     /// signatures: whether a key may be registered.
     RegisterKey(RegisterKeyIn),
-    /// node_trace: a node driven step by step.
+    /// node_trace: a node driven step by step (its final state is the
+    /// output; the runner also compares each step's outputs).
     NodeTrace(NodeTraceIn),
 }
 
 impl Op {
     /// The suite the operation belongs to.
     pub fn suite(&self) -> Suite {
-        use Op::*;
-        match self {
-            Weight(_) | SeedWeightF32(_) | MemberWeight(_) => Suite::Weights,
-            SeedElection(_)
-            | SeedRotation(_)
-            | SeedWeightedSelection(_)
-            | Election(_)
-            | Draw(_)
-            | Pick(_) => Suite::Election,
-            SeedSync(_) | Sync(_) => Suite::Heartbeat,
-            SeedTally(_) | Tally(_) | Certificate(_) | Quorum(_) => Suite::Tally,
-            Plan(_) | SeedNextStrategy(_) | SeedNeedsEmergencyBlock(_) => Suite::Fallback,
-            Transaction(_) | MerkleRoot(_) | Header(_) | Coinbase(_) | Build(_)
-            | EmergencyBlock(_) | Validate(_) => Suite::Block,
-            Verify(_) | Sign(_) | Authenticate(_) | RegisterKey(_) => Suite::Signatures,
-            NodeTrace(_) => Suite::NodeTrace,
+        self.op().suite()
+    }
+
+    /// The operation's JSON key, as serde writes it.
+    pub fn name(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m.keys().next().cloned().unwrap_or_default(),
+            _ => String::new(),
         }
     }
 
-    /// The operation's JSON key.
-    pub fn name(&self) -> &'static str {
-        use Op::*;
-        match self {
-            Weight(_) => "weight",
-            SeedWeightF32(_) => "seed_weight_f32",
-            MemberWeight(_) => "member_weight",
-            SeedElection(_) => "seed_election",
-            SeedRotation(_) => "seed_rotation",
-            SeedWeightedSelection(_) => "seed_weighted_selection",
-            Election(_) => "election",
-            Draw(_) => "draw",
-            Pick(_) => "pick",
-            SeedSync(_) => "seed_sync",
-            Sync(_) => "sync",
-            SeedTally(_) => "seed_tally",
-            Tally(_) => "tally",
-            Certificate(_) => "certificate",
-            Quorum(_) => "quorum",
-            Plan(_) => "plan",
-            SeedNextStrategy(_) => "seed_next_strategy",
-            SeedNeedsEmergencyBlock(_) => "seed_needs_emergency_block",
-            Transaction(_) => "transaction",
-            MerkleRoot(_) => "merkle_root",
-            Header(_) => "header",
-            Coinbase(_) => "coinbase",
-            Build(_) => "build",
-            EmergencyBlock(_) => "emergency_block",
-            Validate(_) => "validate",
-            Verify(_) => "verify",
-            Sign(_) => "sign",
-            Authenticate(_) => "authenticate",
-            RegisterKey(_) => "register_key",
-            NodeTrace(_) => "node_trace",
+    /// Whether the operation is defined under `rules`.
+    pub fn applies(&self, rules: Rules) -> Result<(), String> {
+        match self
+            .op()
+            .needs(rules)
+            .iter()
+            .find(|(a, on)| rules.has(*a) != *on)
+        {
+            None => Ok(()),
+            Some((a, on)) => Err(format!(
+                "operation `{}` is defined only {} amendment {} (rules {rules})",
+                self.name(),
+                if *on { "with" } else { "without" },
+                a.id()
+            )),
         }
+    }
+
+    /// Runs the operation under `rules`; its output as JSON.
+    pub fn execute(&self, rules: Rules) -> Result<Value, Refusal> {
+        self.applies(rules).map_err(Refusal::BadInput)?;
+        self.op().run(rules)
     }
 }
 
-/// Input of [`Op::Weight`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WeightIn {
-    /// Tier.
-    pub tier: Tier,
-    /// Whole days since registration.
-    pub days_active: u64,
-    /// Reputation, thousandths (seed rules read it as `milli as f32 / 1000.0`).
-    pub reputation_milli: u32,
+/// Why an operation produced no output.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// The implementation rejected the input, as the protocol prescribes; a
+    /// vector may expect exactly this.
+    Rejected(ExpectedRejection),
+    /// The input is outside what the operation accepts (the vector is wrong).
+    BadInput(String),
 }
 
-/// Input of [`Op::SeedWeightF32`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedWeightF32In {
-    /// Tier.
-    pub tier: Tier,
-    /// Whole days since registration.
-    pub days_active: u64,
-    /// The `f32` reputation score as its 32 IEEE-754 bits, 8 hex digits,
-    /// most significant first (`3f800000` is 1.0).
-    pub reputation_f32_bits: String,
+/// A refusal of bad input.
+pub fn bad<T>(msg: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal::BadInput(msg.into()))
 }
 
-/// Input of [`Op::MemberWeight`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MemberWeightIn {
-    /// The member.
-    pub member: Member,
-    /// The node's local date (seed rules).
-    pub local_date: Date,
-    /// Date of block 0 (reference rules: chain date = genesis + height days).
-    pub genesis_date: Date,
-    /// Height being decided.
-    pub height: u64,
+/// The rejection of `err`, a serde externally tagged error enum: a unit
+/// variant is its name, a variant with data is `{name: data}`.
+pub fn rejected<T, E: Serialize + std::fmt::Display>(err: &E) -> Result<T, Refusal> {
+    Err(Refusal::Rejected(rejection_of(err)))
 }
 
-/// Input of [`Op::SeedElection`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedElectionIn {
-    /// Height.
-    pub height: u64,
-    /// The node's local date.
-    pub date: Date,
-    /// The masternode list, in the order the node holds it.
-    pub masternodes: Vec<Member>,
-    /// Rotation counts to run after the election, each excluding the
-    /// original leader.
-    pub rotations: Vec<u32>,
-}
-
-/// Input of [`Op::SeedRotation`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedRotationIn {
-    /// Height.
-    pub height: u64,
-    /// The node's local date.
-    pub date: Date,
-    /// The masternode list, in the order the node holds it.
-    pub masternodes: Vec<Member>,
-    /// The id removed from the list.
-    pub current_leader: NodeId,
-    /// The rotation count appended to the seed.
-    pub rotation_count: u32,
-}
-
-/// Input of [`Op::SeedWeightedSelection`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedWeightedSelectionIn {
-    /// The seed (32 bytes, or 36 for a rotation).
-    pub seed: Bytes,
-    /// Weights in list order.
-    pub weights: Vec<u64>,
-}
-
-/// Input of [`Op::Election`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ElectionIn {
-    /// The registry (any order: the canonical order is computed).
-    pub masternodes: Vec<Member>,
-    /// Date of block 0.
-    pub genesis_date: Date,
-    /// Height being decided.
-    pub height: u64,
-    /// Hash of the tip it extends.
-    pub previous_hash: Hash32,
-    /// Number of attempts to schedule (attempts `0..attempts`).
-    pub attempts: u32,
-}
-
-/// Input of [`Op::Draw`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DrawIn {
-    /// The seed.
-    pub seed: Hash32,
-    /// Size of the range, at least 1.
-    pub space: u64,
-}
-
-/// Input of [`Op::Pick`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PickIn {
-    /// Weights in canonical order.
-    pub weights: Vec<u64>,
-    /// The seed.
-    pub seed: Hash32,
-    /// Excluded canonical positions, ascending, no repeats.
-    pub excluded: Vec<u32>,
-}
-
-/// A chain state announced by a heartbeat.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainState {
-    /// Tip height.
-    pub height: u64,
-    /// Tip hash.
-    pub tip: Hash32,
-}
-
-/// Input of [`Op::SeedSync`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedSyncIn {
-    /// Masternodes expected.
-    pub expected_nodes: u64,
-    /// States of the heartbeats received, one per sender.
-    pub received: Vec<ChainState>,
-}
-
-/// One member's heartbeat state.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeartbeatState {
-    /// Sender.
-    pub node_id: NodeId,
-    /// Tip height.
-    pub height: u64,
-    /// Tip hash.
-    pub tip: Hash32,
-}
-
-/// Input of [`Op::Sync`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SyncIn {
-    /// The registry.
-    pub masternodes: Vec<Member>,
-    /// Date of block 0.
-    pub genesis_date: Date,
-    /// The deciding node's own tip (the height decided is one above).
-    pub own_tip: Tip,
-    /// Heartbeats recorded, one per member (the node's own included).
-    pub heartbeats: Vec<HeartbeatState>,
-}
-
-/// A vote as the deployed tally sees it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedVote {
-    /// Voter id.
-    pub voter: NodeId,
-    /// Block voted on (ignored by the deployed tally).
-    pub block_hash: Hash32,
-    /// For or against.
-    pub approve: bool,
-    /// The weight the voter declares.
-    pub weight: u64,
-}
-
-/// Input of [`Op::SeedTally`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedTallyIn {
-    /// Votes received, one per voter.
-    pub votes: Vec<SeedVote>,
-}
-
-/// Input of [`Op::Tally`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TallyIn {
-    /// The registry.
-    pub masternodes: Vec<Member>,
-    /// Date of block 0.
-    pub genesis_date: Date,
-    /// Height of the tally.
-    pub height: u64,
-    /// Attempt of the tally.
-    pub attempt: u32,
-    /// Step of the tally.
-    pub step: Step,
-    /// Signed votes, in arrival order.
-    pub votes: Vec<SignedVote>,
-}
-
-/// Input of [`Op::Certificate`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CertificateIn {
-    /// The registry.
-    pub masternodes: Vec<Member>,
-    /// Date of block 0.
-    pub genesis_date: Date,
-    /// The certificate.
-    pub certificate: Certificate,
-}
-
-/// Input of [`Op::Quorum`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuorumIn {
-    /// Total registry weight (at most 2^62).
-    pub total: u64,
-}
-
-/// The configuration the ladder depends on.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LadderConfig {
-    /// Leader rotations before the reward-only attempt.
-    pub max_leader_rotations: u32,
-    /// Whether the ladder ends in emergency blocks.
-    pub enable_emergency_blocks: bool,
-    /// Voting window of normal attempts, seconds.
-    pub voting_window_secs: u64,
-    /// Voting window of the reward-only attempt, seconds.
-    pub reward_only_voting_window_secs: u64,
-}
-
-/// Input of [`Op::Plan`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlanIn {
-    /// Ladder configuration.
-    pub config: LadderConfig,
-    /// Number of attempts to plan (attempts `0..attempts`).
-    pub attempts: u32,
-}
-
-/// Input of [`Op::SeedNextStrategy`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedNextStrategyIn {
-    /// Failed attempts so far.
-    pub attempt_count: u32,
-    /// Whether emergency blocks are enabled.
-    pub enable_emergency_blocks: bool,
-}
-
-/// Input of [`Op::SeedNeedsEmergencyBlock`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedNeedsEmergencyBlockIn {
-    /// Failed attempts so far.
-    pub attempt_count: u32,
-    /// Leader rotations configured.
-    pub max_leader_rotations: u32,
-    /// Whether emergency blocks are enabled.
-    pub enable_emergency_blocks: bool,
-}
-
-/// Input of [`Op::Transaction`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TransactionIn {
-    /// The transaction.
-    pub transaction: Transaction,
-}
-
-/// Input of [`Op::MerkleRoot`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MerkleRootIn {
-    /// Transaction ids in block order.
-    pub txids: Vec<Hash32>,
-}
-
-/// Input of [`Op::Header`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeaderIn {
-    /// The header.
-    pub header: BlockHeader,
-}
-
-/// Input of [`Op::Coinbase`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CoinbaseIn {
-    /// The registry.
-    pub masternodes: Vec<Member>,
-    /// Rewards.
-    pub rewards: RewardConfig,
-    /// Height paid for.
-    pub height: u64,
-    /// Kind of block it is for.
-    pub kind: BlockKind,
-}
-
-/// What a block of a height must extend and contain.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlockContextIn {
-    /// The registry.
-    pub masternodes: Vec<Member>,
-    /// Date of block 0 (fixes the scheduled timestamp).
-    pub genesis_date: Date,
-    /// Height being decided.
-    pub height: u64,
-    /// Hash of the tip.
-    pub previous_hash: Hash32,
-    /// Rewards.
-    pub rewards: RewardConfig,
-    /// Most mempool transactions a block may carry.
-    pub max_block_transactions: u32,
-    /// Most bytes its mempool transactions may take (R3.6); absent means
-    /// the default, 4 MiB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_block_bytes: Option<u32>,
-}
-
-/// Input of [`Op::Build`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BuildIn {
-    /// The height's context.
-    pub context: BlockContextIn,
-    /// Normal or reward-only.
-    pub kind: BlockKind,
-    /// The leader.
-    pub proposer: NodeId,
-    /// The leader's mempool, in any order.
-    pub mempool: Vec<Transaction>,
-}
-
-/// Input of [`Op::EmergencyBlock`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmergencyBlockIn {
-    /// The height's context.
-    pub context: BlockContextIn,
-}
-
-/// Input of [`Op::Validate`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ValidateIn {
-    /// The height's context.
-    pub context: BlockContextIn,
-    /// The block.
-    pub block: Block,
-    /// When present, the block is a fresh proposal of this attempt and its
-    /// kind must be the one the ladder (default configuration) requires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u32>,
-}
-
-/// Input of [`Op::Verify`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyIn {
-    /// The key.
-    pub public_key: PublicKey,
-    /// The signed bytes.
-    pub message: Bytes,
-    /// The signature.
-    pub signature: Signature,
-}
-
-/// Input of [`Op::Sign`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignIn {
-    /// The 32-byte ed25519 secret seed.
-    pub secret_seed: Hash32,
-    /// The bytes to sign.
-    pub message: Bytes,
-}
-
-/// Input of [`Op::Authenticate`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthenticateIn {
-    /// The registry.
-    pub masternodes: Vec<Member>,
-    /// A heartbeat, proposal or vote.
-    pub message: Message,
-}
-
-/// Input of [`Op::RegisterKey`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterKeyIn {
-    /// The key.
-    pub public_key: PublicKey,
-}
-
-/// The node under test.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TraceSetup {
-    /// Signature scheme (`ed25519` unless the trace comes from the model
-    /// checker, which may use `symbolic`).
-    #[serde(default)]
-    pub scheme: SignatureScheme,
-    /// The node's 32-byte secret seed (its key is derived from it).
-    pub secret_seed: Hash32,
-    /// The label the seed was derived from (`SHA-256(label)`); informative.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_label: Option<String>,
-    /// The registry, in the node's list order.
-    pub masternodes: Vec<Member>,
-    /// The node's configuration.
-    pub config: OrchestratorConfig,
-    /// The node's tip before the first step.
-    pub tip: Tip,
-}
-
-/// One input and exactly the outputs it must produce, in order.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TraceStep {
-    /// Start, message or timer.
-    pub input: Input,
-    /// Broadcasts, timers set or cancelled, and events.
-    pub outputs: Vec<Output>,
-}
-
-/// Input of [`Op::NodeTrace`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeTraceIn {
-    /// The node.
-    pub setup: TraceSetup,
-    /// The steps.
-    pub steps: Vec<TraceStep>,
+/// The error code and data of a serde externally tagged error enum.
+pub fn rejection_of<T: Serialize + std::fmt::Display>(err: &T) -> ExpectedRejection {
+    let message = Some(err.to_string());
+    let (error, detail) = match serde_json::to_value(err) {
+        Ok(Value::String(s)) => (s, None),
+        Ok(Value::Object(m)) if m.len() == 1 => {
+            let (k, v) = m.into_iter().next().expect("one entry");
+            (k, Some(v))
+        }
+        _ => ("unclassified".into(), None),
+    };
+    ExpectedRejection {
+        error,
+        detail,
+        message,
+    }
 }

@@ -1,10 +1,10 @@
-//! The generator: builds every case, runs it through [`execute`] (or
-//! [`replay`] for node traces) to obtain its expected output, and renders it
+//! The generator: builds every case, runs it through its
+//! [`Operation::execute`] (or [`replay`] for node traces) to obtain its expected output, and renders it
 //! as a vector file. Inputs are fixed or drawn from a seeded SplitMix64, so
 //! the files are the same on every run, byte for byte.
 
-use crate::exec::{execute, replay, Outcome, Refusal};
 use crate::format::*;
+use crate::suites::node_trace::{replay, NodeTraceIn, TraceSetup, TraceStep};
 use std::collections::BTreeSet;
 use time_consensus::crypto::{Keypair, SignatureScheme};
 use time_consensus::node::Input;
@@ -39,15 +39,6 @@ pub const REF: &[Rules] = &[Rules::Reference];
 /// Both rule sets (the case holds under each).
 pub const BOTH: &[Rules] = &[Rules::Seed, Rules::Reference];
 
-fn render<E: serde::Serialize>(c: &Case<E>) -> Result<String, String> {
-    serde_json::to_string_pretty(c)
-        .map(|mut s| {
-            s.push('\n');
-            s
-        })
-        .map_err(|e| format!("{}: cannot serialize: {e}", c.case))
-}
-
 impl Gen {
     fn claim(&mut self, suite: Suite, name: &str) -> bool {
         let ok = !name.is_empty()
@@ -70,14 +61,22 @@ impl Gen {
     /// Adds a case whose expected output (or rejection) is whatever the
     /// implementation produces; it must produce the same under every rule
     /// set listed.
-    pub fn case(&mut self, name: &str, rules: &[Rules], description: &str, ids: &[&str], op: Op) {
-        let suite = op.suite();
-        if !self.claim(suite, name) {
-            return;
-        }
+    pub fn case<O: Operation>(
+        &mut self,
+        name: &str,
+        rules: &[Rules],
+        description: &str,
+        ids: &[&str],
+        op: O,
+    ) {
+        let (suite, input): (Suite, Op) = (O::SUITE, op.clone().into());
         let mut results = Vec::new();
         for &r in rules {
-            match execute(r, &op) {
+            match input
+                .applies(r)
+                .map_err(Refusal::BadInput)
+                .and_then(|()| op.execute(r))
+            {
                 Ok(o) => results.push(Ok(o)),
                 Err(Refusal::Rejected(x)) => results.push(Err(x)),
                 Err(Refusal::BadInput(m)) => {
@@ -87,42 +86,43 @@ impl Gen {
                 }
             }
         }
-        let as_json: Vec<String> = results
-            .iter()
-            .map(|r| match r {
-                Ok(o) => serde_json::to_string(o).unwrap_or_default(),
-                Err(x) => serde_json::to_string(x).unwrap_or_default(),
-            })
-            .collect();
-        if as_json.windows(2).any(|w| w[0] != w[1]) {
-            self.errors.push(format!(
+        let json = |r: &Result<O::Output, ExpectedRejection>| match r {
+            Ok(o) => serde_json::to_string(o).unwrap_or_default(),
+            Err(x) => serde_json::to_string(x).unwrap_or_default(),
+        };
+        if results.windows(2).any(|w| json(&w[0]) != json(&w[1])) {
+            return self.errors.push(format!(
                 "{}/{name}: outcomes differ between the rule sets listed",
                 suite.name()
             ));
-            return;
         }
-        let (expected, expected_rejection) = match results.into_iter().next() {
-            Some(Ok(o)) => (Some(o), None),
-            Some(Err(x)) => (None, Some(x)),
-            None => {
-                self.errors
-                    .push(format!("{}/{name}: no rule set", suite.name()));
-                return;
-            }
-        };
-        let c = Case {
-            format: FORMAT_VERSION.to_string(),
-            suite,
-            case: name.to_string(),
-            rules: rules.to_vec(),
-            description: description.to_string(),
-            rule_ids: ids.iter().map(|s| s.to_string()).collect(),
-            origin: None,
-            input: op,
-            expected,
-            expected_rejection,
-        };
-        self.push(suite, name, render(&c));
+        match results.into_iter().next() {
+            Some(Ok(o)) => self.push(
+                suite,
+                name,
+                rules,
+                description,
+                ids,
+                None,
+                input,
+                Some(o),
+                None,
+            ),
+            Some(Err(x)) => self.push::<()>(
+                suite,
+                name,
+                rules,
+                description,
+                ids,
+                None,
+                input,
+                None,
+                Some(x),
+            ),
+            None => self
+                .errors
+                .push(format!("{}/{name}: no rule set", suite.name())),
+        }
     }
 
     /// Adds a node trace: the outputs of each input and the final state are
@@ -152,42 +152,33 @@ impl Gen {
         inputs: Vec<Input>,
         origin: Option<Origin>,
     ) {
-        if !self.claim(Suite::NodeTrace, name) {
-            return;
-        }
+        let steps = inputs.into_iter().map(|input| TraceStep {
+            input,
+            outputs: Vec::new(),
+        });
         let mut t = NodeTraceIn {
             setup,
-            steps: inputs
-                .into_iter()
-                .map(|input| TraceStep {
-                    input,
-                    outputs: Vec::new(),
-                })
-                .collect(),
+            steps: steps.collect(),
         };
         let r = match replay(rules, &t) {
             Ok(r) => r,
-            Err(e) => {
-                self.errors.push(format!("node_trace/{name}: {e}"));
-                return;
-            }
+            Err(e) => return self.errors.push(format!("node_trace/{name}: {e}")),
         };
         for (s, o) in t.steps.iter_mut().zip(r.outputs) {
             s.outputs = o;
         }
-        let c = Case {
-            format: FORMAT_VERSION.to_string(),
-            suite: Suite::NodeTrace,
-            case: name.to_string(),
-            rules: vec![rules],
-            description: description.to_string(),
-            rule_ids: ids.iter().map(|s| s.to_string()).collect(),
+        let (suite, input, out) = (Suite::NodeTrace, Op::NodeTrace(t), Some(r.final_state));
+        self.push(
+            suite,
+            name,
+            &[rules],
+            description,
+            ids,
             origin,
-            input: Op::NodeTrace(t),
-            expected: Some(Outcome::NodeFinal(r.final_state)),
-            expected_rejection: None,
-        };
-        self.push(Suite::NodeTrace, name, render(&c));
+            input,
+            out,
+            None,
+        );
     }
 
     /// Records a generator bug.
@@ -195,14 +186,42 @@ impl Gen {
         self.errors.push(e);
     }
 
-    fn push(&mut self, suite: Suite, name: &str, json: Result<String, String>) {
-        match json {
+    /// Renders and keeps a case, if its name is free and well formed.
+    #[allow(clippy::too_many_arguments)]
+    fn push<E: serde::Serialize>(
+        &mut self,
+        suite: Suite,
+        name: &str,
+        rules: &[Rules],
+        description: &str,
+        ids: &[&str],
+        origin: Option<Origin>,
+        input: Op,
+        expected: Option<E>,
+        expected_rejection: Option<ExpectedRejection>,
+    ) {
+        if !self.claim(suite, name) {
+            return;
+        }
+        let c = Case {
+            format: FORMAT_VERSION.to_string(),
+            suite,
+            case: name.to_string(),
+            rules: rules.to_vec(),
+            description: description.to_string(),
+            rule_ids: ids.iter().map(|s| s.to_string()).collect(),
+            origin,
+            input,
+            expected,
+            expected_rejection,
+        };
+        match serde_json::to_string_pretty(&c) {
             Ok(json) => self.cases.push(Generated {
                 suite,
                 name: name.to_string(),
-                json,
+                json: json + "\n",
             }),
-            Err(e) => self.errors.push(e),
+            Err(e) => self.errors.push(format!("{name}: cannot serialize: {e}")),
         }
     }
 

@@ -5,19 +5,17 @@
 //! A vector is one self-describing JSON file, `<suite>/<case>.json`, in the
 //! format of `spec/vectors/FORMAT.md` ([`mod@format`] is its Rust reading).
 //! Expected outputs are never typed in by hand: the generator builds the
-//! inputs and asks the implementation ([`exec`]), so the committed vectors
+//! inputs and asks the implementation (each [`Operation`]), so the committed vectors
 //! pin down what this implementation does, byte for byte, and another
 //! implementation that passes them agrees with it.
 
-pub mod blocks;
-pub mod exec;
 pub mod format;
 pub mod generate;
+pub mod load;
 pub mod run;
 pub mod suites;
-pub mod traces;
 
-pub use format::{Case, Suite, FORMAT_VERSION};
+pub use format::{Case, Operation, Suite, FORMAT_VERSION};
 pub use generate::{Gen, Generated};
 pub use run::{run_dir, RunError, RunReport};
 
@@ -28,14 +26,14 @@ use std::path::Path;
 /// generator's own errors.
 pub fn generate_all(more: impl FnOnce(&mut Gen)) -> Result<Vec<Generated>, Vec<String>> {
     let mut g = Gen::default();
-    suites::weights(&mut g);
-    suites::election(&mut g);
-    suites::heartbeat(&mut g);
-    suites::tally(&mut g);
-    suites::fallback(&mut g);
-    blocks::block(&mut g);
-    blocks::signatures(&mut g);
-    traces::node_traces(&mut g);
+    suites::weights::weights(&mut g);
+    suites::election::election(&mut g);
+    suites::heartbeat::heartbeat(&mut g);
+    suites::tally::tally(&mut g);
+    suites::fallback::fallback(&mut g);
+    suites::block::block(&mut g);
+    suites::signatures::signatures(&mut g);
+    suites::node_trace::node_traces(&mut g);
     more(&mut g);
     g.finish()
 }

@@ -1,19 +1,286 @@
-//! The cases of the block and signatures suites.
+//! The block suite: transactions, coinbase, merkle root, block hash,
+//! construction and validation (R3.x).
 
+use super::{config_with_genesis, registry};
 use crate::format::*;
 use crate::generate::*;
-use std::sync::Arc;
-use time_consensus::block::{BlockContext, BlockHeader, Transaction, TxKind, TxOutput};
-use time_consensus::config::{OrchestratorConfig, RewardConfig, DEFAULT_MAX_BLOCK_BYTES};
-use time_consensus::crypto::{Keypair, PublicKey, Signature, SignatureScheme};
-use time_consensus::encoding::sha256;
-use time_consensus::fallback::BlockKind;
-use time_consensus::heartbeat::Heartbeat;
-use time_consensus::message::{Message, Proposal};
-use time_consensus::primitives::{from_hex, Hash32};
-use time_consensus::registry::{MasternodeInfo, Registry, Tier};
+use serde::{Deserialize, Serialize};
+use time_consensus::block::{merkle_root, Block, BlockContext, BlockHeader, Transaction};
+use time_consensus::block::{TxKind, TxOutput};
+use time_consensus::config::{OrchestratorConfig, RewardConfig};
+use time_consensus::config::{DEFAULT_MAX_BLOCK_BYTES, MAX_BLOCK_BYTES};
+use time_consensus::encoding::{sha256, EncodeError};
+use time_consensus::event::Rejection;
+use time_consensus::fallback::{plan, BlockKind};
+use time_consensus::primitives::{Date, Hash32, NodeId};
+use time_consensus::registry::Tier;
 use time_consensus::sim::genesis_tip;
-use time_consensus::vote::{Step, Vote};
+use time_consensus::Rules;
+
+/// Input of [`Op::Transaction`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionIn {
+    /// The transaction.
+    pub transaction: Transaction,
+}
+
+/// Input of [`Op::MerkleRoot`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerkleRootIn {
+    /// Transaction ids in block order.
+    pub txids: Vec<Hash32>,
+}
+
+/// Input of [`Op::Header`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderIn {
+    /// The header.
+    pub header: BlockHeader,
+}
+
+/// Input of [`Op::Coinbase`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoinbaseIn {
+    /// The registry.
+    pub masternodes: Vec<Member>,
+    /// Rewards.
+    pub rewards: RewardConfig,
+    /// Height paid for.
+    pub height: u64,
+    /// Kind of block it is for.
+    pub kind: BlockKind,
+}
+
+/// What a block of a height must extend and contain.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockContextIn {
+    /// The registry.
+    pub masternodes: Vec<Member>,
+    /// Date of block 0 (fixes the scheduled timestamp).
+    pub genesis_date: Date,
+    /// Height being decided.
+    pub height: u64,
+    /// Hash of the tip.
+    pub previous_hash: Hash32,
+    /// Rewards.
+    pub rewards: RewardConfig,
+    /// Most mempool transactions a block may carry.
+    pub max_block_transactions: u32,
+    /// Most bytes its mempool transactions may take (R3.6); absent means
+    /// the default, 4 MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_bytes: Option<u32>,
+}
+
+impl BlockContextIn {
+    /// The implementation's context.
+    fn context(&self) -> Result<BlockContext, Refusal> {
+        let max_bytes = self.max_block_bytes.unwrap_or(DEFAULT_MAX_BLOCK_BYTES);
+        if max_bytes > MAX_BLOCK_BYTES {
+            return bad("max_block_bytes: at most 2^30 (R3.6)");
+        }
+        let (h, reg) = (self.height, registry(&self.masternodes)?);
+        let timestamp = config_with_genesis(self.genesis_date).block_timestamp(h);
+        let (rewards, max) = (&self.rewards, self.max_block_transactions);
+        Ok(BlockContext::new(
+            h,
+            self.previous_hash,
+            timestamp,
+            &reg,
+            rewards,
+            max,
+            max_bytes,
+        ))
+    }
+}
+
+/// Input of [`Op::Build`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildIn {
+    /// The height's context.
+    pub context: BlockContextIn,
+    /// Normal or reward-only.
+    pub kind: BlockKind,
+    /// The leader.
+    pub proposer: NodeId,
+    /// The leader's mempool, in any order.
+    pub mempool: Vec<Transaction>,
+}
+
+/// Input of [`Op::EmergencyBlock`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyBlockIn {
+    /// The height's context.
+    pub context: BlockContextIn,
+}
+
+/// Input of [`Op::Validate`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateIn {
+    /// The height's context.
+    pub context: BlockContextIn,
+    /// The block.
+    pub block: Block,
+    /// When present, the block is a fresh proposal of this attempt and its
+    /// kind must be the one the ladder (default configuration) requires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+}
+
+/// A transaction's canonical encoding and its txid, SHA-256 of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransactionOut {
+    encoding: Bytes,
+    txid: Hash32,
+}
+
+/// A merkle root.
+#[derive(Clone, Debug, Serialize)]
+pub struct MerkleRootOut {
+    root: Hash32,
+}
+
+/// A header's canonical encoding and the block hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct HeaderOut {
+    encoding: Bytes,
+    hash: Hash32,
+}
+
+/// The coinbase, its canonical encoding and its txid.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoinbaseOut {
+    transaction: Transaction,
+    encoding: Bytes,
+    txid: Hash32,
+}
+
+/// A block, its scheduled timestamp and its hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlockOut {
+    timestamp: u64,
+    block: Block,
+    hash: Hash32,
+}
+
+/// A valid block's hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct ValidOut {
+    hash: Hash32,
+}
+
+impl Operation for TransactionIn {
+    type Output = TransactionOut;
+    const SUITE: Suite = Suite::Block;
+    fn execute(&self, _: Rules) -> Result<TransactionOut, Refusal> {
+        let t = &self.transaction;
+        match t.encode() {
+            Ok(encoding) => Ok(TransactionOut {
+                txid: t.txid().map_err(|e| Refusal::BadInput(e.to_string()))?,
+                encoding: Bytes(encoding),
+            }),
+            Err(e) => rejected(&e),
+        }
+    }
+}
+
+impl Operation for MerkleRootIn {
+    type Output = MerkleRootOut;
+    const SUITE: Suite = Suite::Block;
+    fn execute(&self, _: Rules) -> Result<MerkleRootOut, Refusal> {
+        Ok(MerkleRootOut {
+            root: merkle_root(&self.txids),
+        })
+    }
+}
+
+impl Operation for HeaderIn {
+    type Output = HeaderOut;
+    const SUITE: Suite = Suite::Block;
+    fn execute(&self, _: Rules) -> Result<HeaderOut, Refusal> {
+        Ok(HeaderOut {
+            encoding: Bytes(self.header.encode().finish()),
+            hash: self.header.hash(),
+        })
+    }
+}
+
+impl Operation for CoinbaseIn {
+    type Output = CoinbaseOut;
+    const SUITE: Suite = Suite::Block;
+    fn execute(&self, _: Rules) -> Result<CoinbaseOut, Refusal> {
+        let reg = registry(&self.masternodes)?;
+        let tx = time_consensus::block::coinbase(self.height, &reg, &self.rewards, self.kind);
+        let unencodable = |e: EncodeError| Refusal::BadInput(format!("coinbase: {e}"));
+        Ok(CoinbaseOut {
+            encoding: Bytes(tx.encode().map_err(unencodable)?),
+            txid: tx.txid().map_err(unencodable)?,
+            transaction: tx,
+        })
+    }
+}
+
+impl Operation for BuildIn {
+    type Output = BlockOut;
+    const SUITE: Suite = Suite::Block;
+    fn execute(&self, _: Rules) -> Result<BlockOut, Refusal> {
+        let ctx = self.context.context()?;
+        let b = ctx.build(self.kind, &self.proposer, &self.mempool);
+        // R3.1, R3.6: a leader never builds a block its peers refuse.
+        if let Err(e) = ctx.validate(&b) {
+            return bad(format!("the built block fails validation: {e}"));
+        }
+        Ok(BlockOut {
+            timestamp: ctx.timestamp,
+            hash: b.hash(),
+            block: b,
+        })
+    }
+}
+
+impl Operation for EmergencyBlockIn {
+    type Output = BlockOut;
+    const SUITE: Suite = Suite::Block;
+    fn execute(&self, _: Rules) -> Result<BlockOut, Refusal> {
+        let ctx = self.context.context()?;
+        Ok(BlockOut {
+            timestamp: ctx.timestamp,
+            hash: ctx.emergency.hash(),
+            block: (*ctx.emergency).clone(),
+        })
+    }
+}
+
+impl Operation for ValidateIn {
+    type Output = ValidOut;
+    const SUITE: Suite = Suite::Block;
+    fn execute(&self, rules: Rules) -> Result<ValidOut, Refusal> {
+        let (b, ctx) = (&self.block, self.context.context()?);
+        if let Err(e) = ctx.validate(b) {
+            return rejected(&e);
+        }
+        if let Some(attempt) = self.attempt {
+            let expected = plan(rules, &OrchestratorConfig::default(), attempt).kind;
+            if b.header.kind != expected {
+                let got = b.header.kind;
+                return rejected(&Rejection::WrongBlockKind {
+                    attempt,
+                    expected,
+                    got,
+                });
+            }
+        }
+        Ok(ValidOut { hash: b.hash() })
+    }
+}
 
 fn small_rewards() -> RewardConfig {
     RewardConfig {
@@ -23,7 +290,12 @@ fn small_rewards() -> RewardConfig {
     }
 }
 
-fn context(ms: Vec<Member>, height: u64, rewards: RewardConfig, max: u32) -> BlockContextIn {
+pub(super) fn context(
+    ms: Vec<Member>,
+    height: u64,
+    rewards: RewardConfig,
+    max: u32,
+) -> BlockContextIn {
     BlockContextIn {
         masternodes: ms,
         genesis_date: date("2025-10-24"),
@@ -37,25 +309,11 @@ fn context(ms: Vec<Member>, height: u64, rewards: RewardConfig, max: u32) -> Blo
 
 /// The implementation's context for `c` (to build the blocks that the
 /// validation cases then alter).
-fn real_context(c: &BlockContextIn) -> BlockContext {
-    let infos: Vec<MasternodeInfo> = c.masternodes.iter().map(MasternodeInfo::from).collect();
-    let reg = Registry::new(SignatureScheme::Ed25519, infos).expect("fixture registry");
-    let cfg = OrchestratorConfig {
-        genesis_date: c.genesis_date,
-        ..OrchestratorConfig::default()
-    };
-    BlockContext::new(
-        c.height,
-        c.previous_hash,
-        cfg.block_timestamp(c.height),
-        &reg,
-        &c.rewards,
-        c.max_block_transactions,
-        c.max_block_bytes.unwrap_or(DEFAULT_MAX_BLOCK_BYTES),
-    )
+pub(super) fn real_context(c: &BlockContextIn) -> BlockContext {
+    c.context().expect("fixture context")
 }
 
-fn transfers(n: u8) -> Vec<Transaction> {
+pub(super) fn transfers(n: u8) -> Vec<Transaction> {
     (0..n).map(|i| Transaction::transfer(&[b'x', i])).collect()
 }
 
@@ -117,7 +375,7 @@ pub fn block(g: &mut Gen) {
             BOTH,
             &format!("The canonical encoding of {note}, and its txid = SHA-256(encoding)."),
             &["R0.2", "R0.3", "R3.3"],
-            Op::Transaction(TransactionIn { transaction: t }),
+            TransactionIn { transaction: t },
         );
     }
     for n in 0..=9u8 {
@@ -127,7 +385,7 @@ pub fn block(g: &mut Gen) {
             BOTH,
             &format!("The merkle root of {n} txids: leaves SHA-256(0x00 || txid), nodes SHA-256(0x01 || left || right), an odd last node promoted unchanged{}.", if n == 0 { "; no txid gives SHA-256 of the empty string" } else { "" }),
             &["R3.4"],
-            Op::MerkleRoot(MerkleRootIn { txids }),
+            MerkleRootIn { txids },
         );
     }
     let mut dup: Vec<Hash32> = (0..3u8).map(|i| sha256(&[i])).collect();
@@ -137,7 +395,7 @@ pub fn block(g: &mut Gen) {
         BOTH,
         "merkle_3_leaves with its last txid repeated: a different root (odd nodes are promoted, not duplicated, so no two lists share a root).",
         &["R3.4"],
-        Op::MerkleRoot(MerkleRootIn { txids: dup }),
+        MerkleRootIn { txids: dup },
     );
     let header = |height, kind, proposer: Option<&str>| BlockHeader {
         height,
@@ -174,16 +432,14 @@ pub fn block(g: &mut Gen) {
             BOTH,
             &format!("The canonical encoding of {note}, and the block hash = SHA-256(encoding)."),
             &["R0.2", "R0.3", "R3.5"],
-            Op::Header(HeaderIn { header: h }),
+            HeaderIn { header: h },
         );
     }
-    let cb = |ms: Vec<Member>, rewards, height, kind| {
-        Op::Coinbase(CoinbaseIn {
-            masternodes: ms,
-            rewards,
-            height,
-            kind,
-        })
+    let cb = |ms: Vec<Member>, rewards, height, kind| CoinbaseIn {
+        masternodes: ms,
+        rewards,
+        height,
+        kind,
     };
     let mut scrambled = net(&TIERS4);
     scrambled.swap(0, 3);
@@ -227,12 +483,12 @@ pub fn block(g: &mut Gen) {
             BOTH,
             &format!("Block construction at height 1 on mn000..mn003: {note}. The timestamp is midnight UTC of the chain date."),
             &["R3.1", "R3.2", "R3.3", "R3.4", "R3.5"],
-            Op::Build(BuildIn {
+            BuildIn {
                 context: ctx4.clone(),
                 kind,
                 proposer: id("mn001"),
                 mempool: pool,
-            }),
+            },
         );
     }
     for (name, c) in [
@@ -244,18 +500,16 @@ pub fn block(g: &mut Gen) {
             BOTH,
             "The canonical emergency block: fixed by height, previous hash, scheduled timestamp and the treasury-only coinbase; no proposer.",
             &["R3.1", "R3.2", "R3.6"],
-            Op::EmergencyBlock(EmergencyBlockIn { context: c }),
+            EmergencyBlockIn { context: c },
         );
     }
     // Validation.
     let real = real_context(&ctx4);
     let good = real.build(BlockKind::Normal, &id("mn000"), &transfers(2));
-    let val = |block, attempt| {
-        Op::Validate(ValidateIn {
-            context: ctx4.clone(),
-            block,
-            attempt,
-        })
+    let val = |block, attempt| ValidateIn {
+        context: ctx4.clone(),
+        block,
+        attempt,
     };
     let fix_root = |b: &mut time_consensus::block::Block| {
         b.header.merkle_root = b.compute_merkle_root().expect("small transactions")
@@ -384,12 +638,12 @@ pub fn block(g: &mut Gen) {
         BOTH,
         "Block construction at height 1 on mn000..mn003 with at most 3 mempool transactions and 100 bytes of them: four transfers of 25 bytes and one of 83, second in txid order. In that order the first is taken (25 bytes), the big one is skipped (108 bytes would pass 100), then two more small ones are taken (75 bytes) and the count limit is reached.",
         &["R3.1", "R3.3", "R3.6"],
-        Op::Build(BuildIn {
+        BuildIn {
             context: ctx_bytes.clone(),
             kind: BlockKind::Normal,
             proposer: id("mn001"),
             mempool: big_second,
-        }),
+        },
     );
     let within = real_bytes.build(BlockKind::Normal, &id("mn000"), &transfers(2));
     let mut over = within.clone();
@@ -405,11 +659,11 @@ pub fn block(g: &mut Gen) {
             BOTH,
             &format!("Block validation at height 1 on mn000..mn003 (max 3 transactions, 100 bytes of them): {note}."),
             &["R3.6", "R3.3"],
-            Op::Validate(ValidateIn {
+            ValidateIn {
                 context: ctx_bytes.clone(),
                 block,
                 attempt: None,
-            }),
+            },
         );
     }
     // The kind a fresh proposal must have depends on the ladder.
@@ -486,324 +740,6 @@ pub fn block(g: &mut Gen) {
             &format!("A fresh proposal's block kind against the ladder's (default configuration): {note}."),
             ids,
             val(block, Some(attempt)),
-        );
-    }
-}
-
-/// RFC 8032 section 7.1 tests 1 to 3: (secret, public, message, signature).
-const RFC8032: [(&str, &str, &str, &str); 3] = [
-    (
-        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
-        "",
-        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
-    ),
-    (
-        "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
-        "72",
-        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
-    ),
-    (
-        "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
-        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
-        "af82",
-        "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
-    ),
-];
-
-fn hex_bytes(s: &str) -> Vec<u8> {
-    time_consensus::primitives::from_hex_vec(s).expect("fixture hex")
-}
-
-/// The signatures suite.
-pub fn signatures(g: &mut Gen) {
-    for (i, (sk, pk, msg, sig)) in RFC8032.iter().enumerate() {
-        let k = Keypair::from_seed(SignatureScheme::Ed25519, from_hex::<32>(sk).expect("hex"));
-        let matches = k.public().to_hex() == *pk && k.sign(&hex_bytes(msg)).to_hex() == *sig;
-        if !matches {
-            g.error(format!("RFC 8032 test {} does not reproduce", i + 1));
-        }
-        g.case(
-            &format!("sign_rfc8032_test{}", i + 1),
-            BOTH,
-            &format!("RFC 8032 section 7.1 TEST {}: the public key and the deterministic signature from the 32-byte secret seed.", i + 1),
-            &["R0.4"],
-            Op::Sign(SignIn {
-                secret_seed: Hash32(from_hex::<32>(sk).expect("hex")),
-                message: Bytes(hex_bytes(msg)),
-            }),
-        );
-        g.case(
-            &format!("verify_rfc8032_test{}", i + 1),
-            BOTH,
-            &format!("RFC 8032 section 7.1 TEST {} verifies.", i + 1),
-            &["R0.4"],
-            Op::Verify(VerifyIn {
-                public_key: PublicKey(from_hex::<32>(pk).expect("hex")),
-                message: Bytes(hex_bytes(msg)),
-                signature: Signature(from_hex::<64>(sig).expect("hex")),
-            }),
-        );
-    }
-    for label in ["mn000", "mn003", "192.168.1.1"] {
-        g.case(
-            &format!("sign_label_{}", label.replace('.', "_")),
-            BOTH,
-            &format!("The key the vectors give {label:?}: secret seed = SHA-256({label:?}); signing the empty message."),
-            &["R0.4"],
-            Op::Sign(SignIn {
-                secret_seed: sha256(label.as_bytes()),
-                message: Bytes(vec![]),
-            }),
-        );
-    }
-    // Invalid signatures.
-    let (_, pk, msg, sig) = RFC8032[2];
-    let pk = PublicKey(from_hex::<32>(pk).expect("hex"));
-    let sig = Signature(from_hex::<64>(sig).expect("hex"));
-    let msg = hex_bytes(msg);
-    let flip = |i: usize| {
-        let mut s = sig;
-        s.0[i] ^= 1;
-        s
-    };
-    // s + L: the same signature with a non-canonical scalar.
-    let l: [u8; 32] =
-        from_hex::<32>("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
-            .expect("hex");
-    let mut s_plus_l = sig;
-    let mut carry = 0u16;
-    for (byte, add) in s_plus_l.0[32..].iter_mut().zip(l) {
-        let v = u16::from(*byte) + u16::from(add) + carry;
-        *byte = v as u8;
-        carry = v >> 8;
-    }
-    let other = Keypair::from_label(SignatureScheme::Ed25519, "mn000").public();
-    let mut identity = [0u8; 32];
-    identity[0] = 1;
-    let mut zero_sig = [0u8; 64];
-    zero_sig[0] = 1;
-    for (name, key, m, s, note) in [
-        ("flipped_r", pk, msg.clone(), flip(3), "one bit of R flipped"),
-        ("flipped_s", pk, msg.clone(), flip(40), "one bit of s flipped"),
-        ("other_message", pk, vec![0xaf, 0x83], sig, "a different message"),
-        ("other_key", other, msg.clone(), sig, "another key"),
-        ("s_plus_l", pk, msg.clone(), s_plus_l, "s replaced by s + L (non-canonical scalar; verify_strict refuses malleated signatures)"),
-        ("all_zero", pk, msg.clone(), Signature([0; 64]), "an all-zero signature"),
-        ("identity_key", PublicKey(identity), msg.clone(), Signature(zero_sig), "the identity point as key with R = identity and s = 0 (accepted by a lax verifier for every message; verify_strict refuses small-order keys)"),
-    ] {
-        g.case(
-            &format!("verify_bad_{name}"),
-            BOTH,
-            &format!("RFC 8032 TEST 3 altered: {note}. Refused."),
-            &["R0.4"],
-            Op::Verify(VerifyIn {
-                public_key: key,
-                message: Bytes(m),
-                signature: s,
-            }),
-        );
-    }
-    // Keys.
-    let small_order = [
-        (
-            "identity",
-            "0100000000000000000000000000000000000000000000000000000000000000",
-        ),
-        (
-            "order2",
-            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        ),
-        (
-            "order4",
-            "0000000000000000000000000000000000000000000000000000000000000000",
-        ),
-        (
-            "order8",
-            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-        ),
-        (
-            "not_a_point",
-            "0202020202020202020202020202020202020202020202020202020202020202",
-        ),
-    ];
-    for (name, hex) in small_order {
-        g.case(
-            &format!("register_key_{name}"),
-            BOTH,
-            &format!("Registering the key {hex}: small-order keys (under which signatures prove nothing) and non-points are refused."),
-            &["R0.4", "R0.5"],
-            Op::RegisterKey(RegisterKeyIn {
-                public_key: PublicKey(from_hex::<32>(hex).expect("hex")),
-            }),
-        );
-    }
-    for label in ["mn000", "192.168.1.2"] {
-        g.case(
-            &format!("register_key_good_{}", label.replace('.', "_")),
-            BOTH,
-            &format!("The key of {label:?} can be registered."),
-            &["R0.4", "R0.5"],
-            Op::RegisterKey(RegisterKeyIn {
-                public_key: Keypair::from_label(SignatureScheme::Ed25519, label).public(),
-            }),
-        );
-    }
-    // Authentication of each signed message kind.
-    let ms = net(&TIERS4);
-    let key = |l: &str| Keypair::from_label(SignatureScheme::Ed25519, l);
-    let hb = |who: &str| {
-        let h = Heartbeat {
-            node_id: id(who),
-            timestamp: 1_761_350_400,
-            block_height: 0,
-            chain_tip_hash: genesis_tip().hash,
-            tier: Tier::Gold,
-            version: "1.0.0".parse().expect("short"),
-            reputation_milli: 1000,
-            days_active: 297,
-        };
-        h.sign(&key(who))
-    };
-    let real = real_context(&context(net(&TIERS4), 1, RewardConfig::default(), 10));
-    let block = Arc::new(real.build(BlockKind::Normal, &id("mn001"), &transfers(1)));
-    let prop = |who: &str, valid_attempt| {
-        let p = Proposal {
-            height: 1,
-            attempt: 0,
-            proposer: id(who),
-            block: block.clone(),
-            valid_attempt,
-            justification: None,
-        };
-        p.sign(&key(who))
-    };
-    let vote = |who: &str, step, approve, weight| {
-        let v = Vote {
-            height: 1,
-            attempt: 2,
-            step,
-            voter: id(who),
-            block_hash: block.hash(),
-            approve,
-            weight,
-        };
-        v.sign(&key(who))
-    };
-    let mut hb_forged = hb("mn001");
-    hb_forged.resign(&key("mn002"));
-    let mut hb_tampered = hb("mn001");
-    hb_tampered.heartbeat.block_height = 1;
-    let mut prop_forged = prop("mn001", None);
-    prop_forged.resign(&key("mn009"));
-    let mut prop_tampered = prop("mn001", None);
-    prop_tampered.proposal.valid_attempt = Some(0);
-    let mut vote_forged = vote("mn003", Step::Approve, true, 1);
-    vote_forged.resign(&key("mn000"));
-    let mut vote_tampered = vote("mn003", Step::Approve, true, 1);
-    vote_tampered.vote.step = Step::Commit;
-    for (name, m, note, ids) in [
-        (
-            "heartbeat",
-            Message::Heartbeat(hb("mn000")),
-            "a heartbeat signed by its sender",
-            &["R0.5", "R1.1"][..],
-        ),
-        (
-            "heartbeat_stranger",
-            Message::Heartbeat(hb("mn009")),
-            "a heartbeat from mn009, not registered",
-            &["R0.5", "R1.1"],
-        ),
-        (
-            "heartbeat_forged",
-            Message::Heartbeat(hb_forged),
-            "mn001's heartbeat signed with mn002's key",
-            &["R0.5", "R1.1"],
-        ),
-        (
-            "heartbeat_tampered",
-            Message::Heartbeat(hb_tampered),
-            "a heartbeat whose height changed after signing",
-            &["R0.5", "R1.1"],
-        ),
-        (
-            "proposal",
-            Message::Proposal(prop("mn001", None)),
-            "a proposal of a fresh block",
-            &["R0.5", "R4.2"],
-        ),
-        (
-            "proposal_reproposal",
-            Message::Proposal(prop("mn001", Some(0))),
-            "a re-proposal: valid_attempt 0 is signed (the justification signs itself)",
-            &["R0.5", "R4.2"],
-        ),
-        (
-            "proposal_stranger",
-            Message::Proposal(prop("mn009", None)),
-            "a proposal from mn009, not registered",
-            &["R0.5", "R4.2"],
-        ),
-        (
-            "proposal_forged",
-            Message::Proposal(prop_forged),
-            "mn001's proposal signed by mn009",
-            &["R0.5", "R4.2"],
-        ),
-        (
-            "proposal_tampered",
-            Message::Proposal(prop_tampered),
-            "a proposal whose valid_attempt was added after signing",
-            &["R0.5", "R4.2"],
-        ),
-        (
-            "vote_approve",
-            Message::Vote(vote("mn003", Step::Approve, true, 1)),
-            "an approve vote",
-            &["R0.5", "R5.2"],
-        ),
-        (
-            "vote_commit",
-            Message::Vote(vote("mn002", Step::Commit, true, 200_000)),
-            "a commit vote",
-            &["R0.5", "R5.2"],
-        ),
-        (
-            "vote_against",
-            Message::Vote(vote("mn002", Step::Approve, false, 2)),
-            "a seed-style vote against (approve = false)",
-            &["R0.5", "R5.2"],
-        ),
-        (
-            "vote_stranger",
-            Message::Vote(vote("mn009", Step::Approve, true, 1)),
-            "a vote from mn009, not registered",
-            &["R0.5", "R5.2"],
-        ),
-        (
-            "vote_forged",
-            Message::Vote(vote_forged),
-            "mn003's vote signed with mn000's key",
-            &["R0.5", "R5.2"],
-        ),
-        (
-            "vote_tampered",
-            Message::Vote(vote_tampered),
-            "an approve vote relabelled as a commit vote after signing",
-            &["R0.5", "R5.2"],
-        ),
-    ] {
-        g.case(
-            &format!("authenticate_{name}"),
-            BOTH,
-            &format!("Authentication against mn000..mn003: {note}. The output gives the exact signing bytes."),
-            ids,
-            Op::Authenticate(AuthenticateIn {
-                masternodes: ms.clone(),
-                message: m,
-            }),
         );
     }
 }
