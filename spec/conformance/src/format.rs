@@ -204,6 +204,9 @@ impl From<&MasternodeInfo> for Member {
     }
 }
 
+/// Amendments that must be applied (`true`) or absent (`false`).
+pub type Needs = &'static [(Amendment, bool)];
+
 /// One operation: its input (`Self`), its output, its suite, and how it
 /// runs. Execution is a thin call into `time-consensus`: no protocol rule
 /// is restated here.
@@ -213,10 +216,12 @@ pub trait Operation: Clone + Serialize + Into<Op> {
     /// The suite the operation belongs to.
     const SUITE: Suite;
     /// The amendments that must be applied (`true`) or absent (`false`)
-    /// under `rules` for the operation to be defined (seed-only operations
-    /// need the amendment that replaces them absent, and so on).
-    fn needs(_rules: Rules) -> &'static [(Amendment, bool)] {
-        &[]
+    /// for the operation to be defined (seed-only operations need the
+    /// amendment that replaces them absent, and so on).
+    const NEEDS: Needs = &[];
+    /// [`Operation::NEEDS`], or what the operation needs under `rules`.
+    fn needs(_rules: Rules) -> Needs {
+        Self::NEEDS
     }
     /// Runs the operation under `rules`.
     fn execute(&self, rules: Rules) -> Result<Self::Output, Refusal>;
@@ -225,7 +230,7 @@ pub trait Operation: Clone + Serialize + Into<Op> {
 /// What the runner needs of any operation, its output as JSON.
 trait Run {
     fn suite(&self) -> Suite;
-    fn needs(&self, rules: Rules) -> &'static [(Amendment, bool)];
+    fn needs(&self, rules: Rules) -> Needs;
     fn run(&self, rules: Rules) -> Result<Value, Refusal>;
 }
 
@@ -233,7 +238,7 @@ impl<O: Operation> Run for O {
     fn suite(&self) -> Suite {
         O::SUITE
     }
-    fn needs(&self, rules: Rules) -> &'static [(Amendment, bool)] {
+    fn needs(&self, rules: Rules) -> Needs {
         O::needs(rules)
     }
     fn run(&self, rules: Rules) -> Result<Value, Refusal> {

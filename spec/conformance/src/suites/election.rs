@@ -163,9 +163,7 @@ const REFERENCE: &[(Amendment, bool)] = &[(Amendment::ChainElection, true)];
 impl Operation for SeedElectionIn {
     type Output = SeedElectionOut;
     const SUITE: Suite = Suite::Election;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        SEED_ONLY
-    }
+    const NEEDS: Needs = SEED_ONLY;
     fn execute(&self, _: Rules) -> Result<SeedElectionOut, Refusal> {
         let (list, h, d) = (infos(&self.masternodes), self.height, self.date);
         let weights: Vec<u64> = list.iter().map(|m| seed_member_weight(m, d)).collect();
@@ -192,9 +190,7 @@ impl Operation for SeedElectionIn {
 impl Operation for SeedRotationIn {
     type Output = SelectionOut;
     const SUITE: Suite = Suite::Election;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        SEED_ONLY
-    }
+    const NEEDS: Needs = SEED_ONLY;
     fn execute(&self, _: Rules) -> Result<SelectionOut, Refusal> {
         let list = infos(&self.masternodes);
         let (h, d, current) = (self.height, self.date, &self.current_leader);
@@ -207,9 +203,7 @@ impl Operation for SeedRotationIn {
 impl Operation for SeedWeightedSelectionIn {
     type Output = WeightedSelectionOut;
     const SUITE: Suite = Suite::Election;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        SEED_ONLY
-    }
+    const NEEDS: Needs = SEED_ONLY;
     fn execute(&self, _: Rules) -> Result<WeightedSelectionOut, Refusal> {
         if self.weights.is_empty() {
             return bad("weights: the deployed pick needs at least one node");
@@ -222,9 +216,7 @@ impl Operation for SeedWeightedSelectionIn {
 impl Operation for ElectionIn {
     type Output = ElectionOut;
     const SUITE: Suite = Suite::Election;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        REFERENCE
-    }
+    const NEEDS: Needs = REFERENCE;
     fn execute(&self, _: Rules) -> Result<ElectionOut, Refusal> {
         if self.attempts > MAX_LIST {
             return bad(format!("attempts: at most {MAX_LIST}"));
@@ -259,9 +251,7 @@ impl Operation for ElectionIn {
 impl Operation for DrawIn {
     type Output = DrawOut;
     const SUITE: Suite = Suite::Election;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        REFERENCE
-    }
+    const NEEDS: Needs = REFERENCE;
     fn execute(&self, _: Rules) -> Result<DrawOut, Refusal> {
         if self.space == 0 {
             return bad("space: must be at least 1");
@@ -275,9 +265,7 @@ impl Operation for DrawIn {
 impl Operation for PickIn {
     type Output = PickOut;
     const SUITE: Suite = Suite::Election;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        REFERENCE
-    }
+    const NEEDS: Needs = REFERENCE;
     fn execute(&self, _: Rules) -> Result<PickOut, Refusal> {
         if self.weights.is_empty() || self.weights.len() > MAX_LIST as usize {
             return bad(format!("weights: 1 to {MAX_LIST} entries"));

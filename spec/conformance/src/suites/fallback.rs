@@ -98,9 +98,7 @@ impl Operation for PlanIn {
 impl Operation for SeedNextStrategyIn {
     type Output = StrategyOut;
     const SUITE: Suite = Suite::Fallback;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        SEED_ONLY
-    }
+    const NEEDS: Needs = SEED_ONLY;
     fn execute(&self, _: Rules) -> Result<StrategyOut, Refusal> {
         Ok(StrategyOut {
             strategy: seed_next_strategy(self.attempt_count, self.enable_emergency_blocks),
@@ -111,9 +109,7 @@ impl Operation for SeedNextStrategyIn {
 impl Operation for SeedNeedsEmergencyBlockIn {
     type Output = NeedsEmergencyOut;
     const SUITE: Suite = Suite::Fallback;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        SEED_ONLY
-    }
+    const NEEDS: Needs = SEED_ONLY;
     fn execute(&self, _: Rules) -> Result<NeedsEmergencyOut, Refusal> {
         let (n, r, e) = (
             self.attempt_count,

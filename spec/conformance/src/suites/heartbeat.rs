@@ -104,9 +104,7 @@ pub enum SyncOut {
 impl Operation for SeedSyncIn {
     type Output = SeedSyncOut;
     const SUITE: Suite = Suite::Heartbeat;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        &[(Amendment::WeightedSync, false)]
-    }
+    const NEEDS: Needs = &[(Amendment::WeightedSync, false)];
     fn execute(&self, _: Rules) -> Result<SeedSyncOut, Refusal> {
         if self.expected_nodes > 1 << 40 {
             return bad("expected_nodes: at most 2^40");
@@ -119,7 +117,7 @@ impl Operation for SeedSyncIn {
 impl Operation for SyncIn {
     type Output = SyncOut;
     const SUITE: Suite = Suite::Heartbeat;
-    fn needs(rules: Rules) -> &'static [(Amendment, bool)] {
+    fn needs(rules: Rules) -> Needs {
         if rules.has(Amendment::WeightedSync) {
             &[(Amendment::ChainElection, true)]
         } else {

@@ -12,7 +12,9 @@ use time_consensus::registry::Tier;
 use time_consensus::tally::Verification;
 use time_consensus::tally::{seed_check_consensus, tally_signed, Insert, SeedConsensus, Tally};
 use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
-use time_consensus::{Amendment, Rules};
+use time_consensus::Amendment::TwoStepLocking;
+use time_consensus::Amendment::{ChainElection, QuorumOverRegistry, RegistryWeights};
+use time_consensus::Rules;
 
 /// A vote as the deployed tally sees it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -129,12 +131,7 @@ pub struct QuorumOut {
 impl Operation for SeedTallyIn {
     type Output = SeedConsensus;
     const SUITE: Suite = Suite::Tally;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        &[
-            (Amendment::QuorumOverRegistry, false),
-            (Amendment::RegistryWeights, false),
-        ]
-    }
+    const NEEDS: Needs = &[(QuorumOverRegistry, false), (RegistryWeights, false)];
     fn execute(&self, _: Rules) -> Result<SeedConsensus, Refusal> {
         let votes: Vec<Vote> = (self.votes.iter())
             .map(|v| Vote {
@@ -154,12 +151,7 @@ impl Operation for SeedTallyIn {
 impl Operation for TallyIn {
     type Output = TallyOut;
     const SUITE: Suite = Suite::Tally;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        &[
-            (Amendment::RegistryWeights, true),
-            (Amendment::ChainElection, true),
-        ]
-    }
+    const NEEDS: Needs = &[(RegistryWeights, true), (ChainElection, true)];
     fn execute(&self, _: Rules) -> Result<TallyOut, Refusal> {
         let (reg, w) = chain_weights(&self.masternodes, self.genesis_date, self.height)?;
         let mut t: Tally<()> = Tally::new(reg.len());
@@ -221,12 +213,7 @@ impl Operation for TallyIn {
 impl Operation for CertificateIn {
     type Output = CertificateOut;
     const SUITE: Suite = Suite::Tally;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        &[
-            (Amendment::TwoStepLocking, true),
-            (Amendment::ChainElection, true),
-        ]
-    }
+    const NEEDS: Needs = &[(TwoStepLocking, true), (ChainElection, true)];
     fn execute(&self, _: Rules) -> Result<CertificateOut, Refusal> {
         let c = &self.certificate;
         let (reg, w) = chain_weights(&self.masternodes, self.genesis_date, c.height)?;
@@ -243,9 +230,7 @@ impl Operation for CertificateIn {
 impl Operation for QuorumIn {
     type Output = QuorumOut;
     const SUITE: Suite = Suite::Tally;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        &[(Amendment::QuorumOverRegistry, true)]
-    }
+    const NEEDS: Needs = &[(QuorumOverRegistry, true)];
     fn execute(&self, _: Rules) -> Result<QuorumOut, Refusal> {
         if self.total > MAX_TOTAL_WEIGHT {
             return bad("total: at most 2^62 (R2.1)");

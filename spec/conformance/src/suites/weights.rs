@@ -96,9 +96,7 @@ impl Operation for WeightIn {
 impl Operation for SeedWeightF32In {
     type Output = WeightOut;
     const SUITE: Suite = Suite::Weights;
-    fn needs(_: Rules) -> &'static [(Amendment, bool)] {
-        &[(Amendment::ChainElection, false)]
-    }
+    const NEEDS: Needs = &[(Amendment::ChainElection, false)];
     fn execute(&self, _: Rules) -> Result<WeightOut, Refusal> {
         let s = &self.reputation_f32_bits;
         let rep = match u32::from_str_radix(s, 16) {

@@ -111,14 +111,23 @@ pub(super) fn emergency(g: &mut Gen) {
 pub(super) fn reference_only(g: &mut Gen) {
     let r = Rules::Reference;
     let equal = [Tier::Silver; 4];
-    // Locking.
-    emit_scenario(
-        g,
-        scenarios::locking().map(|l| l.scenario),
-        "locking",
-        "Equal weights (quorum 3 of 4). The node sees an approve quorum for B in attempt 0: it locks on B, relays the certificate and commits. Attempt 1's leader proposes a fresh block C: the locked node does not approve it. Attempt 2's leader re-proposes B justified by the attempt-0 certificate: the node approves it.",
-        &["R5.7", "R6.1", "R6.2", "R6.3", "R6.4", "R4.1", "R5.5"],
-    );
+    // The kit's scenarios.
+    type Kit<'a> = (Result<Scenario, KitError>, &'a str, &'a str, &'a [&'a str]);
+    let kit: [Kit; 4] = [
+        // Locking.
+        (scenarios::locking().map(|l| l.scenario), "locking", "Equal weights (quorum 3 of 4). The node sees an approve quorum for B in attempt 0: it locks on B, relays the certificate and commits. Attempt 1's leader proposes a fresh block C: the locked node does not approve it. Attempt 2's leader re-proposes B justified by the attempt-0 certificate: the node approves it.", &["R5.7", "R6.1", "R6.2", "R6.3", "R6.4", "R4.1", "R5.5"]),
+        (scenarios::finality_proof_alone(), "finality_proof_alone", "The node receives no proposal and no vote; a finality proof (a commit certificate with its block) from another node is enough: its votes are counted, the commit quorum is reached, the node finalizes and broadcasts its own proof.", &["R7.5", "R5.5", "R7.4", "R6.4"]),
+        // R0.7: a node that starts after the others have sent their attempt-0
+        // messages keeps them (one per signer, kind, attempt and step; a repeat is
+        // refused) and handles them at its start.
+        (scenarios::late_start().map(|l| l.scenario), "a7_late_start_keeps_early_messages", "Before the node starts height 1 it receives the others' attempt-0 proposal and approve votes. It refuses the proposal as not_running (a proposal's signature does not cover its block's body, so it is not kept) and keeps the votes without output (R0.7); a repeat is refused. At its start it counts the kept votes in key order (signer, kind, attempt, step): the first two weigh a quorum for a block it does not know, so the third is not counted (R5.8) and nothing more happens until the block comes (R6.4).", &["R0.7", "R0.6", "R5.4", "R5.8", "R6.4"]),
+        // R7.7: a node in attempt 0 joins attempt 2 once the senders of what it
+        // holds of attempts 2 and later weigh more than `T - q`.
+        (scenarios::join_later_attempt(), "a7_join_later_attempt", "In attempt 0 the node counts Silver's approve vote of attempt 2 (4 of 15, not more than T - q = 5: it stays) and Bronze's commit vote of attempt 3: their senders weigh 6 in attempts 2 or later, so an honest node is in attempt 2 or later; the node emits consensus_failed for attempt 0 and enters attempt 2 with reason LaterAttempt (not 3: Bronze alone could be Byzantine).", &["R7.7", "R4.4", "R7.1", "R7.2"]),
+    ];
+    for (s, name, description, ids) in kit {
+        emit_scenario(g, s, name, description, ids);
+    }
     // R5.8: votes after a quorum are not counted.
     {
         let (mut net, leader, p, _) = started(&equal, r);
@@ -138,50 +147,12 @@ pub(super) fn reference_only(g: &mut Gen) {
             &["R5.8", "R6.1", "R6.2"],
         );
     }
-    finality_proof(g);
     future_attempt(g);
     reproposal(g);
     emergency_valid_block(g);
     late_block(g);
     rotation(g);
-    late_start(g);
-    join_later_attempt(g);
     held_certificate(g);
-}
-
-fn finality_proof(g: &mut Gen) {
-    emit_scenario(
-        g,
-        scenarios::finality_proof_alone(),
-        "finality_proof_alone",
-        "The node receives no proposal and no vote; a finality proof (a commit certificate with its block) from another node is enough: its votes are counted, the commit quorum is reached, the node finalizes and broadcasts its own proof.",
-        &["R7.5", "R5.5", "R7.4", "R6.4"],
-    );
-}
-
-/// R0.7: a node that starts after the others have sent their attempt-0
-/// messages keeps them (one per signer, kind, attempt and step; a repeat is
-/// refused) and handles them at its start.
-fn late_start(g: &mut Gen) {
-    emit_scenario(
-        g,
-        scenarios::late_start().map(|l| l.scenario),
-        "a7_late_start_keeps_early_messages",
-        "Before the node starts height 1 it receives the others' attempt-0 proposal and approve votes. It refuses the proposal as not_running (a proposal's signature does not cover its block's body, so it is not kept) and keeps the votes without output (R0.7); a repeat is refused. At its start it counts the kept votes in key order (signer, kind, attempt, step): the first two weigh a quorum for a block it does not know, so the third is not counted (R5.8) and nothing more happens until the block comes (R6.4).",
-        &["R0.7", "R0.6", "R5.4", "R5.8", "R6.4"],
-    );
-}
-
-/// R7.7: a node in attempt 0 joins attempt 2 once the senders of what it
-/// holds of attempts 2 and later weigh more than `T - q`.
-fn join_later_attempt(g: &mut Gen) {
-    emit_scenario(
-        g,
-        scenarios::join_later_attempt(),
-        "a7_join_later_attempt",
-        "In attempt 0 the node counts Silver's approve vote of attempt 2 (4 of 15, not more than T - q = 5: it stays) and Bronze's commit vote of attempt 3: their senders weigh 6 in attempts 2 or later, so an honest node is in attempt 2 or later; the node emits consensus_failed for attempt 0 and enters attempt 2 with reason LaterAttempt (not 3: Bronze alone could be Byzantine).",
-        &["R7.7", "R4.4", "R7.1", "R7.2"],
-    );
 }
 
 fn future_attempt(g: &mut Gen) {
