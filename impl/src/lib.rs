@@ -13,8 +13,9 @@
 //!
 //! The node ([`node::Node`]) is a sans-IO state machine: inputs in, outputs
 //! out, no clock, no I/O. [`sim`] runs many of them over a seeded simulated
-//! network; the `time-consensus-model` crate runs the same code under a model
-//! checker.
+//! network; [`kit`] drives them by hand, recording every input and output,
+//! for the tests and the conformance vectors; the `time-consensus-model`
+//! crate runs the same code under a model checker.
 #![forbid(unsafe_code)]
 // A node must not crash on what it is sent: outside tests, no `unwrap` and no
 // `panic!`; each `expect` left names an invariant (of the node's state or a

@@ -9,6 +9,9 @@ use std::process::Command;
 use time_consensus_model::vectors;
 use time_consensus_vectors::{run, run_dir, Suite};
 
+mod support;
+use support::tcm;
+
 fn spec_vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors")
 }
@@ -138,18 +141,6 @@ fn conform_exits_2_when_it_skipped_a_link() {
         text.contains("ERROR") && text.contains("not followed"),
         "{text}"
     );
-}
-
-fn tcm(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tcm"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
