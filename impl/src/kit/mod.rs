@@ -10,7 +10,7 @@
 
 pub mod scenarios;
 
-use crate::block::BlockContext;
+use crate::block::{Block, BlockContext};
 use crate::config::OrchestratorConfig;
 use crate::crypto::{Keypair, SignatureScheme};
 use crate::event::{Event, Rejection};
@@ -246,6 +246,26 @@ impl Net {
     /// `proposal` signed by node `i`.
     pub fn sign_proposal(&self, i: usize, proposal: Proposal) -> Message {
         Message::Proposal(proposal.sign(&self.keys[i]))
+    }
+
+    /// Node `leader`'s proposal of `block` in `attempt` at height 1, signed.
+    pub fn propose(
+        &self,
+        leader: usize,
+        attempt: u32,
+        block: Arc<Block>,
+        valid_attempt: Option<u32>,
+        justification: Option<Certificate>,
+    ) -> Message {
+        let proposal = Proposal {
+            height: 1,
+            attempt,
+            proposer: self.ids[leader].clone(),
+            block,
+            valid_attempt,
+            justification,
+        };
+        self.sign_proposal(leader, proposal)
     }
 
     /// A certificate of `voters`' approving votes (declared weight 1), in

@@ -12,7 +12,7 @@ use super::{
 use crate::block::Transaction;
 use crate::event::Event;
 use crate::fallback::BlockKind;
-use crate::message::{CertifiedBlock, Message, Proposal};
+use crate::message::{CertifiedBlock, Message};
 use crate::node::Output;
 use crate::primitives::Hash32;
 use crate::registry::Tier;
@@ -192,27 +192,17 @@ pub fn locking() -> Result<Locking, KitError> {
         &net.ids[l1],
         &[Transaction::transfer(b"c")],
     ));
-    let fresh = Proposal {
-        height: 1,
-        attempt: 1,
-        proposer: net.ids[l1].clone(),
-        block: c.clone(),
-        valid_attempt: None,
-        justification: None,
-    };
-    let m = net.sign_proposal(l1, fresh);
+    let m = net.propose(l1, 1, c.clone(), None, None);
     net.deliver(x, m);
     net.fire(x, timeout(1));
     let l2 = expect(net.leader(x, 2), "a leader of attempt 2")?;
-    let again = Proposal {
-        height: 1,
-        attempt: 2,
-        proposer: net.ids[l2].clone(),
-        block: p0.proposal.block.clone(),
-        valid_attempt: Some(0),
-        justification: Some(approve_cert),
-    };
-    let m = net.sign_proposal(l2, again);
+    let m = net.propose(
+        l2,
+        2,
+        p0.proposal.block.clone(),
+        Some(0),
+        Some(approve_cert),
+    );
     net.deliver(x, m);
     Ok(Locking {
         scenario: Scenario { net, node: x },
@@ -397,15 +387,13 @@ pub fn justification_locks_current_attempt() -> Result<Locks, KitError> {
     let x = if leader == 2 { 3 } else { 2 };
     let b = proposal.proposal.block.clone();
     let l1 = expect(net.leader(x, 1), "a leader of attempt 1")?;
-    let again = Proposal {
-        height: 1,
-        attempt: 1,
-        proposer: net.ids[l1].clone(),
-        block: b.clone(),
-        valid_attempt: Some(0),
-        justification: Some(net.certificate(&[0, 1], 0, Step::Approve, b.hash())),
-    };
-    let m = net.sign_proposal(l1, again);
+    let m = net.propose(
+        l1,
+        1,
+        b.clone(),
+        Some(0),
+        Some(net.certificate(&[0, 1], 0, Step::Approve, b.hash())),
+    );
     net.deliver(x, m);
     Ok(Locks {
         scenario: Scenario { net, node: x },

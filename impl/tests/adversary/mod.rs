@@ -11,9 +11,7 @@ use time_consensus::election::HeightWeights;
 use time_consensus::fallback::BlockKind;
 use time_consensus::heartbeat::Heartbeat;
 use time_consensus::kit::*;
-use time_consensus::message::{
-    verify_certificate, CertifiedBlock, Message, Proposal, SignedProposal,
-};
+use time_consensus::message::{verify_certificate, CertifiedBlock, Message, SignedProposal};
 use time_consensus::node::{height_weights, Timer};
 use time_consensus::primitives::Hash32;
 use time_consensus::vote::{Certificate, SignedVote, Step};

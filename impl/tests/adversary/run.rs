@@ -425,15 +425,13 @@ impl Run<'_> {
             }
             Action::ByzPropose(attempt, b, to) => {
                 let to = to % byz;
-                let p = Proposal {
-                    height: 1,
+                let m = self.net.propose(
+                    byz,
                     attempt,
-                    proposer: self.net.ids[byz].clone(),
-                    block: self.blocks[b % self.blocks.len()].clone(),
-                    valid_attempt: None,
-                    justification: None,
-                };
-                let m = self.net.sign_proposal(byz, p);
+                    self.blocks[b % self.blocks.len()].clone(),
+                    None,
+                    None,
+                );
                 (to, self.net.deliver(to, m))
             }
             Action::ByzCert(commit, attempt, b, to) => {
@@ -501,15 +499,13 @@ impl Run<'_> {
                     Forge::Wrapper(_) => (Some(cert.attempt), None),
                     _ => (Some(cert.attempt), Some(cert)),
                 };
-                let p = Proposal {
-                    height: 1,
+                let m = self.net.propose(
+                    byz,
                     attempt,
-                    proposer: self.net.ids[byz].clone(),
-                    block: self.known[&k.2].clone(),
+                    self.known[&k.2].clone(),
                     valid_attempt,
                     justification,
-                };
-                let m = self.net.sign_proposal(byz, p);
+                );
                 let forged = !matches!(forge, Forge::None);
                 (to, self.byz_send(to, m, forged, true))
             }

@@ -61,15 +61,7 @@ pub(super) fn seed_only(g: &mut Gen) {
     let l1 = net.leader(x, 1).expect("rotation 1");
     let ctx = net.block_context(x).expect("a running height");
     let b1 = ctx.build(BlockKind::Normal, &net.ids[l1], &[]);
-    let p1 = Proposal {
-        height: 1,
-        attempt: 1,
-        proposer: net.ids[l1].clone(),
-        block: Arc::new(b1),
-        valid_attempt: None,
-        justification: None,
-    };
-    let m = net.sign_proposal(l1, p1);
+    let m = net.propose(l1, 1, Arc::new(b1), None, None);
     net.deliver(x, m);
     net.fire(x, window(1));
     if !failed {
@@ -167,15 +159,7 @@ fn future_attempt(g: &mut Gen) {
         &net.ids[l1],
         &[Transaction::transfer(b"future")],
     ));
-    let p1 = Proposal {
-        height: 1,
-        attempt: 1,
-        proposer: net.ids[l1].clone(),
-        block: b.clone(),
-        valid_attempt: None,
-        justification: None,
-    };
-    let m = net.sign_proposal(l1, p1);
+    let m = net.propose(l1, 1, b.clone(), None, None);
     net.deliver(x, m);
     for i in (0..4).filter(|&i| i != x) {
         let v = net.vote(i, 1, Step::Approve, b.hash(), true, 1);

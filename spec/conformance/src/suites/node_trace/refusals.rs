@@ -443,15 +443,7 @@ pub(super) fn reward_only_attempt(g: &mut Gen, rules: Rules) {
         }
         let ctx = net.block_context(x).expect("a running height");
         let b = ctx.build(BlockKind::RewardOnly, &net.ids[l], &mempools[l]);
-        let p = Proposal {
-            height: 1,
-            attempt: ro,
-            proposer: net.ids[l].clone(),
-            block: Arc::new(b),
-            valid_attempt: None,
-            justification: None,
-        };
-        let m = net.sign_proposal(l, p);
+        let m = net.propose(l, ro, Arc::new(b), None, None);
         net.deliver(x, m);
         net.fire(x, window(ro));
         emit(
