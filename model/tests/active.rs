@@ -12,8 +12,9 @@ use checks::*;
 
 /// `preset` under `reference-A7` (no attempt synchronization) and sound
 /// delivery, depth-first: the long runs pinned before A7 joined the
-/// reference rules, kept as the evidence they were; with A7 they are not yet
-/// run down the whole ladder (the cuts CI runs are with A7).
+/// reference rules, kept as the evidence they were; with A7 the whole
+/// ladder does not finish here (spec/properties.md, "Emergency liveness";
+/// the cuts CI runs are with A7).
 fn without_a7_under_sound_delivery(preset: &str) -> Report {
     let mut cfg = ModelConfig::preset(preset).unwrap();
     cfg.rules = cfg.rules.without(time_consensus::Amendment::AttemptSync);
