@@ -677,9 +677,16 @@ fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replaye
     // At the start the kept votes are counted; the proposal, sent again, is
     // approved.
     assert!(matches!(start.input, Input::Start(_)));
+    let kept: Vec<&NodeId> = early
+        .iter()
+        .filter_map(|h| match &h.input {
+            Input::Message(Message::Vote(v)) => Some(&v.vote.voter),
+            _ => None,
+        })
+        .collect();
     assert!(has_event(&start.outputs, |e| matches!(
         e,
-        Event::VoteReceived { attempt: 0, .. }
+        Event::VoteReceived { voter, attempt: 0, .. } if kept.contains(&voter)
     )));
     let Message::Proposal(sp) = &l.proposal else {
         unreachable!()

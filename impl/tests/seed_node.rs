@@ -53,22 +53,38 @@ fn flaw_1_one_approving_vote_finalizes() {
 
 #[test]
 fn flaw_2_a_self_declared_weight_counts() {
-    // The node (Free) approves; Gold and Silver vote against with their real
-    // weights; Bronze approves declaring `declared`.
-    let run = |declared: u64| {
-        let s = scenarios::declared_weight(Rules::Seed, declared).unwrap();
-        let outs = s.net.outputs(s.node);
-        assert!(events(&outs)
-            .iter()
-            .any(|e| matches!(e, Event::VoteReceived { weight: w, .. } if *w == declared)));
-        finalized(s.net.last(s.node))
+    // The node (Free, or Bronze when Free leads) approves; the two heaviest
+    // others vote against with their real weights; the lightest approves
+    // declaring `declared`. Each vote counts the weight it declares.
+    let run = |declared: fn(&Net, usize) -> u64| {
+        let s = scenarios::declared_weight(Rules::Seed, 0).unwrap();
+        let (x, net0) = (s.node, s.net);
+        let others: Vec<usize> = (0..4).filter(|&i| i != x).collect();
+        let lightest = others[2];
+        let w = declared(&net0, lightest);
+        let s = scenarios::declared_weight(Rules::Seed, w).unwrap();
+        let ev = events(&s.net.outputs(x));
+        for &i in &others {
+            let (approve, weight) = if i == lightest {
+                (true, w)
+            } else {
+                (false, seed_weight(&s.net, i))
+            };
+            assert!(
+                ev.iter().any(
+                    |e| matches!(e, Event::VoteReceived { voter, approve: a, weight: got, .. }
+                    if *voter == s.net.ids[i] && *a == approve && *got == weight)
+                ),
+                "mn00{i}'s vote, weight {weight}: {ev:#?}"
+            );
+        }
+        finalized(s.net.last(x))
     };
-    let honest = Net::new(&TIERS, Rules::Seed).unwrap();
     assert!(
-        run(seed_weight(&honest, 2)).is_none(),
+        run(seed_weight).is_none(),
         "with its true weight the vote cannot carry it"
     );
-    assert!(run(1000).is_some(), "declaring 1000 carries it");
+    assert!(run(|_, _| 1000).is_some(), "declaring 1000 carries it");
 }
 
 #[test]

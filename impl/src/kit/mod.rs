@@ -19,7 +19,7 @@ use crate::message::{Message, Proposal, SignedProposal};
 use crate::node::{Context, Input, Node, NodeError, Output, StartHeight, Timer};
 use crate::primitives::{Date, Hash32, NodeId};
 use crate::registry::{Registry, RegistryError, Tier};
-use crate::rules::Rules;
+use crate::rules::{Amendment, Rules};
 use crate::sim::{genesis_tip, test_network};
 use crate::vote::{Certificate, SignedVote, Step, Vote};
 use std::collections::VecDeque;
@@ -43,7 +43,7 @@ pub enum KitError {
 }
 
 /// `Some(x)`, or the [`KitError::Unexpected`] naming what was expected.
-pub fn expect<T>(x: Option<T>, expected: &'static str) -> Result<T, KitError> {
+pub fn require<T>(x: Option<T>, expected: &'static str) -> Result<T, KitError> {
     x.ok_or(KitError::Unexpected { expected })
 }
 
@@ -59,16 +59,21 @@ pub struct Handled {
 /// The local date the fixtures decide height 1 on.
 pub const DATE: Date = match Date::from_ymd(2025, 11, 1) {
     Some(d) => d,
-    None => Date::GENESIS,
+    None => unreachable!(),
 };
 
 /// The date every fixture member registered.
 pub const REGISTERED: Date = match Date::from_ymd(2025, 1, 1) {
     Some(d) => d,
-    None => Date::GENESIS,
+    None => unreachable!(),
 };
 
 /// A hand-driven network whose every input and output is recorded per node.
+///
+/// # Panics
+///
+/// The methods taking a node index panic if it is not one of the network's
+/// (`0..nodes.len()`): the kit is for tests, which name their nodes.
 #[derive(Clone)]
 pub struct Net {
     /// The rule set every node runs.
@@ -187,10 +192,10 @@ impl Net {
     /// The timer that ends an attempt under these rules: the attempt timeout
     /// (R7.2) or the seed's leader timeout (S7.1).
     pub fn attempt_timer(&self, attempt: u32) -> Timer {
-        if self.rules.is_seed() {
-            leader_timeout(attempt)
-        } else {
+        if self.rules.has(Amendment::TwoStepLocking) {
             timeout(attempt)
+        } else {
+            leader_timeout(attempt)
         }
     }
 
@@ -292,7 +297,8 @@ impl Net {
     }
 
     /// Delivers every broadcast in `initial` and every one it causes to
-    /// every other node, first in first out, until none is left, skipping
+    /// every other node, first in first out, until none is left (a height's
+    /// broadcasts are finite: each node sends each of its messages once), skipping
     /// the deliveries `keep(from, to, message)` refuses. Returns every
     /// broadcast with its sender, in the order they were queued.
     pub fn pump(
@@ -338,7 +344,7 @@ pub fn started(tiers: &[Tier], rules: Rules) -> Result<Started, KitError> {
     let mut net = Net::new(tiers, rules)?;
     let starts: Vec<(usize, Vec<Output>)> =
         (0..tiers.len()).map(|i| (i, net.start(i, true))).collect();
-    let (leader, proposal) = expect(
+    let (leader, proposal) = require(
         starts
             .iter()
             .find_map(|(i, o)| proposal_of(o).map(|p| (*i, p))),

@@ -7,7 +7,8 @@
 //! otherwise. Each returns the network and the node it is about.
 
 use super::{
-    broadcasts, expect, has_event, leader_timeout, started, timeout, window, KitError, Net, Started,
+    broadcasts, has_event, leader_timeout, require, started, timeout, window, KitError, Net,
+    Started,
 };
 use crate::block::Transaction;
 use crate::event::Event;
@@ -59,7 +60,7 @@ pub fn normal_height(rules: Rules) -> Result<NormalHeight, KitError> {
         starts,
     } = started(&TIERS4, rules)?;
     net.pump(starts, |_, _, _| true);
-    if rules.is_seed() {
+    if !rules.has(Amendment::TwoStepLocking) {
         for i in 0..4 {
             net.fire(i, window(0));
         }
@@ -84,10 +85,12 @@ pub fn single_vote(rules: Rules) -> Result<Scenario, KitError> {
     } = started(&TIERS4, rules)?;
     let x = (leader + 1) % 4;
     net.deliver(x, Message::Proposal(proposal));
-    let end = if rules.is_seed() {
-        window(0)
-    } else {
+    // The voting window closes the seed flow's attempt, the timeout the
+    // two-step flow's.
+    let end = if rules.has(Amendment::TwoStepLocking) {
         timeout(0)
+    } else {
+        window(0)
     };
     net.fire(x, end);
     Ok(Scenario { net, node: x })
@@ -117,10 +120,12 @@ pub fn declared_weight(rules: Rules, declared: u64) -> Result<Scenario, KitError
         };
         net.deliver(x, m);
     }
-    let end = if rules.is_seed() {
-        window(0)
-    } else {
+    // The voting window closes the seed flow's attempt, the timeout the
+    // two-step flow's.
+    let end = if rules.has(Amendment::TwoStepLocking) {
         timeout(0)
+    } else {
+        window(0)
     };
     net.fire(x, end);
     Ok(Scenario { net, node: x })
@@ -134,7 +139,7 @@ pub fn emergency_without_vote() -> Result<Scenario, KitError> {
         net.start(i, true);
     }
     let leaders: Vec<usize> = (0..3).filter_map(|a| net.leader(0, a)).collect();
-    let x = expect(
+    let x = require(
         (0..4).find(|i| !leaders.contains(i)),
         "a node that leads none of attempts 0-2",
     )?;
@@ -166,7 +171,7 @@ pub fn locking() -> Result<Locking, KitError> {
     } = started(&EQUAL4, Rules::Reference)?;
     let b = p0.proposal.block.hash();
     let leaders: Vec<usize> = (0..3).filter_map(|a| net.leader(0, a)).collect();
-    let x = expect(
+    let x = require(
         (0..4).find(|i| !leaders.contains(i)),
         "a node leading none of attempts 0-2",
     )?;
@@ -177,7 +182,7 @@ pub fn locking() -> Result<Locking, KitError> {
         let m = net.vote(i, 0, Step::Approve, b, true, 1);
         outs.extend(net.deliver(x, m));
     }
-    let approve_cert = expect(
+    let approve_cert = require(
         broadcasts(&outs).into_iter().find_map(|m| match m {
             Message::Certificate(c) if c.certificate.step == Step::Approve => Some(c.certificate),
             _ => None,
@@ -185,8 +190,8 @@ pub fn locking() -> Result<Locking, KitError> {
         "the approve certificate to be relayed",
     )?;
     net.fire(x, timeout(0));
-    let l1 = expect(net.leader(x, 1), "a leader of attempt 1")?;
-    let ctx = expect(net.block_context(x), "a running height")?;
+    let l1 = require(net.leader(x, 1), "a leader of attempt 1")?;
+    let ctx = require(net.block_context(x), "a running height")?;
     let c = Arc::new(ctx.build(
         BlockKind::Normal,
         &net.ids[l1],
@@ -195,7 +200,7 @@ pub fn locking() -> Result<Locking, KitError> {
     let m = net.propose(l1, 1, c.clone(), None, None);
     net.deliver(x, m);
     net.fire(x, timeout(1));
-    let l2 = expect(net.leader(x, 2), "a leader of attempt 2")?;
+    let l2 = require(net.leader(x, 2), "a leader of attempt 2")?;
     let m = net.propose(
         l2,
         2,
@@ -250,7 +255,7 @@ pub fn finality_proof_alone() -> Result<Scenario, KitError> {
     } = started(&TIERS4, Rules::Reference)?;
     let x = 3;
     let sent = net.pump(starts, |_, to, _| to != x);
-    let proof = expect(
+    let proof = require(
         sent.into_iter()
             .map(|(_, m)| m)
             .find(|m| matches!(m, Message::Certificate(c) if c.certificate.step == Step::Commit)),
@@ -298,7 +303,7 @@ pub fn late_start() -> Result<LateStart, KitError> {
     for (i, outs) in &starts {
         early.extend(broadcasts(outs).into_iter().map(|m| (*i, m)));
     }
-    let (leader, p) = expect(
+    let (leader, p) = require(
         early
             .iter()
             .find(|(_, m)| matches!(m, Message::Proposal(_)))
@@ -386,7 +391,7 @@ pub fn justification_locks_current_attempt() -> Result<Locks, KitError> {
     } = started(&TIERS4, Rules::Reference)?;
     let x = if leader == 2 { 3 } else { 2 };
     let b = proposal.proposal.block.clone();
-    let l1 = expect(net.leader(x, 1), "a leader of attempt 1")?;
+    let l1 = require(net.leader(x, 1), "a leader of attempt 1")?;
     let m = net.propose(
         l1,
         1,

@@ -162,9 +162,10 @@ pub fn vector_files(dir: &Path) -> Result<Vec<PathBuf>, RunError> {
 }
 
 /// The rule ids that spec/protocol.md and spec/seed-rules.md define (lines
-/// starting with the id in bold), besides the amendments `A1`-`A6`
+/// starting with the id in bold), besides the amendments `A1`-`A7`
 /// ([`time_consensus::Amendment::ALL`]). A vector may name only these; the
-/// test `model/tests/vectors.rs` keeps this list equal to the spec's.
+/// test `the_runner_knows_exactly_the_rule_ids_the_spec_defines` in
+/// `spec/conformance/tests/runner.rs` keeps this list equal to the spec's.
 pub const DEFINED_RULE_IDS: &[&str] = &[
     "R0.1", "R0.2", "R0.3", "R0.4", "R0.5", "R0.6", "R0.7", // foundations
     "R1.1", "R1.2", "R1.3", "R1.4", // synchronization

@@ -435,7 +435,7 @@ fn the_runner_knows_exactly_the_rule_ids_the_spec_defines() {
     code.sort();
     assert_eq!(
         spec, code,
-        "update run::DEFINED_RULE_IDS in spec/conformance/src/run.rs to the ids spec/protocol.md and spec/seed-rules.md define"
+        "update run::DEFINED_RULE_IDS in spec/conformance/src/load.rs to the ids spec/protocol.md and spec/seed-rules.md define"
     );
     assert!(run::is_defined_rule_id("A4") && run::is_defined_rule_id("S6.1"));
     assert!(!run::is_defined_rule_id("R99.1") && !run::is_defined_rule_id("A8"));
