@@ -7,7 +7,7 @@ use time_consensus::kit::*;
 use time_consensus::node::Timer;
 use time_consensus::{Output, Rules, Tier};
 
-const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+use time_consensus::kit::scenarios::TIERS4 as TIERS;
 
 fn transitions(outs: &[Output]) -> Vec<(Phase, Phase)> {
     events(outs)

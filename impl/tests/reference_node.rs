@@ -14,8 +14,7 @@ use time_consensus::primitives::{Hash32, NodeId};
 use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
 use time_consensus::{Amendment, Rules, SignatureScheme, Tier};
 
-const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
-const EQUAL: [Tier; 4] = [Tier::Silver; 4];
+use time_consensus::kit::scenarios::{EQUAL4 as EQUAL, TIERS4 as TIERS};
 
 fn started(tiers: &[Tier], rules: Rules) -> (Net, Vec<(usize, Vec<time_consensus::Output>)>) {
     let mut net = Net::new(tiers, rules).unwrap();

@@ -10,7 +10,7 @@ use time_consensus::vote::Step;
 use time_consensus::weight::seed_member_weight;
 use time_consensus::{Rules, Tier};
 
-const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+use time_consensus::kit::scenarios::TIERS4 as TIERS;
 
 fn seed_weight(net: &Net, i: usize) -> u64 {
     seed_member_weight(&net.registry.members()[i], net.date)

@@ -40,7 +40,7 @@ use time_consensus::node::{Context, Input, Node, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::registry::{Registry, Tier};
 use time_consensus::sim::{genesis_tip, test_network};
-use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
+use time_consensus::vote::{Certificate, SignedVote, Step};
 use time_consensus::weight::days_active;
 use time_consensus::{Event, OrchestratorConfig, Rejection, Rules, SignatureScheme};
 

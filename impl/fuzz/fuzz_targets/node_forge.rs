@@ -42,16 +42,15 @@ impl Harness {
         approve: bool,
         weight: u64,
     ) -> SignedVote {
-        let vote = Vote {
-            height: 1,
+        time_consensus::kit::vote_of(
+            &self.keys[b],
+            &self.ids[b],
             attempt,
             step,
-            voter: self.ids[b].clone(),
-            block_hash: block,
+            block,
             approve,
             weight,
-        };
-        vote.sign(&self.keys[b])
+        )
     }
 
     pub(crate) fn edit_vote(&self, sv: &mut SignedVote, e: &VoteEdit, to: usize) {

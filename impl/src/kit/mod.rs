@@ -63,7 +63,7 @@ pub const DATE: Date = match Date::from_ymd(2025, 11, 1) {
 };
 
 /// The date every fixture member registered.
-pub const REGISTERED: Date = match Date::from_ymd(2025, 1, 1) {
+const REGISTERED: Date = match Date::from_ymd(2025, 1, 1) {
     Some(d) => d,
     None => unreachable!(),
 };
@@ -223,16 +223,15 @@ impl Net {
         approve: bool,
         weight: u64,
     ) -> SignedVote {
-        let vote = Vote {
-            height: 1,
+        vote_of(
+            &self.keys[i],
+            &self.ids[i],
             attempt,
             step,
-            voter: self.ids[i].clone(),
-            block_hash: block,
+            block,
             approve,
             weight,
-        };
-        vote.sign(&self.keys[i])
+        )
     }
 
     /// [`Net::signed_vote`] as a message.
@@ -323,6 +322,29 @@ impl Net {
         }
         sent
     }
+}
+
+/// `voter`'s vote at height 1, signed with `key`: what [`Net::signed_vote`]
+/// makes for its node `i`, for a harness that keeps its own nodes.
+pub fn vote_of(
+    key: &Keypair,
+    voter: &NodeId,
+    attempt: u32,
+    step: Step,
+    block: Hash32,
+    approve: bool,
+    weight: u64,
+) -> SignedVote {
+    let vote = Vote {
+        height: 1,
+        attempt,
+        step,
+        voter: voter.clone(),
+        block_hash: block,
+        approve,
+        weight,
+    };
+    vote.sign(key)
 }
 
 /// A network whose every node has started the height presynchronized, with

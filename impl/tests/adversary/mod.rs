@@ -207,7 +207,7 @@ impl Setup {
     }
 }
 
-pub const TIERS4: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+pub use time_consensus::kit::scenarios::TIERS4;
 
 /// Registries whose last (Byzantine) member weighs less than a third: 1 of
 /// 15, 4 of 16, 2 of 14.

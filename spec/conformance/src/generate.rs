@@ -279,8 +279,8 @@ pub fn net(tiers: &[Tier]) -> Vec<Member> {
         .collect()
 }
 
-/// Gold, Silver, Bronze, Free.
-pub const TIERS4: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
+/// Gold, Silver, Bronze, Free: the kit's four.
+pub use time_consensus::kit::scenarios::TIERS4;
 
 /// All four tiers, in weight order.
 pub const ALL_TIERS: [Tier; 4] = [Tier::Free, Tier::Bronze, Tier::Silver, Tier::Gold];
