@@ -1,0 +1,586 @@
+//! The host: runs the unchanged sans-IO [`Node`] over a store, timers and a
+//! chain of heights, with no I/O of its own (the runtime in `run.rs` feeds
+//! it and carries out what it returns), so tests drive it by hand.
+//!
+//! Per batch of events: hand each to the node, log the inputs that changed
+//! it and the blocks it finalized, commit that to the store, and only then
+//! return the frames to send. Every protocol rule is the node's; the host
+//! adds transport (catch-up requests, answers) and the chain's pacing.
+
+use crate::genesis::Behaviour;
+use crate::metrics::Metrics;
+use crate::store::{Batch, Store, StoreError};
+use crate::wire::{Frame, MAX_BLOCKS_PER_FRAME, MAX_FRAME};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time_consensus::block::Transaction;
+use time_consensus::event::Evidence;
+use time_consensus::fallback::BlockKind;
+use time_consensus::message::{Proposal, SignedProposal};
+use time_consensus::node::Decision;
+use time_consensus::{
+    Context, Event, Input, Message, Node, NodeId, Output, Rejection, StartHeight, Timer, Tip,
+};
+
+/// Most transactions waiting in the mempool; more are refused.
+pub const MAX_MEMPOOL: usize = 10_000;
+
+/// Least time between two block requests to one peer.
+const REQUEST_GAP: Duration = Duration::from_millis(500);
+
+/// Something for the host to handle.
+#[derive(Debug)]
+pub enum Item {
+    /// A frame from a peer (`None`: the peer has not said who it is).
+    Frame(Option<NodeId>, Frame),
+    /// A timer the node set is due.
+    Timer(Timer),
+    /// The interval after the last height is over.
+    StartDue,
+    /// A transaction submitted through the local API.
+    Tx(Transaction),
+}
+
+/// What the runtime must do after a batch was committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send to every peer.
+    Broadcast(Arc<Frame>),
+    /// Send to one peer.
+    Send(NodeId, Arc<Frame>),
+}
+
+/// Why a transaction was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// The mempool is full.
+    #[error("mempool full ({MAX_MEMPOOL} transactions)")]
+    Full,
+    /// Already waiting.
+    #[error("transaction already in the mempool")]
+    Duplicate,
+    /// No canonical encoding (R0.2).
+    #[error("transaction has no encoding: {0}")]
+    Encoding(String),
+}
+
+/// A finalized height, as the host saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finalized {
+    /// The decision.
+    pub decision: Decision,
+    /// From the height's start to its finalization here (none when replayed
+    /// or caught up before the height started here).
+    pub latency: Option<Duration>,
+    /// Whether it came in through catch-up.
+    pub caught_up: bool,
+}
+
+/// The host.
+pub struct Host {
+    node: Node,
+    store: Store,
+    genesis: Tip,
+    interval: Duration,
+    behaviour: Behaviour,
+    timers: BTreeMap<Timer, Instant>,
+    start_at: Option<Instant>,
+    started_at: Option<Instant>,
+    mempool: BTreeMap<time_consensus::Hash32, Transaction>,
+    peer_tips: BTreeMap<NodeId, u64>,
+    asked: BTreeMap<NodeId, Instant>,
+    offered: BTreeMap<NodeId, Instant>,
+    peers: Vec<NodeId>,
+    metrics: Arc<Metrics>,
+    finalized: Vec<Finalized>,
+    resend: Vec<Message>,
+}
+
+impl Host {
+    /// Opens a member on its store: the stored tip, then the logged inputs
+    /// since it replayed into the node (outputs dropped but for its own
+    /// messages, which are sent again, byte for byte the same).
+    pub fn open(
+        context: Context,
+        genesis: Tip,
+        store: Store,
+        interval: Duration,
+        behaviour: Behaviour,
+        metrics: Arc<Metrics>,
+        now: Instant,
+    ) -> Result<Host, StoreError> {
+        let tip = store.tip(genesis)?;
+        let peers = context
+            .registry()
+            .members()
+            .iter()
+            .map(|m| m.node_id.clone())
+            .filter(|id| id != context.id())
+            .collect();
+        let mut host = Host {
+            node: Node::new(context, tip),
+            store,
+            genesis,
+            interval,
+            behaviour,
+            timers: BTreeMap::new(),
+            start_at: None,
+            started_at: None,
+            mempool: BTreeMap::new(),
+            peer_tips: BTreeMap::new(),
+            asked: BTreeMap::new(),
+            offered: BTreeMap::new(),
+            peers,
+            metrics,
+            finalized: Vec::new(),
+            resend: Vec::new(),
+        };
+        let log = host.store.log(tip.height)?;
+        for input in log {
+            for o in host.node.handle(input.clone()) {
+                match o {
+                    Output::Broadcast(m) => host.resend.push(m),
+                    Output::SetTimer { timer, after_ms } => {
+                        host.timers
+                            .insert(timer, now + Duration::from_millis(after_ms));
+                    }
+                    Output::CancelTimer(t) => {
+                        host.timers.remove(&t);
+                    }
+                    Output::Send { .. } | Output::Event(_) => {}
+                }
+            }
+            if let Input::Timer(t) = input {
+                host.timers.remove(&t);
+            }
+        }
+        if host.node.state().round().is_none() {
+            host.start_at = Some(now);
+        } else {
+            host.started_at = Some(now);
+        }
+        tracing::info!(
+            tip = tip.height,
+            replayed = host.resend.len(),
+            "opened store"
+        );
+        Ok(host)
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The chain's tip.
+    pub fn tip(&self) -> Tip {
+        self.node.state().tip()
+    }
+
+    /// The store (read by tests and the status endpoint).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Heights finalized since the last call.
+    pub fn take_finalized(&mut self) -> Vec<Finalized> {
+        std::mem::take(&mut self.finalized)
+    }
+
+    /// When the host next needs waking: the earliest timer or the start.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let t = self.timers.values().min().copied();
+        match (t, self.start_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The events due at `now`: expired timers and the start.
+    pub fn due(&self, now: Instant) -> Vec<Item> {
+        let mut items: Vec<Item> = self
+            .timers
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(t, _)| Item::Timer(*t))
+            .collect();
+        if self.start_at.is_some_and(|at| at <= now) {
+            items.push(Item::StartDue);
+        }
+        items
+    }
+
+    /// What the node said before a restart, to send again at start-up.
+    pub fn take_resend(&mut self) -> Vec<Action> {
+        let msgs = std::mem::take(&mut self.resend);
+        let mut actions = Vec::new();
+        for m in msgs {
+            self.outgoing(m, &mut actions);
+        }
+        actions
+    }
+
+    /// Adds a transaction to the mempool.
+    pub fn submit(&mut self, tx: Transaction) -> Result<time_consensus::Hash32, TxError> {
+        let id = tx.txid().map_err(|e| TxError::Encoding(e.to_string()))?;
+        if self.mempool.contains_key(&id) {
+            return Err(TxError::Duplicate);
+        }
+        if self.mempool.len() >= MAX_MEMPOOL {
+            return Err(TxError::Full);
+        }
+        self.mempool.insert(id, tx);
+        Ok(id)
+    }
+
+    /// Handles a batch, commits what must not be forgotten, and returns what
+    /// to send. On a store error nothing of the batch is sent.
+    pub fn handle(&mut self, items: Vec<Item>, now: Instant) -> Result<Vec<Action>, StoreError> {
+        let mut batch = Batch::default();
+        let mut actions = Vec::new();
+        for item in items {
+            self.item(item, now, &mut batch, &mut actions);
+        }
+        self.store.commit(&batch, self.genesis)?;
+        Ok(actions)
+    }
+
+    fn item(&mut self, item: Item, now: Instant, batch: &mut Batch, actions: &mut Vec<Action>) {
+        match item {
+            Item::Frame(from, frame) => self.frame(from, frame, now, batch, actions),
+            Item::Timer(t) => {
+                if self.timers.remove(&t).is_some() {
+                    self.apply(Input::Timer(t), now, false, batch, actions);
+                }
+            }
+            Item::StartDue => {
+                self.start_at = None;
+                self.start(now, batch, actions);
+            }
+            Item::Tx(tx) => {
+                if let Err(e) = self.submit(tx) {
+                    tracing::debug!(%e, "transaction refused");
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, now: Instant, batch: &mut Batch, actions: &mut Vec<Action>) {
+        if self.node.state().round().is_some() {
+            return;
+        }
+        let height = self.tip().height + 1;
+        let ctx = self.node.context().clone();
+        let cap = ctx.config().max_block_transactions as usize;
+        let input = Input::Start(StartHeight {
+            date: ctx.config().chain_date(height),
+            mempool: self.mempool.values().take(cap).cloned().collect(),
+            presynchronized: false,
+        });
+        self.started_at = Some(now);
+        self.apply(input, now, false, batch, actions);
+    }
+
+    fn frame(
+        &mut self,
+        from: Option<NodeId>,
+        frame: Frame,
+        now: Instant,
+        batch: &mut Batch,
+        actions: &mut Vec<Action>,
+    ) {
+        match frame {
+            Frame::Hello {
+                node_id,
+                tip_height,
+                ..
+            } => {
+                self.peer_tips.insert(node_id.clone(), tip_height);
+                if tip_height > self.tip().height {
+                    self.ask(&node_id, now, actions);
+                }
+            }
+            Frame::Message(m) => {
+                self.metrics.received(&m);
+                let rejected = self.apply(Input::Message(m), now, false, batch, actions);
+                if let (Some(Rejection::WrongHeight { expected, got }), Some(p)) = (rejected, from)
+                {
+                    if got > expected {
+                        self.ask(&p, now, actions);
+                    } else {
+                        self.offer(&p, got, now, actions);
+                    }
+                }
+            }
+            Frame::GetBlocks { from: h, max } => {
+                let Some(p) = from else { return };
+                let max = max.min(MAX_BLOCKS_PER_FRAME);
+                match self.store.blocks(h, max) {
+                    Ok(mut blocks) if !blocks.is_empty() => {
+                        // Keep the answer within a frame.
+                        let mut size = 0usize;
+                        let keep = blocks
+                            .iter()
+                            .take_while(|b| {
+                                size += serde_json::to_vec(b).map_or(usize::MAX / 2, |v| v.len());
+                                size <= MAX_FRAME as usize / 2
+                            })
+                            .count()
+                            .max(1);
+                        blocks.truncate(keep);
+                        actions.push(Action::Send(p, Arc::new(Frame::Blocks(blocks))));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(%e, "cannot read blocks for a peer"),
+                }
+            }
+            Frame::Blocks(mut blocks) => {
+                blocks.sort_by_key(|b| b.block.header.height);
+                for cb in blocks {
+                    let tip = self.tip().height;
+                    if cb.block.header.height != tip + 1 {
+                        continue;
+                    }
+                    // A certificate counts only in a running height: start
+                    // it now (no interval: the network is already past it).
+                    self.start_at = None;
+                    self.start(now, batch, actions);
+                    self.apply(
+                        Input::Message(Message::Certificate(cb)),
+                        now,
+                        true,
+                        batch,
+                        actions,
+                    );
+                    if self.tip().height == tip {
+                        break; // refused: the rest cannot extend the chain
+                    }
+                }
+                if let Some(p) = from {
+                    if self
+                        .peer_tips
+                        .get(&p)
+                        .is_some_and(|t| *t > self.tip().height)
+                    {
+                        self.asked.remove(&p);
+                        self.ask(&p, now, actions);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks `peer` for the blocks above the tip, at most every
+    /// [`REQUEST_GAP`].
+    fn ask(&mut self, peer: &NodeId, now: Instant, actions: &mut Vec<Action>) {
+        if self
+            .asked
+            .get(peer)
+            .is_some_and(|at| now.duration_since(*at) < REQUEST_GAP)
+        {
+            return;
+        }
+        self.asked.insert(peer.clone(), now);
+        actions.push(Action::Send(
+            peer.clone(),
+            Arc::new(Frame::GetBlocks {
+                from: self.tip().height + 1,
+                max: MAX_BLOCKS_PER_FRAME,
+            }),
+        ));
+    }
+
+    /// Sends `peer`, which runs a height this member has finalized, the
+    /// blocks from that height, at most every [`REQUEST_GAP`]: it may have
+    /// no other way to learn that the network moved on (R7.6 answers only
+    /// for the last height).
+    fn offer(&mut self, peer: &NodeId, from: u64, now: Instant, actions: &mut Vec<Action>) {
+        if self
+            .offered
+            .get(peer)
+            .is_some_and(|at| now.duration_since(*at) < REQUEST_GAP)
+        {
+            return;
+        }
+        self.offered.insert(peer.clone(), now);
+        let before = actions.len();
+        self.frame(
+            Some(peer.clone()),
+            Frame::GetBlocks {
+                from,
+                max: MAX_BLOCKS_PER_FRAME,
+            },
+            now,
+            &mut Batch::default(),
+            actions,
+        );
+        debug_assert!(actions.len() <= before + 1);
+    }
+
+    /// Hands one input to the node; returns its rejection, if refused.
+    fn apply(
+        &mut self,
+        input: Input,
+        now: Instant,
+        caught_up: bool,
+        batch: &mut Batch,
+        actions: &mut Vec<Action>,
+    ) -> Option<Rejection> {
+        let before = self.node.state().progress();
+        let tip = self.tip();
+        let outs = self.node.handle(input.clone());
+        let mut rejected = None;
+        let changed = self.node.state().progress() != before
+            || outs
+                .iter()
+                .any(|o| !matches!(o, Output::Event(Event::Rejected(_))));
+        if changed {
+            batch.inputs.push((tip.height, input));
+        }
+        for o in outs {
+            match o {
+                Output::Broadcast(m) => self.outgoing(m, actions),
+                Output::Send { to, message } => {
+                    if self.behaviour != Behaviour::Silent {
+                        actions.push(Action::Send(to, Arc::new(Frame::Message(message))));
+                    }
+                }
+                Output::SetTimer { timer, after_ms } => {
+                    self.timers
+                        .insert(timer, now + Duration::from_millis(after_ms));
+                }
+                Output::CancelTimer(t) => {
+                    self.timers.remove(&t);
+                }
+                Output::Event(e) => {
+                    if let Event::Rejected(r) = &e {
+                        if let Rejection::Equivocation(ev) = r {
+                            self.metrics.equivocation();
+                            tracing::warn!(evidence = ?kind(ev), "equivocation seen");
+                        }
+                        self.metrics.rejected(r);
+                        rejected = Some(r.clone());
+                    }
+                    self.metrics.event(&e);
+                }
+            }
+        }
+        if self.tip() != tip {
+            self.finalized_here(now, caught_up, batch);
+        }
+        rejected
+    }
+
+    fn finalized_here(&mut self, now: Instant, caught_up: bool, batch: &mut Batch) {
+        let state = self.node.state();
+        let Some(decision) = state.last_decision() else {
+            return;
+        };
+        // Under rules with A3 every decision carries its proof (R7.5).
+        let Some(proof) = state.finality_proof().cloned() else {
+            tracing::error!(
+                height = decision.height,
+                "decision without a finality proof"
+            );
+            return;
+        };
+        if let Ok(ids) = proof.block.txids() {
+            for id in ids {
+                self.mempool.remove(&id);
+            }
+        }
+        let latency = self.started_at.take().map(|s| now.duration_since(s));
+        self.metrics.finalized(&decision, latency);
+        tracing::info!(
+            height = decision.height,
+            attempt = decision.attempt,
+            kind = ?decision.kind,
+            hash = %decision.hash,
+            latency_ms = latency.map(|l| l.as_millis() as u64),
+            caught_up,
+            "finalized"
+        );
+        batch.blocks.push(proof);
+        self.finalized.push(Finalized {
+            decision,
+            latency,
+            caught_up,
+        });
+        self.start_at = Some(now + self.interval);
+    }
+
+    /// A broadcast the node asked for, as this member's behaviour sends it.
+    fn outgoing(&mut self, m: Message, actions: &mut Vec<Action>) {
+        match self.behaviour {
+            Behaviour::Silent => {}
+            Behaviour::Equivocate => {
+                if let Message::Proposal(p) = &m {
+                    if let Some(other) = self.conflicting(p) {
+                        let half = self.peers.len() / 2;
+                        for (i, peer) in self.peers.iter().enumerate() {
+                            let msg = if i < half { &m } else { &other };
+                            actions.push(Action::Send(
+                                peer.clone(),
+                                Arc::new(Frame::Message(msg.clone())),
+                            ));
+                        }
+                        return;
+                    }
+                }
+                actions.push(Action::Broadcast(Arc::new(Frame::Message(m))));
+            }
+            Behaviour::Honest => actions.push(Action::Broadcast(Arc::new(Frame::Message(m)))),
+        }
+    }
+
+    /// A second proposal of the same attempt for another block, signed by
+    /// this member: the block built by the crate's own builder with one more
+    /// transaction.
+    fn conflicting(&self, p: &SignedProposal) -> Option<Message> {
+        let round = self.node.state().round()?;
+        let ctx = self.node.context();
+        let mut mempool: Vec<Transaction> = self.mempool.values().cloned().collect();
+        mempool.push(Transaction::transfer(
+            format!("equivocation {}", p.proposal.attempt).as_bytes(),
+        ));
+        let block = round
+            .height_ctx()
+            .block_context()
+            .build(BlockKind::Normal, ctx.id(), &mempool);
+        let other = Proposal {
+            block: Arc::new(block),
+            valid_attempt: None,
+            justification: None,
+            ..p.proposal.clone()
+        };
+        Some(Message::Proposal(other.sign(ctx.keypair())))
+    }
+
+    /// Peers that told a tip above this member's.
+    pub fn behind_of(&self) -> BTreeSet<NodeId> {
+        let tip = self.tip().height;
+        self.peer_tips
+            .iter()
+            .filter(|(_, t)| **t > tip)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// The other members.
+    pub fn peers(&self) -> &[NodeId] {
+        &self.peers
+    }
+
+    /// Transactions waiting.
+    pub fn mempool_len(&self) -> usize {
+        self.mempool.len()
+    }
+}
+
+fn kind(e: &Evidence) -> &'static str {
+    match e {
+        Evidence::DoubleVote { .. } => "double_vote",
+        Evidence::DoubleProposal { .. } => "double_proposal",
+    }
+}
