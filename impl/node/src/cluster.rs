@@ -18,7 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time_consensus::message::CertifiedBlock;
 use time_consensus::sim::SplitMix64;
-use time_consensus::{Hash32, Input, Message, Node, OrchestratorConfig, StartHeight, Tier, Tip};
+use time_consensus::{
+    Hash32, Input, Message, Node, NodeId, OrchestratorConfig, StartHeight, Tier, Tip,
+};
 
 /// What a cluster is.
 #[derive(Clone, Debug)]
@@ -305,7 +307,10 @@ impl Cluster {
     }
 
     fn spawn(&mut self, i: usize) -> Result<(), ClusterError> {
-        let log = std::fs::File::create(self.member_dir(i).join("node.log"))
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.member_dir(i).join("node.log"))
             .map_err(io("create a member's log"))?;
         let mut child = Command::new(&self.exe)
             .arg("run")
@@ -476,8 +481,8 @@ impl Cluster {
     /// block: each block replayed into a fresh node through its own
     /// catch-up path (start the height, hand it the finality proof), so
     /// the node's rules verify every certificate; then all chains are
-    /// compared. Returns the chains (block hashes by height).
-    pub fn verify_chains(&mut self) -> Result<Vec<Vec<Hash32>>, ClusterError> {
+    /// compared. Returns the chains, by height.
+    pub fn verify_chains(&mut self) -> Result<Vec<Vec<Replayed>>, ClusterError> {
         self.stop()?;
         let mut chains = Vec::with_capacity(self.len());
         for i in 0..self.len() {
@@ -513,7 +518,9 @@ impl Cluster {
         for h in 0..longest {
             let mut first: Option<(usize, Hash32)> = None;
             for (i, c) in chains.iter().enumerate() {
-                let Some(hash) = c.get(h) else { continue };
+                let Some(hash) = c.get(h).map(|r| &r.hash) else {
+                    continue;
+                };
                 match first {
                     None => first = Some((i, *hash)),
                     Some((j, f)) if f != *hash => {
@@ -539,13 +546,23 @@ impl Drop for Cluster {
     }
 }
 
-/// Replays `blocks` into a fresh node of `setup` from genesis; returns
-/// their hashes.
+/// A stored block, as a fresh node replayed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replayed {
+    /// Its hash.
+    pub hash: Hash32,
+    /// The attempt its certificate is of.
+    pub attempt: u32,
+    /// The elected leaders of attempts 0 to that attempt (none: emergency).
+    pub leaders: Vec<Option<NodeId>>,
+}
+
+/// Replays `blocks` into a fresh node of `setup` from genesis.
 fn replay_chain(
     member: &str,
     setup: genesis::Setup,
     blocks: &[CertifiedBlock],
-) -> Result<Vec<Hash32>, ClusterError> {
+) -> Result<Vec<Replayed>, ClusterError> {
     let config = setup.context.config().clone();
     let mut node = Node::new(setup.context, setup.genesis_tip);
     let mut hashes = Vec::with_capacity(blocks.len());
@@ -556,6 +573,11 @@ fn replay_chain(
             mempool: Vec::new(),
             presynchronized: false,
         }));
+        let attempt = cb.certificate.attempt;
+        let leaders = match node.state().round() {
+            Some(r) => (0..=attempt).map(|a| r.leader(node.context(), a)).collect(),
+            None => Vec::new(),
+        };
         let outs = node.handle(Input::Message(Message::Certificate(cb.clone())));
         let want = Tip {
             height,
@@ -568,7 +590,11 @@ fn replay_chain(
                 why: format!("{outs:?}"),
             });
         }
-        hashes.push(want.hash);
+        hashes.push(Replayed {
+            hash: want.hash,
+            attempt,
+            leaders,
+        });
     }
     Ok(hashes)
 }

@@ -118,8 +118,9 @@ impl Host {
             .map(|m| m.node_id.clone())
             .filter(|id| id != context.id())
             .collect();
+        let node = resume(context, genesis, tip, &store)?;
         let mut host = Host {
-            node: Node::new(context, tip),
+            node,
             store,
             genesis,
             interval,
@@ -517,6 +518,8 @@ impl Host {
             Behaviour::Equivocate => {
                 if let Message::Proposal(p) = &m {
                     if let Some(other) = self.conflicting(p) {
+                        // Half the peers get one block, half the other;
+                        // the first gets both, so it holds the evidence.
                         let half = self.peers.len() / 2;
                         for (i, peer) in self.peers.iter().enumerate() {
                             let msg = if i < half { &m } else { &other };
@@ -524,6 +527,10 @@ impl Host {
                                 peer.clone(),
                                 Arc::new(Frame::Message(msg.clone())),
                             ));
+                        }
+                        if let Some(first) = self.peers.first() {
+                            actions
+                                .push(Action::Send(first.clone(), Arc::new(Frame::Message(other))));
                         }
                         return;
                     }
@@ -576,6 +583,18 @@ impl Host {
     pub fn mempool_len(&self) -> usize {
         self.mempool.len()
     }
+}
+
+/// A node on top of the stored tip, holding its decision and finality
+/// proof as it did when it finalized it.
+fn resume(context: Context, genesis: Tip, tip: Tip, store: &Store) -> Result<Node, StoreError> {
+    if tip.height <= genesis.height {
+        return Ok(Node::new(context, tip));
+    }
+    Ok(match store.blocks(tip.height, 1)?.pop() {
+        Some(last) => Node::resume(context, Arc::new(last)),
+        None => Node::new(context, tip),
+    })
 }
 
 fn kind(e: &Evidence) -> &'static str {

@@ -444,6 +444,30 @@ impl Node {
         }
     }
 
+    /// A node restarted on top of the block it finalized with `proof`
+    /// (R7.5), in the state it had once that height was decided, so that it
+    /// answers laggards with the proof again (R7.6). The proof is the host's
+    /// own record of what this node finalized; it is not checked here.
+    pub fn resume(ctx: Context, proof: Arc<CertifiedBlock>) -> Self {
+        let block = &proof.block;
+        let decision = Decision {
+            height: block.header.height,
+            hash: block.hash(),
+            attempt: proof.certificate.attempt,
+            kind: block.header.kind,
+            unilateral: false,
+        };
+        let mut state = NodeState::new(Tip {
+            height: decision.height,
+            hash: decision.hash,
+        });
+        state.settle(Some((decision, Some(proof))));
+        Node {
+            ctx: Arc::new(ctx),
+            state,
+        }
+    }
+
     /// Applies one input and returns what the node does.
     pub fn handle(&mut self, input: Input) -> Vec<Output> {
         let mut out = Vec::new();

@@ -1,0 +1,213 @@
+//! The host without a network: four members pumped by hand in logical time,
+//! crashed at seeded points and reopened from their stores. A reopened
+//! member's node state must equal the one it had after its last committed
+//! batch (so it can never sign a second, different vote), and what it sends
+//! again must be byte for byte what it sent before.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time_consensus::sim::SplitMix64;
+use time_consensus::Tier;
+use time_node::cluster::fast_config;
+use time_node::genesis::{self, InitPlan, Setup};
+use time_node::host::{Action, Host, Item};
+use time_node::metrics::Metrics;
+use time_node::store::Store;
+use time_node::wire::Frame;
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("time-node-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+struct Members {
+    files: Vec<PathBuf>,
+    hosts: Vec<Host>,
+    /// Every frame each member ever handed to the network, encoded.
+    sent: Vec<BTreeSet<Vec<u8>>>,
+    t0: Instant,
+}
+
+fn open(file: &PathBuf, now: Instant) -> Host {
+    let s = Setup::load(file).unwrap();
+    let store = Store::open(&s.node.data_dir).unwrap();
+    Host::open(
+        s.context,
+        s.genesis_tip,
+        store,
+        Duration::from_millis(s.node.block_interval_ms),
+        s.node.behaviour,
+        Arc::new(Metrics::new()),
+        now,
+    )
+    .unwrap()
+}
+
+impl Members {
+    fn new(name: &str, n: usize) -> Members {
+        let plan = InitPlan::loopback(
+            dir(name),
+            n,
+            &[Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free],
+            1,
+            100,
+            fast_config(),
+        )
+        .unwrap();
+        let files = genesis::init(&plan).unwrap();
+        let t0 = Instant::now();
+        let hosts = files.iter().map(|f| open(f, t0)).collect();
+        Members {
+            files,
+            hosts,
+            sent: vec![BTreeSet::new(); n],
+            t0,
+        }
+    }
+
+    fn index(&self, id: &time_consensus::NodeId) -> usize {
+        self.hosts
+            .iter()
+            .position(|h| h.node().context().id() == id)
+            .unwrap()
+    }
+
+    /// Routes `actions` of member `from` into `queue`.
+    fn route(
+        &mut self,
+        from: usize,
+        actions: Vec<Action>,
+        queue: &mut VecDeque<(usize, usize, Arc<Frame>)>,
+    ) {
+        for a in actions {
+            let (to, f) = match a {
+                Action::Broadcast(f) => (None, f),
+                Action::Send(p, f) => (Some(self.index(&p)), f),
+            };
+            self.sent[from].insert(time_node::wire::encode(&f).unwrap());
+            for j in 0..self.hosts.len() {
+                if j != from && to.is_none_or(|t| t == j) {
+                    queue.push_back((from, j, f.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Runs until every member has finalized `heights`, crashing a member
+/// with chance `crash_permille` before each step; returns the crashes.
+fn run(m: &mut Members, heights: u64, crash_permille: u64, seed: u64) -> usize {
+    let mut rng = SplitMix64::new(seed);
+    let mut queue = VecDeque::new();
+    let mut now = m.t0;
+    let mut crashes = 0;
+    let n = m.hosts.len();
+    let mut steps = 0u64;
+    while m.hosts.iter().any(|h| h.tip().height < heights) {
+        steps += 1;
+        assert!(
+            steps < 200_000,
+            "no progress: tips {:?}",
+            m.hosts.iter().map(|h| h.tip().height).collect::<Vec<_>>()
+        );
+        if rng.range(0, 999) < crash_permille {
+            let i = rng.range(0, n as u64 - 1) as usize;
+            let before = m.hosts[i].node().state().clone();
+            let sent_before = m.sent[i].clone();
+            // Drop the host (a crash after its last commit) and reopen.
+            let file = m.files[i].clone();
+            drop(m.hosts.remove(i));
+            m.hosts.insert(i, open(&file, now));
+            assert_eq!(
+                m.hosts[i].node().state(),
+                &before,
+                "member {i} reopened in another state"
+            );
+            let resend = m.hosts[i].take_resend();
+            for a in &resend {
+                let f = match a {
+                    Action::Broadcast(f) | Action::Send(_, f) => f,
+                };
+                let bytes = time_node::wire::encode(f).unwrap();
+                assert!(
+                    sent_before.contains(&bytes),
+                    "member {i} sent after a restart what it never sent before: {f:?}"
+                );
+            }
+            m.route(i, resend, &mut queue);
+            crashes += 1;
+            continue;
+        }
+        if let Some((from, to, f)) = queue.pop_front() {
+            let id = m.hosts[from].node().context().id().clone();
+            let item = Item::Frame(Some(id), (*f).clone());
+            let actions = m.hosts[to].handle(vec![item], now).unwrap();
+            m.route(to, actions, &mut queue);
+            continue;
+        }
+        // Nothing in flight: advance logical time to the next deadline.
+        let next = m
+            .hosts
+            .iter()
+            .filter_map(Host::next_deadline)
+            .min()
+            .unwrap();
+        now = now.max(next);
+        for i in 0..n {
+            let due = m.hosts[i].due(now);
+            if !due.is_empty() {
+                let actions = m.hosts[i].handle(due, now).unwrap();
+                m.route(i, actions, &mut queue);
+            }
+        }
+    }
+    crashes
+}
+
+#[test]
+fn four_members_decide_five_heights_and_agree() {
+    let mut m = Members::new("host-plain", 4);
+    assert_eq!(run(&mut m, 5, 0, 1), 0);
+    let chains: Vec<Vec<_>> = m
+        .hosts
+        .iter()
+        .map(|h| {
+            h.store()
+                .blocks(1, 100)
+                .unwrap()
+                .iter()
+                .map(|b| b.block.hash())
+                .collect()
+        })
+        .collect();
+    assert!(chains
+        .iter()
+        .all(|c| c.len() >= 5 && c[..5] == chains[0][..5]));
+}
+
+#[test]
+fn crashed_members_reopen_in_the_state_they_committed_and_resend_only_what_they_sent() {
+    let mut total = 0;
+    for seed in 1..=4 {
+        let mut m = Members::new(&format!("host-crash-{seed}"), 4);
+        total += run(&mut m, 4, 20, seed);
+        let tips: BTreeMap<u64, usize> = m.hosts.iter().fold(BTreeMap::new(), |mut a, h| {
+            *a.entry(h.tip().height).or_default() += 1;
+            a
+        });
+        assert!(tips.keys().all(|h| *h >= 4), "{tips:?}");
+        for h in 1..=4 {
+            let hashes: BTreeSet<_> = m
+                .hosts
+                .iter()
+                .map(|x| x.store().blocks(h, 1).unwrap()[0].block.hash())
+                .collect();
+            assert_eq!(hashes.len(), 1, "members disagree at height {h}");
+        }
+    }
+    // The runs must really have crashed members (and often).
+    assert!(total >= 20, "only {total} crashes");
+}
