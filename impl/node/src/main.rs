@@ -236,8 +236,13 @@ fn cluster(
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
+    let who = if byzantine == 0 {
+        "all honest".to_string()
+    } else {
+        format!("the last {byzantine} {behaviour:?}")
+    };
     println!(
-        "cluster: {nodes} members ({byzantine} {behaviour:?}) in {}; logs in each member's node.log",
+        "cluster: {nodes} members ({who}) in {}; each member's log is its node.log",
         dir.display()
     );
     println!("height  attempt  kind        latency p50/max ms  behind");
