@@ -235,14 +235,17 @@ pub struct Cluster {
     /// Height → member → what it finalized.
     seen: BTreeMap<u64, BTreeMap<usize, FinalizedLine>>,
     tips: Vec<u64>,
+    http: Vec<SocketAddr>,
 }
 
 impl Cluster {
     /// Lays out the files and starts every member, as `exe run`.
     pub fn start(spec: ClusterSpec, exe: PathBuf) -> Result<Cluster, ClusterError> {
         let n = spec.nodes;
-        let listen = free_addrs(n)?;
-        let http = free_addrs(n)?.into_iter().map(Some).collect();
+        // One call: ports released by one call could come back in the next.
+        let mut ports = free_addrs(2 * n)?;
+        let http: Vec<Option<SocketAddr>> = ports.split_off(n).into_iter().map(Some).collect();
+        let listen = ports;
         let mut proxy_listeners: Vec<Vec<Option<TcpListener>>> = Vec::new();
         let dial = if spec.proxy {
             let mut dial = vec![listen.clone(); n];
@@ -278,7 +281,7 @@ impl Cluster {
                 .map(|i| spec.tiers[i % spec.tiers.len().max(1)])
                 .collect(),
             listen: listen.clone(),
-            http,
+            http: http.clone(),
             dial,
             block_interval_ms: spec.block_interval_ms,
             config: spec.config.clone(),
@@ -299,6 +302,7 @@ impl Cluster {
             proxy,
             seen: BTreeMap::new(),
             tips: vec![0; n],
+            http: http.into_iter().flatten().collect(),
         };
         for i in 0..n {
             c.spawn(i)?;
@@ -338,6 +342,19 @@ impl Cluster {
         }
         self.children[i] = Some(child);
         Ok(())
+    }
+
+    /// Member `i`'s HTTP endpoint.
+    pub fn http(&self, i: usize) -> SocketAddr {
+        self.http[i]
+    }
+
+    /// Each running member's process id.
+    pub fn pids(&self) -> Vec<Option<u32>> {
+        self.children
+            .iter()
+            .map(|c| c.as_ref().map(Child::id))
+            .collect()
     }
 
     /// Member `i`'s folder.

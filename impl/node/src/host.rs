@@ -297,6 +297,10 @@ impl Host {
                 tip_height,
                 ..
             } => {
+                // Only members are remembered: the map stays bounded.
+                if !self.peers.contains(&node_id) {
+                    return;
+                }
                 self.peer_tips.insert(node_id.clone(), tip_height);
                 if tip_height > self.tip().height {
                     self.ask(&node_id, now, actions);
@@ -315,7 +319,9 @@ impl Host {
                 }
             }
             Frame::GetBlocks { from: h, max } => {
-                let Some(p) = from else { return };
+                let Some(p) = from.filter(|p| self.peers.contains(p)) else {
+                    return;
+                };
                 let max = max.min(MAX_BLOCKS_PER_FRAME);
                 match self.store.blocks(h, max) {
                     Ok(mut blocks) if !blocks.is_empty() => {

@@ -8,11 +8,13 @@
 //! - [`store`]: finalized blocks and the write-ahead input log (redb);
 //! - [`host`]: the node over the store, timers and the chain, without I/O;
 //! - [`run`]: the tokio runtime around the host;
-//! - [`cluster`]: N members on loopback, watched height by height.
+//! - [`cluster`]: N members on loopback, watched height by height;
+//! - [`bench`]: latency, throughput and CPU of clusters of growing size.
 
 #![deny(clippy::unwrap_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
 
+pub mod bench;
 pub mod cluster;
 pub mod genesis;
 pub mod host;

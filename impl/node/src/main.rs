@@ -71,6 +71,18 @@ enum Cmd {
         #[arg(long)]
         equal: bool,
     },
+    /// Latency, heights per second and CPU per height of clusters.
+    Bench {
+        /// Cluster sizes.
+        #[arg(long, value_delimiter = ',', default_value = "4,16,64")]
+        nodes: Vec<usize>,
+        /// Heights measured per size.
+        #[arg(long, default_value_t = 30)]
+        heights: u64,
+        /// Pause between heights, ms.
+        #[arg(long, default_value_t = 50)]
+        interval_ms: u64,
+    },
     /// Print a member's stored chain.
     Chain {
         /// The member's node file.
@@ -125,6 +137,11 @@ fn main() -> ExitCode {
             equal,
         ),
         Cmd::Chain { config } => chain(config),
+        Cmd::Bench {
+            nodes,
+            heights,
+            interval_ms,
+        } => bench(&nodes, heights, interval_ms),
     }
 }
 
@@ -307,4 +324,26 @@ fn cluster(
         }
         Err(e) => fail(&e),
     }
+}
+
+fn bench(nodes: &[usize], heights: u64, interval_ms: u64) -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return fail(&e),
+    };
+    let mut rows = Vec::new();
+    for &n in nodes {
+        let dir = std::env::temp_dir().join(format!("time-node-bench-{n}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        match time_node::bench::run_one(exe.clone(), dir.clone(), n, heights, interval_ms) {
+            Ok(r) => {
+                eprintln!("{n} members: {r:?}");
+                rows.push(r);
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            Err(e) => return fail(&e),
+        }
+    }
+    print!("{}", time_node::bench::table(&rows, interval_ms));
+    ExitCode::SUCCESS
 }

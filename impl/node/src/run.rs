@@ -10,7 +10,7 @@ use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::wire::{self, Frame, WIRE_VERSION};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -112,7 +112,8 @@ pub async fn run(
             addr: setup.node.listen,
             source,
         })?;
-    tokio::spawn(accept(listener, inbox_tx.clone()));
+    let members: Arc<BTreeSet<NodeId>> = Arc::new(host.peers().iter().cloned().collect());
+    tokio::spawn(accept(listener, inbox_tx.clone(), members));
     let mut peers: BTreeMap<NodeId, mpsc::Sender<Arc<Vec<u8>>>> = BTreeMap::new();
     for (id, addr) in &setup.node.peers {
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
@@ -262,11 +263,11 @@ async fn dial(
     }
 }
 
-async fn accept(listener: TcpListener, inbox: mpsc::Sender<Item>) {
+async fn accept(listener: TcpListener, inbox: mpsc::Sender<Item>, members: Arc<BTreeSet<NodeId>>) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(read_peer(stream, inbox.clone()));
+                tokio::spawn(read_peer(stream, inbox.clone(), members.clone()));
             }
             Err(e) => {
                 tracing::warn!(%e, "accept failed");
@@ -276,8 +277,10 @@ async fn accept(listener: TcpListener, inbox: mpsc::Sender<Item>) {
     }
 }
 
-/// Reads one peer's frames; the first must be its hello.
-async fn read_peer(stream: TcpStream, inbox: mpsc::Sender<Item>) {
+/// Reads one peer's frames; the first must be its hello, naming another
+/// member (a stranger's connection is closed: its messages could be relayed
+/// by any member anyway, and its hellos would only fill maps).
+async fn read_peer(stream: TcpStream, inbox: mpsc::Sender<Item>, members: Arc<BTreeSet<NodeId>>) {
     let _ = stream.set_nodelay(true);
     let mut r = tokio::io::BufReader::new(stream);
     let peer = match wire::read_frame(&mut r).await {
@@ -285,7 +288,7 @@ async fn read_peer(stream: TcpStream, inbox: mpsc::Sender<Item>) {
             version,
             node_id,
             tip_height,
-        }) if version == WIRE_VERSION => {
+        }) if version == WIRE_VERSION && members.contains(&node_id) => {
             let hello = Frame::Hello {
                 version,
                 node_id: node_id.clone(),

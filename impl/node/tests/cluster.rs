@@ -172,3 +172,76 @@ fn half_the_weight_silent_halts_the_chain_without_forking() {
     let chains = c.verify_chains().unwrap();
     assert!(chains.iter().all(Vec::is_empty));
 }
+
+/// One HTTP/1.1 request on loopback; returns the status line and body.
+fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+#[test]
+fn a_submitted_transaction_is_finalized_and_the_metrics_say_what_happened() {
+    let mut c = start(spec("tx", 4, &TIERS, false));
+    c.wait_for(&[0, 1, 2, 3], 1, LONG).unwrap();
+    let payload = "74696d652d6e6f6465"; // "time-node"
+    for i in 0..4 {
+        let (status, body) = http(c.http(i), "POST", "/tx", payload);
+        assert!(status.contains("202"), "{status} {body}");
+    }
+    let (status, _) = http(c.http(0), "POST", "/tx", "not hex");
+    assert!(status.contains("400"), "{status}");
+    let (status, _) = http(c.http(0), "GET", "/nowhere", "");
+    assert!(status.contains("404"), "{status}");
+    let tip = c.tips().iter().copied().max().unwrap_or(0);
+    c.wait_for(&[0, 1, 2, 3], tip + 3, LONG).unwrap();
+    let (_, status) = http(c.http(1), "GET", "/status", "");
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert!(
+        status["tip_height"].as_u64().unwrap() >= tip + 3,
+        "{status}"
+    );
+    assert_eq!(
+        status["mempool"], 0,
+        "the transaction is still waiting: {status}"
+    );
+    let (_, metrics) = http(c.http(2), "GET", "/metrics", "");
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+    };
+    assert!(value("time_node_tip_height") >= (tip + 3) as f64);
+    assert!(value("time_node_finality_latency_seconds_count") >= (tip + 3) as f64);
+    assert!(value("time_node_votes_counted_total") > 0.0);
+    assert!(value("time_node_messages_sent_total") > 0.0);
+    assert_eq!(value("time_node_equivocations_seen_total"), 0.0);
+    // The transaction is in exactly one block of the chain.
+    let dir = c.member_dir(0);
+    c.verify_chains().unwrap();
+    let store = time_node::store::Store::open(&dir.join("data")).unwrap();
+    let with_tx = store
+        .blocks(1, u32::MAX)
+        .unwrap()
+        .iter()
+        .filter(|b| {
+            b.block
+                .transactions
+                .iter()
+                .any(|t| t.payload.as_slice() == b"time-node")
+        })
+        .count();
+    assert_eq!(with_tx, 1);
+}
