@@ -91,6 +91,8 @@ pub struct Host {
     peer_tips: BTreeMap<NodeId, u64>,
     asked: BTreeMap<NodeId, Instant>,
     offered: BTreeMap<NodeId, Instant>,
+    served: BTreeMap<NodeId, Instant>,
+    answered: BTreeMap<NodeId, Instant>,
     peers: Vec<NodeId>,
     metrics: Arc<Metrics>,
     finalized: Vec<Finalized>,
@@ -132,6 +134,8 @@ impl Host {
             peer_tips: BTreeMap::new(),
             asked: BTreeMap::new(),
             offered: BTreeMap::new(),
+            served: BTreeMap::new(),
+            answered: BTreeMap::new(),
             peers,
             metrics,
             finalized: Vec::new(),
@@ -157,7 +161,13 @@ impl Host {
             }
         }
         if host.node.state().round().is_none() {
-            host.start_at = Some(now);
+            // The interval runs from the finalization, across the restart.
+            let since = host
+                .store
+                .finalized_at_ms()?
+                .map_or(u64::MAX, |at| wall_ms().saturating_sub(at));
+            let left = interval.saturating_sub(Duration::from_millis(since));
+            host.start_at = Some(now + left);
         } else {
             host.started_at = Some(now);
         }
@@ -267,20 +277,29 @@ impl Host {
         }
     }
 
+    /// The input that starts the next height.
+    fn start_input(&self) -> Input {
+        let height = self.tip().height + 1;
+        let config = self.node.context().config();
+        let cap = config.max_block_transactions as usize;
+        Input::Start(StartHeight {
+            date: config.chain_date(height),
+            mempool: self.mempool.values().take(cap).cloned().collect(),
+            presynchronized: false,
+        })
+    }
+
     fn start(&mut self, now: Instant, batch: &mut Batch, actions: &mut Vec<Action>) {
         if self.node.state().round().is_some() {
             return;
         }
-        let height = self.tip().height + 1;
-        let ctx = self.node.context().clone();
-        let cap = ctx.config().max_block_transactions as usize;
-        let input = Input::Start(StartHeight {
-            date: ctx.config().chain_date(height),
-            mempool: self.mempool.values().take(cap).cloned().collect(),
-            presynchronized: false,
-        });
         self.started_at = Some(now);
+        let input = self.start_input();
         self.apply(input, now, false, batch, actions);
+        if self.node.state().round().is_none() && self.start_at.is_none() {
+            // Given up at once (S1.4): try the height again later.
+            self.start_at = Some(now + self.interval);
+        }
     }
 
     fn frame(
@@ -322,6 +341,9 @@ impl Host {
                 let Some(p) = from.filter(|p| self.peers.contains(p)) else {
                     return;
                 };
+                if !gap(&mut self.served, &p, now) {
+                    return;
+                }
                 let max = max.min(MAX_BLOCKS_PER_FRAME);
                 match self.store.blocks(h, max) {
                     Ok(mut blocks) if !blocks.is_empty() => {
@@ -343,36 +365,36 @@ impl Host {
                 }
             }
             Frame::Blocks(mut blocks) => {
+                let first = self.tip().height;
                 blocks.sort_by_key(|b| b.block.header.height);
                 for cb in blocks {
                     let tip = self.tip().height;
                     if cb.block.header.height != tip + 1 {
                         continue;
                     }
-                    // A certificate counts only in a running height: start
-                    // it now (no interval: the network is already past it).
-                    self.start_at = None;
-                    self.start(now, batch, actions);
-                    self.apply(
-                        Input::Message(Message::Certificate(cb)),
-                        now,
-                        true,
-                        batch,
-                        actions,
-                    );
+                    let proof = Input::Message(Message::Certificate(cb));
+                    if self.node.state().round().is_none() {
+                        // A certificate counts only in a running height. Try
+                        // it on a copy first, so that a block the node's
+                        // rules refuse does not start the height early.
+                        let mut trial = self.node.clone();
+                        trial.handle(self.start_input());
+                        trial.handle(proof.clone());
+                        if trial.state().tip().height == tip {
+                            break;
+                        }
+                        self.start_at = None;
+                        self.start(now, batch, actions);
+                    }
+                    self.apply(proof, now, true, batch, actions);
                     if self.tip().height == tip {
                         break; // refused: the rest cannot extend the chain
                     }
                 }
-                if let Some(p) = from {
-                    if self
-                        .peer_tips
-                        .get(&p)
-                        .is_some_and(|t| *t > self.tip().height)
-                    {
-                        self.asked.remove(&p);
-                        self.ask(&p, now, actions);
-                    }
+                // Blocks applied: the peer may have more.
+                if let Some(p) = from.filter(|_| self.tip().height > first) {
+                    self.asked.remove(&p);
+                    self.ask(&p, now, actions);
                 }
             }
         }
@@ -381,14 +403,9 @@ impl Host {
     /// Asks `peer` for the blocks above the tip, at most every
     /// [`REQUEST_GAP`].
     fn ask(&mut self, peer: &NodeId, now: Instant, actions: &mut Vec<Action>) {
-        if self
-            .asked
-            .get(peer)
-            .is_some_and(|at| now.duration_since(*at) < REQUEST_GAP)
-        {
+        if !gap(&mut self.asked, peer, now) {
             return;
         }
-        self.asked.insert(peer.clone(), now);
         actions.push(Action::Send(
             peer.clone(),
             Arc::new(Frame::GetBlocks {
@@ -403,15 +420,9 @@ impl Host {
     /// no other way to learn that the network moved on (R7.6 answers only
     /// for the last height).
     fn offer(&mut self, peer: &NodeId, from: u64, now: Instant, actions: &mut Vec<Action>) {
-        if self
-            .offered
-            .get(peer)
-            .is_some_and(|at| now.duration_since(*at) < REQUEST_GAP)
-        {
+        if !gap(&mut self.offered, peer, now) {
             return;
         }
-        self.offered.insert(peer.clone(), now);
-        let before = actions.len();
         self.frame(
             Some(peer.clone()),
             Frame::GetBlocks {
@@ -422,7 +433,6 @@ impl Host {
             &mut Batch::default(),
             actions,
         );
-        debug_assert!(actions.len() <= before + 1);
     }
 
     /// Hands one input to the node; returns its rejection, if refused.
@@ -434,22 +444,23 @@ impl Host {
         batch: &mut Batch,
         actions: &mut Vec<Action>,
     ) -> Option<Rejection> {
-        let before = self.node.state().progress();
+        // Logged iff the node's state changed (compared whole): replaying
+        // the log rebuilds it exactly, and a replayed duplicate costs no row.
+        let before = self.node.state().clone();
         let tip = self.tip();
         let outs = self.node.handle(input.clone());
         let mut rejected = None;
-        let changed = self.node.state().progress() != before
-            || outs
-                .iter()
-                .any(|o| !matches!(o, Output::Event(Event::Rejected(_))));
-        if changed {
+        if *self.node.state() != before {
             batch.inputs.push((tip.height, input));
         }
         for o in outs {
             match o {
                 Output::Broadcast(m) => self.outgoing(m, actions),
                 Output::Send { to, message } => {
-                    if self.behaviour != Behaviour::Silent {
+                    // A proof answers a laggard (R7.6); any relay of the
+                    // laggard's vote asks again, so answer each peer at
+                    // most every REQUEST_GAP.
+                    if self.behaviour != Behaviour::Silent && gap(&mut self.answered, &to, now) {
                         actions.push(Action::Send(to, Arc::new(Frame::Message(message))));
                     }
                 }
@@ -509,6 +520,7 @@ impl Host {
             "finalized"
         );
         batch.blocks.push(proof);
+        batch.finalized_at_ms = Some(wall_ms());
         self.finalized.push(Finalized {
             decision,
             latency,
@@ -601,6 +613,26 @@ fn resume(context: Context, genesis: Tip, tip: Tip, store: &Store) -> Result<Nod
         Some(last) => Node::resume(context, Arc::new(last)),
         None => Node::new(context, tip),
     })
+}
+
+/// The wall clock, ms since 1970 (pacing only; no rule reads it).
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Whether `peer` may be served again at `now` (at most every
+/// [`REQUEST_GAP`]); if so, records it. Keys are members only.
+fn gap(last: &mut BTreeMap<NodeId, Instant>, peer: &NodeId, now: Instant) -> bool {
+    if last
+        .get(peer)
+        .is_some_and(|at| now.duration_since(*at) < REQUEST_GAP)
+    {
+        return false;
+    }
+    last.insert(peer.clone(), now);
+    true
 }
 
 fn kind(e: &Evidence) -> &'static str {

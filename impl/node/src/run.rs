@@ -12,7 +12,7 @@ use crate::wire::{self, Frame, WIRE_VERSION};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time_consensus::block::Transaction;
@@ -20,14 +20,29 @@ use time_consensus::primitives::from_hex_vec;
 use time_consensus::NodeId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// Frames waiting for one peer; beyond this the newest are dropped (the
 /// protocol tolerates loss; memory stays bounded whatever a peer does).
 pub const PEER_QUEUE: usize = 8192;
+/// Bytes waiting for one peer, at most.
+pub const PEER_BYTES: usize = 64 << 20;
 /// Items waiting for the host; readers wait when it is full.
 const INBOX: usize = 8192;
+/// Bytes of frames read but not yet handled, at most (readers wait).
+const INBOX_BYTES: usize = 256 << 20;
+/// A connection that says nothing for this long after connecting is closed.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One peer's outgoing queue, bounded in frames and in bytes.
+struct PeerQueue {
+    tx: mpsc::Sender<Arc<Vec<u8>>>,
+    bytes: Arc<AtomicUsize>,
+}
+
+/// What readers hand the host: the item and the inbox bytes it holds.
+type Inbound = (Item, Option<OwnedSemaphorePermit>);
 /// Most items handled in one batch (one store commit).
 const BATCH: usize = 1024;
 
@@ -104,7 +119,8 @@ pub async fn run(
     )?;
     let tip = Arc::new(AtomicU64::new(host.tip().height));
     let status = Arc::new(Mutex::new(Status::default()));
-    let (inbox_tx, mut inbox) = mpsc::channel::<Item>(INBOX);
+    let (inbox_tx, mut inbox) = mpsc::channel::<Inbound>(INBOX);
+    let budget = Arc::new(Semaphore::new(INBOX_BYTES));
 
     let listener = TcpListener::bind(setup.node.listen)
         .await
@@ -113,12 +129,13 @@ pub async fn run(
             source,
         })?;
     let members: Arc<BTreeSet<NodeId>> = Arc::new(host.peers().iter().cloned().collect());
-    tokio::spawn(accept(listener, inbox_tx.clone(), members));
-    let mut peers: BTreeMap<NodeId, mpsc::Sender<Arc<Vec<u8>>>> = BTreeMap::new();
+    tokio::spawn(accept(listener, inbox_tx.clone(), members, budget));
+    let mut peers: BTreeMap<NodeId, PeerQueue> = BTreeMap::new();
     for (id, addr) in &setup.node.peers {
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
-        tokio::spawn(dial(*addr, me.clone(), tip.clone(), rx));
-        peers.insert(id.clone(), tx);
+        let bytes = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(dial(*addr, me.clone(), tip.clone(), rx, bytes.clone()));
+        peers.insert(id.clone(), PeerQueue { tx, bytes });
     }
     if let Some(addr) = setup.node.http {
         let l = TcpListener::bind(addr)
@@ -133,16 +150,18 @@ pub async fn run(
     loop {
         let deadline = host.next_deadline().map(Instant::from_std);
         let mut items = Vec::new();
+        // The inbox bytes of this batch, released once it is handled.
+        let mut held = Vec::new();
         tokio::select! {
             item = inbox.recv() => {
-                if let Some(i) = item {
+                let mut next = item;
+                while let Some((i, permit)) = next {
                     items.push(i);
-                }
-                while items.len() < BATCH {
-                    match inbox.try_recv() {
-                        Ok(i) => items.push(i),
-                        Err(_) => break,
+                    held.push(permit);
+                    if items.len() >= BATCH {
+                        break;
                     }
+                    next = inbox.try_recv().ok();
                 }
             }
             _ = sleep_until(deadline) => {}
@@ -151,6 +170,7 @@ pub async fn run(
         let now = Instant::now().into_std();
         items.extend(host.due(now));
         let actions = host.handle(items, now)?;
+        drop(held);
         dispatch(actions, &peers, &metrics);
         for f in host.take_finalized() {
             let line = FinalizedLine {
@@ -189,14 +209,17 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn dispatch(
-    actions: Vec<Action>,
-    peers: &BTreeMap<NodeId, mpsc::Sender<Arc<Vec<u8>>>>,
-    metrics: &Metrics,
-) {
-    let push = |q: &mpsc::Sender<Arc<Vec<u8>>>, b: &Arc<Vec<u8>>| match q.try_send(b.clone()) {
-        Ok(()) => metrics.sent(b.len()),
-        Err(_) => metrics.dropped(),
+fn dispatch(actions: Vec<Action>, peers: &BTreeMap<NodeId, PeerQueue>, metrics: &Metrics) {
+    let push = |q: &PeerQueue, b: &Arc<Vec<u8>>| {
+        // Counted before it is queued, so the dialer never takes off more
+        // than was added.
+        let before = q.bytes.fetch_add(b.len(), Ordering::Relaxed);
+        if before.saturating_add(b.len()) > PEER_BYTES || q.tx.try_send(b.clone()).is_err() {
+            q.bytes.fetch_sub(b.len(), Ordering::Relaxed);
+            metrics.dropped();
+            return;
+        }
+        metrics.sent(b.len());
     };
     for a in actions {
         let (to, frame) = match a {
@@ -227,6 +250,7 @@ async fn dial(
     me: NodeId,
     tip: Arc<AtomicU64>,
     mut queue: mpsc::Receiver<Arc<Vec<u8>>>,
+    queued: Arc<AtomicUsize>,
 ) {
     let mut backoff = Duration::from_millis(50);
     loop {
@@ -256,6 +280,7 @@ async fn dial(
             let Some(bytes) = queue.recv().await else {
                 return; // the host is gone
             };
+            queued.fetch_sub(bytes.len(), Ordering::Relaxed);
             if stream.write_all(&bytes).await.is_err() {
                 break; // this frame is lost, as on any network
             }
@@ -263,11 +288,26 @@ async fn dial(
     }
 }
 
-async fn accept(listener: TcpListener, inbox: mpsc::Sender<Item>, members: Arc<BTreeSet<NodeId>>) {
+async fn accept(
+    listener: TcpListener,
+    inbox: mpsc::Sender<Inbound>,
+    members: Arc<BTreeSet<NodeId>>,
+    budget: Arc<Semaphore>,
+) {
+    // A few connections per member (reconnections overlap); more are refused.
+    let slots = Arc::new(Semaphore::new(4 * members.len() + 8));
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(read_peer(stream, inbox.clone(), members.clone()));
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::debug!("too many connections: one refused");
+                    continue;
+                };
+                let (inbox, members, budget) = (inbox.clone(), members.clone(), budget.clone());
+                tokio::spawn(async move {
+                    read_peer(stream, inbox, members, budget).await;
+                    drop(slot);
+                });
             }
             Err(e) => {
                 tracing::warn!(%e, "accept failed");
@@ -277,13 +317,23 @@ async fn accept(listener: TcpListener, inbox: mpsc::Sender<Item>, members: Arc<B
     }
 }
 
-/// Reads one peer's frames; the first must be its hello, naming another
-/// member (a stranger's connection is closed: its messages could be relayed
-/// by any member anyway, and its hellos would only fill maps).
-async fn read_peer(stream: TcpStream, inbox: mpsc::Sender<Item>, members: Arc<BTreeSet<NodeId>>) {
+/// Reads one peer's frames; the first must be its hello, within
+/// [`HELLO_TIMEOUT`], naming another member (a stranger's connection is
+/// closed: its messages could be relayed by any member anyway, and its
+/// hellos would only fill maps). A body is read only once the inbox has
+/// room for its bytes.
+async fn read_peer(
+    stream: TcpStream,
+    inbox: mpsc::Sender<Inbound>,
+    members: Arc<BTreeSet<NodeId>>,
+    budget: Arc<Semaphore>,
+) {
     let _ = stream.set_nodelay(true);
     let mut r = tokio::io::BufReader::new(stream);
-    let peer = match wire::read_frame(&mut r).await {
+    let Ok(first) = tokio::time::timeout(HELLO_TIMEOUT, wire::read_frame(&mut r)).await else {
+        return;
+    };
+    let peer = match first {
         Ok(Frame::Hello {
             version,
             node_id,
@@ -294,17 +344,14 @@ async fn read_peer(stream: TcpStream, inbox: mpsc::Sender<Item>, members: Arc<BT
                 node_id: node_id.clone(),
                 tip_height,
             };
-            if inbox
-                .send(Item::Frame(Some(node_id.clone()), hello))
-                .await
-                .is_err()
-            {
+            let item = Item::Frame(Some(node_id.clone()), hello);
+            if inbox.send((item, None)).await.is_err() {
                 return;
             }
             node_id
         }
         Ok(other) => {
-            tracing::debug!(?other, "connection without a hello closed");
+            tracing::debug!(?other, "connection without a member's hello closed");
             return;
         }
         Err(e) => {
@@ -313,17 +360,24 @@ async fn read_peer(stream: TcpStream, inbox: mpsc::Sender<Item>, members: Arc<BT
         }
     };
     loop {
-        match wire::read_frame(&mut r).await {
+        let len = match wire::read_len(&mut r).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::debug!(%peer, %e, "connection closed");
+                return;
+            }
+        };
+        let Ok(permit) = budget.clone().acquire_many_owned(len.max(1)).await else {
+            return;
+        };
+        match wire::read_body(&mut r, len).await {
             Ok(Frame::Hello { .. }) => {
                 tracing::debug!(%peer, "second hello: connection closed");
                 return;
             }
             Ok(f) => {
-                if inbox
-                    .send(Item::Frame(Some(peer.clone()), f))
-                    .await
-                    .is_err()
-                {
+                let item = Item::Frame(Some(peer.clone()), f);
+                if inbox.send((item, Some(permit))).await.is_err() {
                     return;
                 }
             }
@@ -343,7 +397,7 @@ async fn http(
     listener: TcpListener,
     metrics: Arc<Metrics>,
     status: Arc<Mutex<Status>>,
-    inbox: mpsc::Sender<Item>,
+    inbox: mpsc::Sender<Inbound>,
 ) {
     loop {
         let Ok((mut s, _)) = listener.accept().await else {
@@ -408,7 +462,7 @@ async fn route(
     body: &[u8],
     metrics: &Metrics,
     status: &Mutex<Status>,
-    inbox: &mpsc::Sender<Item>,
+    inbox: &mpsc::Sender<Inbound>,
 ) -> (&'static str, &'static str, String) {
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -434,7 +488,7 @@ async fn route(
                 Ok(payload) => {
                     let tx = Transaction::transfer(&payload);
                     match tx.txid() {
-                        Ok(id) => match inbox.try_send(Item::Tx(tx)) {
+                        Ok(id) => match inbox.try_send((Item::Tx(tx), None)) {
                             Ok(()) => ("202 Accepted", TEXT, format!("{id}\n")),
                             Err(_) => ("503 Service Unavailable", TEXT, "busy\n".into()),
                         },

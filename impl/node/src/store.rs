@@ -19,6 +19,10 @@ use time_consensus::{Input, Tip};
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 /// (tip height when handled, sequence) → JSON of the input.
 const LOG: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("log");
+/// Small facts: `finalized_at_ms`, the wall-clock time (ms since 1970) the
+/// tip was finalized here, which paces the next start across a restart.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const FINALIZED_AT: &str = "finalized_at_ms";
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +59,8 @@ pub struct Batch {
     pub inputs: Vec<(u64, Input)>,
     /// Blocks finalized by those inputs, by increasing height.
     pub blocks: Vec<CertifiedBlock>,
+    /// When the last of them was finalized here (ms since 1970).
+    pub finalized_at_ms: Option<u64>,
 }
 
 impl Batch {
@@ -78,6 +84,7 @@ impl Store {
         let txn = db_.begin_write().map_err(db)?;
         let next_seq = {
             txn.open_table(BLOCKS).map_err(db)?;
+            txn.open_table(META).map_err(db)?;
             let log = txn.open_table(LOG).map_err(db)?;
             let last = log.last().map_err(db)?;
             last.map_or(0, |(k, _)| k.value().1 + 1)
@@ -101,6 +108,14 @@ impl Store {
                 })
             }
         }
+    }
+
+    /// When the tip was finalized here (ms since 1970), if recorded.
+    pub fn finalized_at_ms(&self) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(META).map_err(db)?;
+        let v = t.get(FINALIZED_AT).map_err(db)?;
+        Ok(v.map(|v| v.value()))
     }
 
     /// Up to `max` finalized blocks from height `from`, by height.
@@ -163,6 +178,10 @@ impl Store {
                 })?;
                 blocks.insert(height, bytes.as_slice()).map_err(db)?;
                 tip = height;
+            }
+            if let Some(at) = batch.finalized_at_ms {
+                let mut meta = txn.open_table(META).map_err(db)?;
+                meta.insert(FINALIZED_AT, at).map_err(db)?;
             }
             loop {
                 let first = log.first().map_err(db)?.map(|(k, _)| k.value());

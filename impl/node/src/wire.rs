@@ -84,12 +84,23 @@ pub fn decode(body: &[u8]) -> Result<Frame, FrameError> {
 
 /// Reads one frame.
 pub async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> Result<Frame, FrameError> {
+    let len = read_len(r).await?;
+    read_body(r, len).await
+}
+
+/// Reads a frame's length, refusing one above [`MAX_FRAME`].
+pub async fn read_len<R: AsyncReadExt + Unpin>(r: &mut R) -> Result<u32, FrameError> {
     let mut len = [0u8; 4];
     r.read_exact(&mut len).await?;
     let len = u32::from_le_bytes(len);
     if len > MAX_FRAME {
         return Err(FrameError::TooLong { len });
     }
+    Ok(len)
+}
+
+/// Reads and decodes a body of `len` bytes.
+pub async fn read_body<R: AsyncReadExt + Unpin>(r: &mut R, len: u32) -> Result<Frame, FrameError> {
     let mut body = vec![0u8; len as usize];
     r.read_exact(&mut body).await?;
     decode(&body)
