@@ -141,6 +141,11 @@ impl Host {
             finalized: Vec::new(),
             resend: Vec::new(),
         };
+        // R7.5: the proof broadcast on finalizing may not have left before
+        // the crash; it is sent again (peers past that height ignore it).
+        if let Some(proof) = host.node.state().finality_proof() {
+            host.resend.push(Message::Certificate(proof.clone()));
+        }
         let log = host.store.log(tip.height)?;
         for input in log {
             for o in host.node.handle(input.clone()) {
@@ -531,6 +536,7 @@ impl Host {
 
     /// A broadcast the node asked for, as this member's behaviour sends it.
     fn outgoing(&mut self, m: Message, actions: &mut Vec<Action>) {
+        log_signed(&m);
         match self.behaviour {
             Behaviour::Silent => {}
             Behaviour::Equivocate => {
@@ -579,7 +585,10 @@ impl Host {
             justification: None,
             ..p.proposal.clone()
         };
-        Some(Message::Proposal(other.sign(ctx.keypair())))
+        let other = Message::Proposal(other.sign(ctx.keypair()));
+        tracing::info!(attempt = p.proposal.attempt, "equivocating");
+        log_signed(&other);
+        Some(other)
     }
 
     /// Peers that told a tip above this member's.
@@ -613,6 +622,30 @@ fn resume(context: Context, genesis: Tip, tip: Tip, store: &Store) -> Result<Nod
         Some(last) => Node::resume(context, Arc::new(last)),
         None => Node::new(context, tip),
     })
+}
+
+/// Logs a vote or proposal this member sends, as `signed kind=.. height=..
+/// attempt=.. step=.. block=..`: a test reads every member's log, across
+/// restarts, to check that no member ever signed two blocks for one slot.
+fn log_signed(m: &Message) {
+    let (kind, height, attempt, step, block) = match m {
+        Message::Vote(v) => (
+            "vote",
+            v.vote.height,
+            v.vote.attempt,
+            format!("{:?}", v.vote.step),
+            v.vote.block_hash,
+        ),
+        Message::Proposal(p) => (
+            "proposal",
+            p.proposal.height,
+            p.proposal.attempt,
+            "-".into(),
+            p.proposal.block.hash(),
+        ),
+        _ => return,
+    };
+    tracing::info!(kind, height, attempt, step = %step, block = %block.to_hex(), "signed");
 }
 
 /// The wall clock, ms since 1970 (pacing only; no rule reads it).

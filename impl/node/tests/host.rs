@@ -97,8 +97,40 @@ impl Members {
     }
 }
 
+/// Reopens member `i` (after a crash: its host dropped, nothing more
+/// committed); checks it is in the state it committed, and returns what it
+/// sends again.
+fn crash(m: &mut Members, i: usize, now: Instant) -> Vec<Action> {
+    let before = m.hosts[i].node().state().clone();
+    drop(m.hosts.remove(i));
+    let file = m.files[i].clone();
+    m.hosts.insert(i, open(&file, now));
+    assert_eq!(
+        m.hosts[i].node().state(),
+        &before,
+        "member {i} reopened in another state"
+    );
+    m.hosts[i].take_resend()
+}
+
+/// The protocol messages among `actions`, encoded.
+fn messages(actions: &[Action]) -> Vec<Vec<u8>> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Broadcast(f) if matches!(**f, Frame::Message(_)) => {
+                Some(time_node::wire::encode(f).unwrap())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs until every member has finalized `heights`, crashing a member
-/// with chance `crash_permille` before each step; returns the crashes.
+/// with chance `crash_permille` before each step (between batches), and
+/// with the same chance right after a batch was committed but before its
+/// frames left (they are lost: the member must send its own messages
+/// again on reopening); returns the crashes.
 fn run(m: &mut Members, heights: u64, crash_permille: u64, seed: u64) -> usize {
     let mut rng = SplitMix64::new(seed);
     let mut queue = VecDeque::new();
@@ -115,18 +147,8 @@ fn run(m: &mut Members, heights: u64, crash_permille: u64, seed: u64) -> usize {
         );
         if rng.range(0, 999) < crash_permille {
             let i = rng.range(0, n as u64 - 1) as usize;
-            let before = m.hosts[i].node().state().clone();
             let sent_before = m.sent[i].clone();
-            // Drop the host (a crash after its last commit) and reopen.
-            let file = m.files[i].clone();
-            drop(m.hosts.remove(i));
-            m.hosts.insert(i, open(&file, now));
-            assert_eq!(
-                m.hosts[i].node().state(),
-                &before,
-                "member {i} reopened in another state"
-            );
-            let resend = m.hosts[i].take_resend();
+            let resend = crash(m, i, now);
             for a in &resend {
                 let f = match a {
                     Action::Broadcast(f) | Action::Send(_, f) => f,
@@ -145,6 +167,24 @@ fn run(m: &mut Members, heights: u64, crash_permille: u64, seed: u64) -> usize {
             let id = m.hosts[from].node().context().id().clone();
             let item = Item::Frame(Some(id), (*f).clone());
             let actions = m.hosts[to].handle(vec![item], now).unwrap();
+            if rng.range(0, 999) < crash_permille {
+                // Committed, then killed before sending.
+                let resend = crash(m, to, now);
+                let again = messages(&resend);
+                for lost in messages(&actions) {
+                    assert!(
+                        again.contains(&lost),
+                        "member {to} lost a message it committed to: {}",
+                        String::from_utf8_lossy(&lost[4..])
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                    );
+                }
+                m.route(to, resend, &mut queue);
+                crashes += 1;
+                continue;
+            }
             m.route(to, actions, &mut queue);
             continue;
         }
@@ -210,4 +250,94 @@ fn crashed_members_reopen_in_the_state_they_committed_and_resend_only_what_they_
     }
     // The runs must really have crashed members (and often).
     assert!(total >= 20, "only {total} crashes");
+}
+
+/// Member 1's id and a message it sent, of `height`, matching `pick`.
+fn sent_by(
+    m: &Members,
+    i: usize,
+    pick: impl Fn(&time_consensus::Message) -> bool,
+) -> time_consensus::Message {
+    m.sent[i]
+        .iter()
+        .filter_map(|b| match time_node::wire::decode(&b[4..]) {
+            Ok(Frame::Message(msg)) if pick(&msg) => Some(msg),
+            _ => None,
+        })
+        .next()
+        .expect("such a message was sent")
+}
+
+fn sends_to(actions: &[Action], peer: &time_consensus::NodeId) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::Send(p, _) if p == peer))
+        .count()
+}
+
+#[test]
+fn floods_of_replayed_votes_and_block_requests_cost_no_rows_and_one_answer() {
+    let mut m = Members::new("host-flood", 4);
+    run(&mut m, 2, 0, 7);
+    let now = m.t0 + Duration::from_secs(3600);
+    let tip = m.hosts[0].tip().height;
+    let peer = m.hosts[1].node().context().id().clone();
+    // A vote of member 1 of the height member 0 finalized last: the R7.6
+    // path answers it with the proof, once per gap however often it comes.
+    let vote = sent_by(
+        &m,
+        1,
+        |msg| matches!(msg, time_consensus::Message::Vote(v) if v.vote.height == tip),
+    );
+    let rows = m.hosts[0].store().log(tip).unwrap().len();
+    let items = (0..1000)
+        .map(|_| Item::Frame(Some(peer.clone()), Frame::Message(vote.clone())))
+        .collect();
+    let actions = m.hosts[0].handle(items, now).unwrap();
+    assert_eq!(sends_to(&actions, &peer), 1, "{actions:?}");
+    assert_eq!(
+        m.hosts[0].store().log(tip).unwrap().len(),
+        rows,
+        "a duplicate was logged"
+    );
+    // A thousand block requests: one answer.
+    let items = (0..1000)
+        .map(|_| Item::Frame(Some(peer.clone()), Frame::GetBlocks { from: 1, max: 64 }))
+        .collect();
+    let actions = m.hosts[0].handle(items, now).unwrap();
+    assert_eq!(sends_to(&actions, &peer), 1);
+    // A stranger's requests are not answered at all.
+    let stranger = time_consensus::NodeId::new("mallory").unwrap();
+    let actions = m.hosts[0]
+        .handle(
+            vec![Item::Frame(
+                Some(stranger.clone()),
+                Frame::GetBlocks { from: 1, max: 64 },
+            )],
+            now + Duration::from_secs(1),
+        )
+        .unwrap();
+    assert_eq!(sends_to(&actions, &stranger), 0);
+}
+
+#[test]
+fn a_block_the_node_refuses_does_not_start_its_height() {
+    // A block of height 1 with its certificate, from another network: its
+    // voters are strangers here.
+    let mut other = Members::new("host-other", 4);
+    run(&mut other, 1, 0, 3);
+    let foreign = other.hosts[0].store().blocks(1, 1).unwrap();
+    assert_eq!(foreign.len(), 1);
+    let mut m = Members::new("host-refuse", 4);
+    let peer = m.hosts[1].node().context().id().clone();
+    let actions = m.hosts[0]
+        .handle(vec![Item::Frame(Some(peer), Frame::Blocks(foreign))], m.t0)
+        .unwrap();
+    assert!(
+        m.hosts[0].node().state().round().is_none(),
+        "the height was started"
+    );
+    assert_eq!(m.hosts[0].tip().height, 0);
+    assert!(actions.is_empty(), "{actions:?}");
+    assert!(m.hosts[0].store().log(0).unwrap().is_empty());
 }
