@@ -31,7 +31,7 @@ struct Members {
     t0: Instant,
 }
 
-fn open(file: &PathBuf, now: Instant) -> Host {
+fn open(file: &std::path::Path, now: Instant) -> Host {
     let s = Setup::load(file).unwrap();
     let store = Store::open(&s.node.data_dir).unwrap();
     Host::open(
