@@ -160,7 +160,7 @@ fn main() {
         g.measurement_time(Duration::from_secs(3));
         for (f, n) in fixtures.iter().zip(SIZES) {
             g.throughput(Throughput::Elements(n as u64));
-            g.bench_with_input(BenchmarkId::from_parameter(n), f, |b, f| body(b, f));
+            g.bench_with_input(BenchmarkId::from_parameter(n), f, body);
         }
         g.finish();
     }
