@@ -31,6 +31,7 @@ pub mod election;
 pub mod encoding;
 pub mod event;
 pub mod fallback;
+pub mod forge;
 pub mod heartbeat;
 pub mod kit;
 pub mod message;

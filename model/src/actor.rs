@@ -3,7 +3,6 @@
 //! signs with its own key only.
 
 use crate::config::Byzantine;
-use crate::forge::{Forged, Forger};
 use stateright::actor::{model_timeout, Actor, Id, Out};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -11,6 +10,7 @@ use std::sync::Arc;
 use time_consensus::block::Transaction;
 use time_consensus::crypto::Keypair;
 use time_consensus::event::{Event, Rejection};
+use time_consensus::forge::{Forged, Forger};
 use time_consensus::message::{Message, SignedProposal};
 use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
@@ -546,8 +546,8 @@ impl Actor for McActor {
                 };
                 if let Some(f) = &b.forger {
                     if let Some(key) = f.source(msg.msg()).filter(|k| !s.forged.contains(k)) {
-                        for p in f.forge(&b.keypair, msg.msg()) {
-                            o.broadcast(&b.peers, &p);
+                        for m in f.forge(&b.keypair, msg.msg()) {
+                            o.broadcast(&b.peers, &Packet::new(m));
                         }
                         let mut next = s.clone();
                         next.forged.insert(key);

@@ -10,7 +10,7 @@
 //!   only with their own key and, per configuration, equivocate as leader,
 //!   approve and commit anything they see, commit without quorums, forge
 //!   certificates and re-proposals from what they received
-//!   ([`forge`]), declare a false weight, or stay silent. Signatures are the implementation's symbolic scheme (keyed
+//!   ([`time_consensus::forge`]), declare a false weight, or stay silent. Signatures are the implementation's symbolic scheme (keyed
 //!   SHA-256): under the Dolev-Yao assumption nobody forges them.
 //! - **One height.** Every node starts height 1 on the same tip, with phase 1
 //!   optional. Attempts are bounded: the last attempt sets no timeout.
@@ -39,7 +39,6 @@ pub mod check;
 pub mod config;
 pub mod explore;
 pub mod export;
-pub mod forge;
 pub mod model;
 pub mod trace;
 pub mod vectors;

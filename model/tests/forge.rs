@@ -98,8 +98,7 @@ fn forgeries_from_one_honest_vote_are_refused_except_the_valid_relay_and_repropo
         let mut st = fresh();
         let before = st.clone();
         let mut outs = Vec::new();
-        h.ctx
-            .handle(&mut st, Input::Message(p.msg().clone()), &mut outs);
+        h.ctx.handle(&mut st, Input::Message(p.clone()), &mut outs);
         let evs = events(&outs);
         let rejected = evs.iter().find_map(|e| match e {
             Event::Rejected(r) => Some(r.clone()),
@@ -111,7 +110,7 @@ fn forgeries_from_one_honest_vote_are_refused_except_the_valid_relay_and_repropo
                 seen.push(Some(r));
             }
             None => {
-                assert_ne!(st, before, "{:?}", p.msg());
+                assert_ne!(st, before, "{p:?}");
                 seen.push(None);
             }
         }

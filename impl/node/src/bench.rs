@@ -68,7 +68,7 @@ pub fn run_one(
         nodes,
         tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free],
         byzantine: 0,
-        behaviour: Behaviour::Honest,
+        behaviours: vec![Behaviour::Honest],
         block_interval_ms: interval_ms,
         proxy: false,
         config: fast_config(),

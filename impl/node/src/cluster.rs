@@ -33,8 +33,9 @@ pub struct ClusterSpec {
     pub tiers: Vec<Tier>,
     /// How many of the last members misbehave, and how.
     pub byzantine: usize,
-    /// Their behaviour.
-    pub behaviour: Behaviour,
+    /// Their behaviours, in turn (the first misbehaving member takes the
+    /// first, and so on, cycling).
+    pub behaviours: Vec<Behaviour>,
     /// Pause between heights.
     pub block_interval_ms: u64,
     /// Put a proxy on every directed link (for partitions, delay and loss).
@@ -268,8 +269,9 @@ impl Cluster {
         };
         let behaviours = (0..n)
             .map(|i| {
-                if i + spec.byzantine >= n {
-                    spec.behaviour
+                if i + spec.byzantine >= n && !spec.behaviours.is_empty() {
+                    let k = i + spec.byzantine - n;
+                    spec.behaviours[k % spec.behaviours.len()]
                 } else {
                     Behaviour::Honest
                 }
@@ -376,7 +378,8 @@ impl Cluster {
 
     /// Whether member `i` is honest.
     pub fn honest(&self, i: usize) -> bool {
-        i + self.spec.byzantine < self.spec.nodes || self.spec.behaviour == Behaviour::Honest
+        i + self.spec.byzantine < self.spec.nodes
+            || self.spec.behaviours.iter().all(|b| *b == Behaviour::Honest)
     }
 
     /// SIGKILL member `i` (no chance to flush anything).

@@ -65,6 +65,13 @@ pub enum Behaviour {
     /// As leader, sends a second proposal for another block to half its
     /// peers, signed with its key (the model's `equivocate`).
     Equivocate,
+    /// Approves and commits every block it sees proposed, in the attempt it
+    /// was proposed for, double votes included (the model's `vote-any`).
+    VoteAny,
+    /// Builds certificates and re-proposals from the approve votes it
+    /// receives, valid, tampered or claiming an unsupported attempt (the
+    /// model's `forge-justification`, `time_consensus::forge`).
+    ForgeJustification,
 }
 
 /// A member's own settings.

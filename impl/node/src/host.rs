@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 use time_consensus::block::Transaction;
 use time_consensus::event::Evidence;
 use time_consensus::fallback::BlockKind;
+use time_consensus::forge::{Forged, Forger};
 use time_consensus::message::{Proposal, SignedProposal};
 use time_consensus::node::Decision;
+use time_consensus::vote::{Step, Vote};
 use time_consensus::{
     Context, Event, Input, Message, Node, NodeId, Output, Rejection, StartHeight, Timer, Tip,
 };
@@ -93,6 +95,10 @@ pub struct Host {
     offered: BTreeMap<NodeId, Instant>,
     served: BTreeMap<NodeId, Instant>,
     answered: BTreeMap<NodeId, Instant>,
+    /// `vote-any`: the (height, attempt, step, block) it voted for.
+    voted: BTreeSet<(u64, u32, Step, time_consensus::Hash32)>,
+    /// `forge-justification`: the votes it forged from, by height.
+    forged: BTreeSet<(u64, Forged)>,
     peers: Vec<NodeId>,
     metrics: Arc<Metrics>,
     finalized: Vec<Finalized>,
@@ -136,6 +142,8 @@ impl Host {
             offered: BTreeMap::new(),
             served: BTreeMap::new(),
             answered: BTreeMap::new(),
+            voted: BTreeSet::new(),
+            forged: BTreeSet::new(),
             peers,
             metrics,
             finalized: Vec::new(),
@@ -332,6 +340,7 @@ impl Host {
             }
             Frame::Message(m) => {
                 self.metrics.received(&m);
+                self.misbehave(&m, actions);
                 let rejected = self.apply(Input::Message(m), now, false, batch, actions);
                 if let (Some(Rejection::WrongHeight { expected, got }), Some(p)) = (rejected, from)
                 {
@@ -561,7 +570,72 @@ impl Host {
                 }
                 actions.push(Action::Broadcast(Arc::new(Frame::Message(m))));
             }
-            Behaviour::Honest => actions.push(Action::Broadcast(Arc::new(Frame::Message(m)))),
+            Behaviour::Honest | Behaviour::VoteAny | Behaviour::ForgeJustification => {
+                actions.push(Action::Broadcast(Arc::new(Frame::Message(m))))
+            }
+        }
+    }
+
+    /// What a `vote-any` or `forge-justification` member sends on
+    /// receiving `m`, beside what its node says.
+    fn misbehave(&mut self, m: &Message, actions: &mut Vec<Action>) {
+        let Some(round) = self.node.state().round() else {
+            return;
+        };
+        let ctx = self.node.context().clone();
+        let height = round.height();
+        let reg = ctx.registry();
+        let Some(me) = reg.position_of(ctx.id()) else {
+            return;
+        };
+        let weights = round.height_ctx().weights();
+        let mut out = Vec::new();
+        match (self.behaviour, m) {
+            (Behaviour::VoteAny, Message::Proposal(p)) if p.proposal.height == height => {
+                let block = p.proposal.block.hash();
+                for step in [Step::Approve, Step::Commit] {
+                    if self.voted.insert((height, p.proposal.attempt, step, block)) {
+                        let v = Vote {
+                            height,
+                            attempt: p.proposal.attempt,
+                            step,
+                            voter: ctx.id().clone(),
+                            block_hash: block,
+                            approve: true,
+                            weight: weights.weight(me),
+                        };
+                        out.push(Message::Vote(v.sign(ctx.keypair())));
+                    }
+                }
+            }
+            (Behaviour::ForgeJustification, Message::Vote(_)) => {
+                let forger = Forger {
+                    id: ctx.id().clone(),
+                    height,
+                    blocks: round.blocks().clone(),
+                    voters: (0..reg.len())
+                        .map(|p| (reg.at_position(p).node_id.clone(), (p, weights.weight(p))))
+                        .collect(),
+                    quorum: weights.quorum(),
+                    leads: (round.attempt() + 1
+                        ..=round.attempt() + ctx.config().max_future_attempts)
+                        .filter(|a| round.leader(&ctx, *a).as_ref() == Some(ctx.id()))
+                        .collect(),
+                };
+                if let Some(key) = forger.source(m) {
+                    if self.forged.insert((height, key)) {
+                        out = forger.forge(ctx.keypair(), m);
+                        tracing::info!(height, made = out.len(), "forged");
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.voted.retain(|k| k.0 >= height);
+        self.forged.retain(|k| k.0 >= height);
+        for m in out {
+            log_signed(&m);
+            actions.push(Action::Broadcast(Arc::new(Frame::Message(m))));
         }
     }
 
@@ -625,7 +699,8 @@ fn resume(context: Context, genesis: Tip, tip: Tip, store: &Store) -> Result<Nod
 }
 
 /// Logs a vote or proposal this member sends, as `signed kind=.. height=..
-/// attempt=.. step=.. block=..`: a test reads every member's log, across
+/// attempt=.. step=.. block=..` (a proposal's block as `hash/valid_attempt`
+/// when it has one): a test reads every member's log, across
 /// restarts, to check that no member ever signed two blocks for one slot.
 fn log_signed(m: &Message) {
     let (kind, height, attempt, step, block) = match m {
@@ -645,7 +720,16 @@ fn log_signed(m: &Message) {
         ),
         _ => return,
     };
-    tracing::info!(kind, height, attempt, step = %step, block = %block.to_hex(), "signed");
+    // What the signature covers beyond the slot: the block, and for a
+    // proposal its justification attempt (R4.2).
+    let signed = match m {
+        Message::Proposal(p) => match p.proposal.valid_attempt {
+            Some(a) => format!("{}/{a}", block.to_hex()),
+            None => block.to_hex(),
+        },
+        _ => block.to_hex(),
+    };
+    tracing::info!(kind, height, attempt, step = %step, block = %signed, "signed");
 }
 
 /// The wall clock, ms since 1970 (pacing only; no rule reads it).

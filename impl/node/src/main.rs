@@ -54,9 +54,9 @@ enum Cmd {
         /// How many of the last members misbehave.
         #[arg(long, default_value_t = 0)]
         byzantine: usize,
-        /// Their behaviour.
-        #[arg(long, value_enum, default_value_t = Behaviour::Silent)]
-        behaviour: Behaviour,
+        /// Their behaviours, a comma list taken in turn.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "silent")]
+        behaviour: Vec<Behaviour>,
         /// Stop after this many heights (0: run until interrupted).
         #[arg(long, default_value_t = 20)]
         heights: u64,
@@ -215,7 +215,7 @@ fn chain(config: PathBuf) -> ExitCode {
 fn cluster(
     nodes: usize,
     byzantine: usize,
-    behaviour: Behaviour,
+    behaviour: Vec<Behaviour>,
     heights: u64,
     interval_ms: u64,
     dir: Option<PathBuf>,
@@ -241,7 +241,7 @@ fn cluster(
         nodes,
         tiers,
         byzantine,
-        behaviour,
+        behaviours: behaviour.clone(),
         block_interval_ms: interval_ms,
         proxy: false,
         config: fast_config(),

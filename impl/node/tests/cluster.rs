@@ -21,7 +21,7 @@ fn spec(name: &str, nodes: usize, tiers: &[Tier], proxy: bool) -> ClusterSpec {
         nodes,
         tiers: tiers.to_vec(),
         byzantine: 0,
-        behaviour: Behaviour::Honest,
+        behaviours: vec![Behaviour::Honest],
         block_interval_ms: 100,
         proxy,
         config: fast_config(),
@@ -186,7 +186,7 @@ fn delay_and_loss_slow_the_chain_but_it_stays_one() {
 fn an_equivocating_member_below_a_third_cannot_split_the_chain() {
     let mut s = spec("equivocate", 4, &[Tier::Bronze], false);
     s.byzantine = 1;
-    s.behaviour = Behaviour::Equivocate;
+    s.behaviours = vec![Behaviour::Equivocate];
     let mut c = start(s);
     c.wait_for(&[0, 1, 2], 15, LONG).unwrap();
     let chain = check(&mut c, &[0, 1, 2], 15);
@@ -232,7 +232,7 @@ fn half_the_weight_silent_halts_the_chain_without_forking() {
     // what the test shows is that the chain stops rather than forks.
     let mut s = spec("halt", 4, &[Tier::Bronze], false);
     s.byzantine = 2;
-    s.behaviour = Behaviour::Silent;
+    s.behaviours = vec![Behaviour::Silent];
     let mut c = start(s);
     c.poll(Duration::from_secs(8), |_, _, _| {}).unwrap();
     assert_eq!(c.tips(), &[0, 0, 0, 0]);
@@ -311,4 +311,47 @@ fn a_submitted_transaction_is_finalized_and_the_metrics_say_what_happened() {
         })
         .count();
     assert_eq!(with_tx, 1);
+}
+
+/// Tiers whose last member, a Bronze (2/15 of the weight), reaches the
+/// quorum with the Gold's vote alone: what the forger needs to forge.
+const FORGER_TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Free, Tier::Bronze];
+
+#[test]
+fn a_member_forging_justifications_below_a_third_changes_nothing() {
+    let mut s = spec("forge", 4, &FORGER_TIERS, false);
+    s.byzantine = 1;
+    s.behaviours = vec![Behaviour::ForgeJustification];
+    let mut c = start(s);
+    c.wait_for(&[0, 1, 2], 12, LONG).unwrap();
+    check(&mut c, &[0, 1, 2], 12);
+    let log = std::fs::read_to_string(c.member_dir(3).join("node.log")).unwrap();
+    let forged = log.matches("forged").count();
+    assert!(forged >= 1, "the forger never forged");
+    // As leader it sends several re-proposals for one attempt (justified,
+    // tampered, unsupported): honest members see those double proposals,
+    // and only those.
+    let doubles = double_signers(&c);
+    assert!(
+        doubles
+            .iter()
+            .all(|(i, kind, ..)| *i == 3 && kind == "proposal"),
+        "{doubles:?}"
+    );
+    let seen: usize = equivocations(&c)[..3].iter().sum();
+    assert!(seen == 0 || !doubles.is_empty());
+    eprintln!("forged from {forged} honest votes");
+}
+
+#[test]
+fn a_member_voting_for_anything_below_a_third_changes_nothing() {
+    let mut s = spec("vote-any", 7, &[Tier::Bronze], false);
+    s.byzantine = 2;
+    s.behaviours = vec![Behaviour::Equivocate, Behaviour::VoteAny];
+    let mut c = start(s);
+    let honest: Vec<usize> = (0..5).collect();
+    c.wait_for(&honest, 12, LONG).unwrap();
+    check(&mut c, &honest, 12);
+    let doubles = double_signers(&c);
+    assert!(doubles.iter().all(|(i, ..)| *i >= 5), "{doubles:?}");
 }

@@ -233,7 +233,7 @@ pub struct Byzantine {
     /// Build certificates and re-proposals from what it receives, valid,
     /// with a counted vote's signed field altered, or claiming a
     /// `valid_attempt` the certificate does not support (see
-    /// [`crate::forge`]).
+    /// [`time_consensus::forge`]).
     #[serde(default)]
     pub forge: bool,
 }

@@ -138,6 +138,7 @@ impl TcModel {
                         peers: peers(i),
                         forger: cfg.behaviour.forge.then(|| Forger {
                             id: ctx.id().clone(),
+                            height: 1,
                             blocks: valid_blocks
                                 .iter()
                                 .map(|(h, (b, _))| (*h, b.clone()))

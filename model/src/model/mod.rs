@@ -4,7 +4,6 @@
 
 use crate::actor::{Adversary, Honest, McActor, McState, McTimer, Packet};
 use crate::config::{ConfigError, ModelConfig, Network, Timing, VoteDelivery};
-use crate::forge::Forger;
 use stateright::actor::{
     ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network as SrNetwork,
 };
@@ -14,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use time_consensus::block::{Block, Transaction};
 use time_consensus::fallback::{plan, BlockKind, LeaderRule};
+use time_consensus::forge::Forger;
 use time_consensus::message::{Message, Proposal};
 use time_consensus::node::{Decision, HeightCtx, NodeState, Timer};
 use time_consensus::primitives::Hash32;

@@ -1,6 +1,8 @@
 //! The `forge-justification` adversary: what a Byzantine masternode can build
 //! from what it received, signing only with its own key (issue 9's attack on
-//! skipped signatures, and R4.1's unsupported justifications).
+//! skipped signatures, and R4.1's unsupported justifications). One behaviour
+//! for every adversary of the project: the model checker's Byzantine actor
+//! and the networked node's `forge-justification` member both run it.
 //!
 //! It remembers only which votes it forged from. On each honest approve vote it receives whose weight,
 //! added to its own, reaches the quorum, it assembles the approve certificate
@@ -22,14 +24,13 @@
 //! altered vote of the tampered `c` is already an honest vote that its
 //! receivers may have counted, the attack on skipped signatures.
 
-use crate::actor::Packet;
+use crate::block::Block;
+use crate::crypto::Keypair;
+use crate::message::{CertifiedBlock, Message, Proposal};
+use crate::primitives::{Hash32, NodeId};
+use crate::vote::{Certificate, SignedVote, Step, Vote};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use time_consensus::block::Block;
-use time_consensus::crypto::Keypair;
-use time_consensus::message::{CertifiedBlock, Message, Proposal};
-use time_consensus::primitives::{Hash32, NodeId};
-use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
 
 /// A vote forged from: attempt, block, voter's canonical position.
 pub type Forged = (u32, Hash32, usize);
@@ -39,6 +40,8 @@ pub type Forged = (u32, Hash32, usize);
 pub struct Forger {
     /// Its id.
     pub id: NodeId,
+    /// The height it forges at.
+    pub height: u64,
     /// Every block it may meet a vote for (the blocks leaders can propose
     /// within the bound, and the emergency block).
     pub blocks: BTreeMap<Hash32, Arc<Block>>,
@@ -58,7 +61,7 @@ impl Forger {
             return None;
         };
         let v = &sv.vote;
-        if v.height != 1 || v.step != Step::Approve || !v.approve || v.voter == self.id {
+        if v.height != self.height || v.step != Step::Approve || !v.approve || v.voter == self.id {
             return None;
         }
         let (pos, weight) = *self.voters.get(&v.voter)?;
@@ -70,7 +73,7 @@ impl Forger {
     }
 
     /// Its forgeries in answer to `msg` (none unless [`Forger::source`]).
-    pub fn forge(&self, keypair: &Keypair, msg: &Message) -> Vec<Packet> {
+    pub fn forge(&self, keypair: &Keypair, msg: &Message) -> Vec<Message> {
         let (Some(_), Message::Vote(sv)) = (self.source(msg), msg) else {
             return Vec::new();
         };
@@ -82,10 +85,10 @@ impl Forger {
         };
         let tampered = self.tamper(&certificate);
         let cert = |c: &Certificate| {
-            Packet::new(Message::Certificate(CertifiedBlock {
+            Message::Certificate(CertifiedBlock {
                 block: block.clone(),
                 certificate: c.clone(),
-            }))
+            })
         };
         let mut out = vec![cert(&certificate)];
         if let Some(t) = &tampered {
@@ -94,14 +97,14 @@ impl Forger {
         let a = certificate.attempt;
         let propose = |attempt: u32, valid: u32, c: &Certificate| {
             let p = Proposal {
-                height: 1,
+                height: self.height,
                 attempt,
                 proposer: self.id.clone(),
                 block: block.clone(),
                 valid_attempt: Some(valid),
                 justification: Some(c.clone()),
             };
-            Packet::new(Message::Proposal(p.sign(keypair)))
+            Message::Proposal(p.sign(keypair))
         };
         for &lead in self.leads.iter().filter(|&&l| l > a) {
             out.push(propose(lead, a, &certificate));
@@ -133,7 +136,7 @@ impl Forger {
             vec![sv.clone(), mine]
         };
         Some(Certificate {
-            height: 1,
+            height: self.height,
             attempt: v.attempt,
             step: Step::Approve,
             block_hash: v.block_hash,
