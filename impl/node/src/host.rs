@@ -173,12 +173,19 @@ impl Host {
                 host.timers.remove(&t);
             }
         }
+        // A timer keeps the deadline it had before the restart.
+        let wall = wall_ms(now);
+        for (t, deadline) in host.store.timers()? {
+            if let Some(at) = host.timers.get_mut(&t) {
+                *at = now + Duration::from_millis(deadline.saturating_sub(wall));
+            }
+        }
         if host.node.state().round().is_none() {
             // The interval runs from the finalization, across the restart.
             let since = host
                 .store
                 .finalized_at_ms()?
-                .map_or(u64::MAX, |at| wall_ms().saturating_sub(at));
+                .map_or(u64::MAX, |at| wall.saturating_sub(at));
             let left = interval.saturating_sub(Duration::from_millis(since));
             host.start_at = Some(now + left);
         } else {
@@ -210,6 +217,11 @@ impl Host {
     /// Heights finalized since the last call.
     pub fn take_finalized(&mut self) -> Vec<Finalized> {
         std::mem::take(&mut self.finalized)
+    }
+
+    /// The node's pending timers and their deadlines.
+    pub fn timers(&self) -> &BTreeMap<Timer, Instant> {
+        &self.timers
     }
 
     /// When the host next needs waking: the earliest timer or the start.
@@ -263,8 +275,23 @@ impl Host {
     pub fn handle(&mut self, items: Vec<Item>, now: Instant) -> Result<Vec<Action>, StoreError> {
         let mut batch = Batch::default();
         let mut actions = Vec::new();
+        let timers = self.timers.clone();
         for item in items {
             self.item(item, now, &mut batch, &mut actions);
+        }
+        if self.timers != timers {
+            let wall = wall_ms(now);
+            batch.timers = Some(
+                self.timers
+                    .iter()
+                    .map(|(t, at)| {
+                        (
+                            *t,
+                            wall + at.saturating_duration_since(now).as_millis() as u64,
+                        )
+                    })
+                    .collect(),
+            );
         }
         self.store.commit(&batch, self.genesis)?;
         Ok(actions)
@@ -534,7 +561,7 @@ impl Host {
             "finalized"
         );
         batch.blocks.push(proof);
-        batch.finalized_at_ms = Some(wall_ms());
+        batch.finalized_at_ms = Some(wall_ms(now));
         self.finalized.push(Finalized {
             decision,
             latency,
@@ -732,11 +759,23 @@ fn log_signed(m: &Message) {
     tracing::info!(kind, height, attempt, step = %step, block = %signed, "signed");
 }
 
-/// The wall clock, ms since 1970 (pacing only; no rule reads it).
-fn wall_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// The wall-clock time of `now`, ms since 1970 (pacing only; no rule reads
+/// it): the process's first reading of both clocks, moved by `now`'s
+/// distance from it, so a host driven in logical time (the tests) keeps
+/// the two in step.
+fn wall_ms(now: Instant) -> u64 {
+    static ANCHOR: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
+    let (at, wall) = *ANCHOR.get_or_init(|| {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        (Instant::now(), wall)
+    });
+    if now >= at {
+        wall.saturating_add(now.duration_since(at).as_millis() as u64)
+    } else {
+        wall.saturating_sub(at.duration_since(now).as_millis() as u64)
+    }
 }
 
 /// Whether `peer` may be served again at `now` (at most every

@@ -23,6 +23,13 @@ const LOG: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("log");
 /// tip was finalized here, which paces the next start across a restart.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const FINALIZED_AT: &str = "finalized_at_ms";
+/// The node's pending timers with their wall-clock deadlines (JSON), so a
+/// member that restarts, even again and again, still reaches its timeouts.
+const TIMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("timers");
+const PENDING: &str = "pending";
+
+/// A timer and its deadline, ms since 1970.
+pub type Deadline = (time_consensus::Timer, u64);
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +68,14 @@ pub struct Batch {
     pub blocks: Vec<CertifiedBlock>,
     /// When the last of them was finalized here (ms since 1970).
     pub finalized_at_ms: Option<u64>,
+    /// The pending timers after the batch, if they changed.
+    pub timers: Option<Vec<Deadline>>,
 }
 
 impl Batch {
     /// Nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.inputs.is_empty() && self.blocks.is_empty()
+        self.inputs.is_empty() && self.blocks.is_empty() && self.timers.is_none()
     }
 }
 
@@ -85,6 +94,7 @@ impl Store {
         let next_seq = {
             txn.open_table(BLOCKS).map_err(db)?;
             txn.open_table(META).map_err(db)?;
+            txn.open_table(TIMERS).map_err(db)?;
             let log = txn.open_table(LOG).map_err(db)?;
             let last = log.last().map_err(db)?;
             last.map_or(0, |(k, _)| k.value().1 + 1)
@@ -116,6 +126,17 @@ impl Store {
         let t = txn.open_table(META).map_err(db)?;
         let v = t.get(FINALIZED_AT).map_err(db)?;
         Ok(v.map(|v| v.value()))
+    }
+
+    /// The pending timers last committed.
+    pub fn timers(&self) -> Result<Vec<Deadline>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let t = txn.open_table(TIMERS).map_err(db)?;
+        let v = t.get(PENDING).map_err(db)?;
+        match v {
+            Some(v) => decode("timers", v.value()),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Up to `max` finalized blocks from height `from`, by height.
@@ -178,6 +199,14 @@ impl Store {
                 })?;
                 blocks.insert(height, bytes.as_slice()).map_err(db)?;
                 tip = height;
+            }
+            if let Some(timers) = &batch.timers {
+                let bytes = serde_json::to_vec(timers).map_err(|source| StoreError::Corrupt {
+                    what: "timers".into(),
+                    source,
+                })?;
+                let mut t = txn.open_table(TIMERS).map_err(db)?;
+                t.insert(PENDING, bytes.as_slice()).map_err(db)?;
             }
             if let Some(at) = batch.finalized_at_ms {
                 let mut meta = txn.open_table(META).map_err(db)?;

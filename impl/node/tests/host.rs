@@ -102,6 +102,7 @@ impl Members {
 /// sends again.
 fn crash(m: &mut Members, i: usize, now: Instant) -> Vec<Action> {
     let before = m.hosts[i].node().state().clone();
+    let timers = m.hosts[i].timers().clone();
     drop(m.hosts.remove(i));
     let file = m.files[i].clone();
     m.hosts.insert(i, open(&file, now));
@@ -110,6 +111,23 @@ fn crash(m: &mut Members, i: usize, now: Instant) -> Vec<Action> {
         &before,
         "member {i} reopened in another state"
     );
+    // Its timers keep their deadlines (to the millisecond the store keeps).
+    let after = m.hosts[i].timers();
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        timers.keys().collect::<Vec<_>>()
+    );
+    for (t, at) in &timers {
+        let d = if after[t] > *at {
+            after[t] - *at
+        } else {
+            *at - after[t]
+        };
+        assert!(
+            d <= Duration::from_millis(2),
+            "member {i}'s {t:?} moved by {d:?}"
+        );
+    }
     m.hosts[i].take_resend()
 }
 
@@ -340,4 +358,18 @@ fn a_block_the_node_refuses_does_not_start_its_height() {
     assert_eq!(m.hosts[0].tip().height, 0);
     assert!(actions.is_empty(), "{actions:?}");
     assert!(m.hosts[0].store().log(0).unwrap().is_empty());
+}
+
+#[test]
+fn a_member_reopened_later_keeps_its_timer_deadlines() {
+    let mut m = Members::new("host-timers", 4);
+    // Member 0 starts height 1 alone: its phase 1 timer is pending.
+    let due = m.hosts[0].due(m.t0);
+    assert!(!due.is_empty());
+    m.hosts[0].handle(due, m.t0).unwrap();
+    assert!(!m.hosts[0].timers().is_empty());
+    // Reopened 700 ms later, the timer has 700 ms less to run, not its
+    // full delay again (a member restarting in a loop still times out).
+    let later = m.t0 + Duration::from_millis(700);
+    crash(&mut m, 0, later);
 }
