@@ -4,6 +4,10 @@
 //! handled in one whole height, replayed into a fresh node.
 //!
 //! - `member_handle`: `Node::handle` over those inputs, in order;
+//! - `member_handle_batched`: the same, the height's message signatures
+//!   first verified in one batch (`Verified::batch`, R0.4) and the node
+//!   told so (`handle_verified`), as `time-node` does for each batch of
+//!   frames it reads (here the whole height is one batch: the bound);
 //! - `member_decode_handle`: the same from the JSON frames `time-node`
 //!   receives (decode, then handle), the member's CPU but for I/O;
 //! - `verify_each`: one `verify_at` per distinct signature those inputs
@@ -21,6 +25,7 @@ use std::time::{Duration, SystemTime};
 use time_consensus::kit::Net;
 use time_consensus::message::Message;
 use time_consensus::sim::genesis_tip;
+use time_consensus::verified::Verified;
 use time_consensus::{Context, Input, Node, Rules, Signature, Tier};
 use time_node::wire::{self, Frame};
 
@@ -97,6 +102,7 @@ impl Fixture {
         };
         assert_eq!(f.handle(f.inputs.clone()), 1);
         assert_eq!(f.decode_handle(), 1);
+        assert_eq!(f.handle_batched(f.inputs.clone()), 1);
         assert!(f.verify_each() && f.verify_batch());
         eprintln!(
             "{n} members: member 0 handles {} inputs carrying {} distinct signatures",
@@ -110,6 +116,24 @@ impl Fixture {
         let mut node = Node::new(self.ctx.clone(), genesis_tip());
         for i in inputs {
             node.handle(i);
+        }
+        node.state().tip().height
+    }
+
+    fn handle_batched(&self, inputs: Vec<Input>) -> u64 {
+        let msgs: Vec<&Message> = self
+            .inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        let v = Verified::batch(self.ctx.registry(), msgs);
+        assert!(!v.is_empty());
+        let mut node = Node::new(self.ctx.clone(), genesis_tip());
+        for i in inputs {
+            node.handle_verified(i, &v);
         }
         node.state().tip().height
     }
@@ -145,9 +169,16 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     let fixtures: Vec<Fixture> = SIZES.iter().map(|&n| Fixture::new(n)).collect();
     type Body = fn(&mut criterion::Bencher<'_>, &Fixture);
-    let benches: [(&str, Body); 4] = [
+    let benches: [(&str, Body); 5] = [
         ("member_handle", |b, f| {
             b.iter_batched(|| f.inputs.clone(), |i| f.handle(i), BatchSize::SmallInput)
+        }),
+        ("member_handle_batched", |b, f| {
+            b.iter_batched(
+                || f.inputs.clone(),
+                |i| f.handle_batched(i),
+                BatchSize::SmallInput,
+            )
         }),
         ("member_decode_handle", |b, f| b.iter(|| f.decode_handle())),
         ("verify_each", |b, f| b.iter(|| f.verify_each())),
@@ -174,6 +205,7 @@ fn main() {
         &[
             ("member_decode_handle", floor),
             ("member_handle", floor),
+            ("member_handle_batched", floor),
             ("verify_each", floor),
         ],
         "verify_each",

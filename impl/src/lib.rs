@@ -42,6 +42,7 @@ pub mod registry;
 pub mod rules;
 pub mod sim;
 pub mod tally;
+pub mod verified;
 pub mod vote;
 pub mod weight;
 

@@ -9,7 +9,7 @@
 
 use crate::genesis::Behaviour;
 use crate::metrics::Metrics;
-use crate::store::{Batch, Store, StoreError};
+use crate::store::{Batch, Logged, Store, StoreError};
 use crate::wire::{Frame, MAX_BLOCKS_PER_FRAME, MAX_FRAME};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use time_consensus::fallback::BlockKind;
 use time_consensus::forge::{Forged, Forger};
 use time_consensus::message::{Proposal, SignedProposal};
 use time_consensus::node::Decision;
+use time_consensus::verified::Verified;
 use time_consensus::vote::{Step, Vote};
 use time_consensus::{
     Context, Event, Input, Message, Node, NodeId, Output, Rejection, StartHeight, Timer, Tip,
@@ -97,6 +98,8 @@ pub struct Host {
     answered: BTreeMap<NodeId, Instant>,
     /// `vote-any`: the (height, attempt, step, block) it voted for.
     voted: BTreeSet<(u64, u32, Step, time_consensus::Hash32)>,
+    /// The signatures of the batch being handled, verified at once.
+    verified: Verified,
     /// `forge-justification`: the votes it forged from, by height.
     forged: BTreeSet<(u64, Forged)>,
     peers: Vec<NodeId>,
@@ -143,6 +146,7 @@ impl Host {
             served: BTreeMap::new(),
             answered: BTreeMap::new(),
             voted: BTreeSet::new(),
+            verified: Verified::default(),
             forged: BTreeSet::new(),
             peers,
             metrics,
@@ -155,8 +159,15 @@ impl Host {
             host.resend.push(Message::Certificate(proof.clone()));
         }
         let log = host.store.log(tip.height)?;
-        for input in log {
-            for o in host.node.handle(input.clone()) {
+        for Logged { input, batch } in log {
+            let outs = match &input {
+                Input::Message(m) if batch => {
+                    let v = Verified::trusting(host.node.context().registry(), m);
+                    host.node.handle_verified(input.clone(), &v)
+                }
+                _ => host.node.handle(input.clone()),
+            };
+            for o in outs {
                 match o {
                     Output::Broadcast(m) => host.resend.push(m),
                     Output::SetTimer { timer, after_ms } => {
@@ -276,6 +287,14 @@ impl Host {
         let mut batch = Batch::default();
         let mut actions = Vec::new();
         let timers = self.timers.clone();
+        // R0.4: the batch's message signatures in one verification.
+        self.verified = Verified::batch(
+            self.node.context().registry(),
+            items.iter().filter_map(|i| match i {
+                Item::Frame(_, Frame::Message(m)) => Some(m),
+                _ => None,
+            }),
+        );
         for item in items {
             self.item(item, now, &mut batch, &mut actions);
         }
@@ -293,6 +312,7 @@ impl Host {
                     .collect(),
             );
         }
+        self.verified = Verified::default();
         self.store.commit(&batch, self.genesis)?;
         Ok(actions)
     }
@@ -489,10 +509,18 @@ impl Host {
         // the log rebuilds it exactly, and a replayed duplicate costs no row.
         let before = self.node.state().clone();
         let tip = self.tip();
-        let outs = self.node.handle(input.clone());
+        let reg = self.node.context().registry().clone();
+        let batched = matches!(&input, Input::Message(m) if self.verified.covers(&reg, m));
+        let outs = self.node.handle_verified(input.clone(), &self.verified);
         let mut rejected = None;
         if *self.node.state() != before {
-            batch.inputs.push((tip.height, input));
+            batch.inputs.push((
+                tip.height,
+                Logged {
+                    input,
+                    batch: batched,
+                },
+            ));
         }
         for o in outs {
             match o {

@@ -59,11 +59,24 @@ fn db<E: Into<redb::Error>>(e: E) -> StoreError {
     StoreError::Db(Box::new(e.into()))
 }
 
+/// A logged input, and whether its signatures were verified in a batch
+/// (then its replay takes them as verified, to rebuild exactly the state a
+/// batch's verdict led to, R0.4).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Logged {
+    /// The input.
+    pub input: Input,
+    /// Handled with its signatures verified ahead, in a batch.
+    #[serde(default)]
+    pub batch: bool,
+}
+
 /// One batch, committed atomically before its outputs are sent.
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Inputs that changed the node, each with the tip height it was handled on.
-    pub inputs: Vec<(u64, Input)>,
+    pub inputs: Vec<(u64, Logged)>,
     /// Blocks finalized by those inputs, by increasing height.
     pub blocks: Vec<CertifiedBlock>,
     /// When the last of them was finalized here (ms since 1970).
@@ -152,7 +165,7 @@ impl Store {
     }
 
     /// The inputs logged while the tip was at `tip_height`, in order.
-    pub fn log(&self, tip_height: u64) -> Result<Vec<Input>, StoreError> {
+    pub fn log(&self, tip_height: u64) -> Result<Vec<Logged>, StoreError> {
         let txn = self.db.begin_read().map_err(db)?;
         let t = txn.open_table(LOG).map_err(db)?;
         let mut out = Vec::new();

@@ -10,16 +10,24 @@ pub(super) struct Act<'a> {
     pub(super) out: &'a mut Vec<Output>,
     pub(super) decided: Option<(Decision, Option<Arc<CertifiedBlock>>)>,
     pub(super) gave_up: bool,
+    /// Signatures the host verified ahead (R0.4).
+    pub(super) verified: &'a Verified,
 }
 
 impl<'a> Act<'a> {
-    pub(super) fn new(ctx: &'a Context, r: &'a mut Round, out: &'a mut Vec<Output>) -> Self {
+    pub(super) fn new(
+        ctx: &'a Context,
+        r: &'a mut Round,
+        out: &'a mut Vec<Output>,
+        verified: &'a Verified,
+    ) -> Self {
         Act {
             ctx,
             r,
             out,
             decided: None,
             gave_up: false,
+            verified,
         }
     }
 
@@ -62,7 +70,9 @@ impl<'a> Act<'a> {
             });
             return None;
         };
-        if !self.ctx.registry.verify_at(pos, &s.bytes, s.signature) {
+        if !self.verified.contains(pos, &s.bytes, s.signature)
+            && !self.ctx.registry.verify_at(pos, &s.bytes, s.signature)
+        {
             self.reject(Rejection::BadSignature {
                 signer: s.signer.clone(),
                 what: s.kind,

@@ -27,6 +27,7 @@ use crate::primitives::{Date, Hash32, NodeId};
 use crate::registry::Registry;
 use crate::rules::{Amendment, Rules, RulesError};
 use crate::tally::{seed_check_consensus, Insert, Tally};
+use crate::verified::{Verified, NONE};
 use crate::vote::{Certificate, SignedVote, Step, Vote};
 use crate::weight::{days_active, seed_member_weight};
 use serde::{Deserialize, Serialize};
@@ -239,9 +240,21 @@ impl Context {
     /// Applies one input to `state`, appending what the node does to `out`.
     /// A refused input leaves `state` as it was and reports why.
     pub fn handle(&self, state: &mut NodeState, input: Input, out: &mut Vec<Output>) {
+        self.handle_verified(state, input, &NONE, out)
+    }
+
+    /// [`Context::handle`], skipping the signature checks `verified` covers
+    /// (a host that verified a batch of messages at once, R0.4).
+    pub fn handle_verified(
+        &self,
+        state: &mut NodeState,
+        input: Input,
+        verified: &Verified,
+        out: &mut Vec<Output>,
+    ) {
         match input {
             Input::Start(s) => self.start(state, s, out),
-            Input::Message(m) => self.message(state, m, out),
+            Input::Message(m) => self.message(state, m, verified, out),
             Input::Timer(t) => self.timer(state, t, out),
         }
     }
@@ -257,7 +270,7 @@ impl Context {
         let height = st.tip.height.saturating_add(1);
         let hc = Arc::new(HeightCtx::new(self, height, st.tip.hash, s.date));
         let mut round = Round::new(hc, Arc::from(s.mempool));
-        let mut act = Act::new(self, &mut round, out);
+        let mut act = Act::new(self, &mut round, out, &NONE);
         act.emit(Event::ProtocolStarted {
             block_height: height,
         });
@@ -285,15 +298,15 @@ impl Context {
             if st.round.is_none() {
                 break;
             }
-            self.message(st, m, out);
+            self.message(st, m, &NONE, out);
         }
     }
 
     /// R0.6: routes a message to the running height, or refuses it.
-    fn message(&self, st: &mut NodeState, m: Message, out: &mut Vec<Output>) {
+    fn message(&self, st: &mut NodeState, m: Message, v: &Verified, out: &mut Vec<Output>) {
         let expected = st.tip.height.saturating_add(1);
         let got = m.height();
-        if let Some((to, proof)) = self.laggard(st, &m) {
+        if let Some((to, proof)) = self.laggard(st, &m, v) {
             let proof = proof.clone();
             // R7.6: the height is decided here; its proof ends it there too.
             out.push(Output::Send {
@@ -304,7 +317,7 @@ impl Context {
         }
         let Some(round) = st.round.as_mut() else {
             let r = if got == expected {
-                if self.keep_early(st, &m) {
+                if self.keep_early(st, &m, v) {
                     return;
                 }
                 Rejection::NotRunning { height: got }
@@ -326,7 +339,7 @@ impl Context {
             })));
             return;
         }
-        let mut act = Act::new(self, round, out);
+        let mut act = Act::new(self, round, out, v);
         match m {
             Message::Heartbeat(hb) => act.on_heartbeat(hb),
             Message::Proposal(p) => act.on_proposal(p),
@@ -355,7 +368,7 @@ impl Context {
     /// either: a finalized peer answers the node's own messages with its
     /// proof once it runs (R7.6), and its peers' votes bring blocks back in
     /// certificates (R6.4).
-    fn keep_early(&self, st: &mut NodeState, m: &Message) -> bool {
+    fn keep_early(&self, st: &mut NodeState, m: &Message, v: &Verified) -> bool {
         if !self.rules.has(Amendment::AttemptSync) || st.gave_up {
             return false;
         }
@@ -376,7 +389,8 @@ impl Context {
         let key = (pos, kind, attempt, step);
         if pos == self.my_pos
             || st.early.contains_key(&key)
-            || !self.registry.verify_at(pos, &s.bytes, s.signature)
+            || !(v.contains(pos, &s.bytes, s.signature)
+                || self.registry.verify_at(pos, &s.bytes, s.signature))
         {
             return false;
         }
@@ -387,22 +401,29 @@ impl Context {
     /// R7.6: the signer of an authenticated vote, proposal or heartbeat of
     /// the height this node finalized with a proof, which it answers, and
     /// that proof.
-    fn laggard<'s>(&self, st: &'s NodeState, m: &Message) -> Option<(NodeId, &'s CertifiedBlock)> {
+    fn laggard<'s>(
+        &self,
+        st: &'s NodeState,
+        m: &Message,
+        v: &Verified,
+    ) -> Option<(NodeId, &'s CertifiedBlock)> {
         let proof = st.proof.as_deref()?;
         if m.height() != proof.certificate.height {
             return None;
         }
         let s = m.signed()?;
         let pos = self.registry.position_of(s.signer)?;
-        (pos != self.my_pos && self.registry.verify_at(pos, &s.bytes, s.signature))
-            .then(|| (s.signer.clone(), proof))
+        (pos != self.my_pos
+            && (v.contains(pos, &s.bytes, s.signature)
+                || self.registry.verify_at(pos, &s.bytes, s.signature)))
+        .then(|| (s.signer.clone(), proof))
     }
 
     fn timer(&self, st: &mut NodeState, t: Timer, out: &mut Vec<Output>) {
         let Some(round) = st.round.as_mut() else {
             return;
         };
-        let mut act = Act::new(self, round, out);
+        let mut act = Act::new(self, round, out, &NONE);
         act.on_timer(t);
         if !act.done() {
             // R7.7: the timer that starts attempts (R1.4) may find them due.
@@ -470,8 +491,14 @@ impl Node {
 
     /// Applies one input and returns what the node does.
     pub fn handle(&mut self, input: Input) -> Vec<Output> {
+        self.handle_verified(input, &NONE)
+    }
+
+    /// [`Node::handle`], skipping the signature checks `verified` covers.
+    pub fn handle_verified(&mut self, input: Input, verified: &Verified) -> Vec<Output> {
         let mut out = Vec::new();
-        self.ctx.handle(&mut self.state, input, &mut out);
+        self.ctx
+            .handle_verified(&mut self.state, input, verified, &mut out);
         out
     }
 

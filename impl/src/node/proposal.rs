@@ -224,6 +224,9 @@ impl Act<'_> {
                         && rec.declared == sv.vote.weight
                         && rec.approve == sv.vote.approve
                 })
+                || self
+                    .verified
+                    .contains(pos, &sv.vote.signing_bytes(), &sv.signature)
         };
         verify_certificate(&self.ctx.registry, &self.r.hc.weights, cert, known)
             .map_err(Rejection::InvalidCertificate)
