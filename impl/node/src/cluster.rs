@@ -173,6 +173,10 @@ fn forward(mut from: TcpStream, target: SocketAddr, link: &Link, seed: u64) {
         return;
     };
     let _ = to.set_nodelay(true);
+    // The accepting member's challenge goes back untouched.
+    if let (Ok(mut back), Ok(mut client)) = (to.try_clone(), from.try_clone()) {
+        std::thread::spawn(move || std::io::copy(&mut back, &mut client));
+    }
     let mut rng = SplitMix64::new(seed);
     loop {
         let mut len = [0u8; 4];

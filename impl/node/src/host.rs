@@ -371,6 +371,7 @@ impl Host {
         actions: &mut Vec<Action>,
     ) {
         match frame {
+            Frame::Challenge { .. } => {}
             Frame::Hello {
                 node_id,
                 tip_height,

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time_consensus::block::Transaction;
 use time_consensus::primitives::from_hex_vec;
-use time_consensus::NodeId;
+use time_consensus::{Hash32, Keypair, NodeId, Registry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
@@ -53,6 +53,9 @@ pub enum RunError {
     /// not make durable.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No randomness for challenges.
+    #[error("cannot read random bytes: {0}")]
+    Random(String),
     /// A socket could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -105,6 +108,8 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), RunError> {
     let me = setup.context.id().clone();
+    let keypair = setup.context.keypair().clone();
+    let registry = setup.context.registry().clone();
     let metrics = Arc::new(Metrics::new());
     let store = Store::open(&setup.node.data_dir)?;
     let interval = Duration::from_millis(setup.node.block_interval_ms);
@@ -129,12 +134,21 @@ pub async fn run(
             source,
         })?;
     let members: Arc<BTreeSet<NodeId>> = Arc::new(host.peers().iter().cloned().collect());
-    tokio::spawn(accept(listener, inbox_tx.clone(), members, budget));
+    let nonces = Nonces::new()?;
+    tokio::spawn(accept(
+        listener,
+        inbox_tx.clone(),
+        members,
+        budget,
+        registry,
+        nonces,
+    ));
     let mut peers: BTreeMap<NodeId, PeerQueue> = BTreeMap::new();
     for (id, addr) in &setup.node.peers {
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
         let bytes = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(dial(*addr, me.clone(), tip.clone(), rx, bytes.clone()));
+        let key = keypair.clone();
+        tokio::spawn(dial(*addr, me.clone(), tip.clone(), rx, bytes.clone(), key));
         peers.insert(id.clone(), PeerQueue { tx, bytes });
     }
     if let Some(addr) = setup.node.http {
@@ -251,6 +265,7 @@ async fn dial(
     tip: Arc<AtomicU64>,
     mut queue: mpsc::Receiver<Arc<Vec<u8>>>,
     queued: Arc<AtomicUsize>,
+    keypair: Keypair,
 ) {
     let mut backoff = Duration::from_millis(50);
     loop {
@@ -265,10 +280,18 @@ async fn dial(
         };
         backoff = Duration::from_millis(50);
         let _ = stream.set_nodelay(true);
+        let nonce = match tokio::time::timeout(HELLO_TIMEOUT, wire::read_frame(&mut stream)).await {
+            Ok(Ok(Frame::Challenge { nonce })) => nonce,
+            _ => {
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
+        };
         let hello = Frame::Hello {
             version: WIRE_VERSION.into(),
             node_id: me.clone(),
             tip_height: tip.load(Ordering::Relaxed),
+            signature: keypair.sign(&wire::hello_bytes(&nonce, &me)),
         };
         let Ok(hello) = wire::encode(&hello) else {
             return;
@@ -288,11 +311,35 @@ async fn dial(
     }
 }
 
+/// Fresh challenge nonces: SHA-256 of a random seed and a counter.
+struct Nonces {
+    seed: [u8; 32],
+    next: u64,
+}
+
+impl Nonces {
+    fn new() -> Result<Nonces, RunError> {
+        Ok(Nonces {
+            seed: crate::genesis::random_seed().map_err(|e| RunError::Random(e.to_string()))?,
+            next: 0,
+        })
+    }
+
+    fn fresh(&mut self) -> Hash32 {
+        self.next += 1;
+        let mut b = self.seed.to_vec();
+        b.extend_from_slice(&self.next.to_le_bytes());
+        time_consensus::encoding::sha256(&b)
+    }
+}
+
 async fn accept(
     listener: TcpListener,
     inbox: mpsc::Sender<Inbound>,
     members: Arc<BTreeSet<NodeId>>,
     budget: Arc<Semaphore>,
+    registry: Arc<Registry>,
+    mut nonces: Nonces,
 ) {
     // A few connections per member (reconnections overlap); more are refused.
     let slots = Arc::new(Semaphore::new(4 * members.len() + 8));
@@ -304,8 +351,9 @@ async fn accept(
                     continue;
                 };
                 let (inbox, members, budget) = (inbox.clone(), members.clone(), budget.clone());
+                let (registry, nonce) = (registry.clone(), nonces.fresh());
                 tokio::spawn(async move {
-                    read_peer(stream, inbox, members, budget).await;
+                    read_peer(stream, inbox, members, budget, registry, nonce).await;
                     drop(slot);
                 });
             }
@@ -317,18 +365,27 @@ async fn accept(
     }
 }
 
-/// Reads one peer's frames; the first must be its hello, within
-/// [`HELLO_TIMEOUT`], naming another member (a stranger's connection is
-/// closed: its messages could be relayed by any member anyway, and its
-/// hellos would only fill maps). A body is read only once the inbox has
-/// room for its bytes.
+/// Challenges a connection, then reads its frames. The first must be a
+/// hello, within [`HELLO_TIMEOUT`], from another member, signed over the
+/// challenge's nonce: anything else closes the connection (a stranger's
+/// messages could be relayed by any member anyway, and an unproven id would
+/// let anyone take a member's place in the maps and connection slots). A
+/// body is read only once the inbox has room for its bytes.
 async fn read_peer(
-    stream: TcpStream,
+    mut stream: TcpStream,
     inbox: mpsc::Sender<Inbound>,
     members: Arc<BTreeSet<NodeId>>,
     budget: Arc<Semaphore>,
+    registry: Arc<Registry>,
+    nonce: Hash32,
 ) {
     let _ = stream.set_nodelay(true);
+    let Ok(challenge) = wire::encode(&Frame::Challenge { nonce }) else {
+        return;
+    };
+    if stream.write_all(&challenge).await.is_err() {
+        return;
+    }
     let mut r = tokio::io::BufReader::new(stream);
     let Ok(first) = tokio::time::timeout(HELLO_TIMEOUT, wire::read_frame(&mut r)).await else {
         return;
@@ -338,11 +395,18 @@ async fn read_peer(
             version,
             node_id,
             tip_height,
-        }) if version == WIRE_VERSION && members.contains(&node_id) => {
+            signature,
+        }) if version == WIRE_VERSION
+            && members.contains(&node_id)
+            && registry.position_of(&node_id).is_some_and(|pos| {
+                registry.verify_at(pos, &wire::hello_bytes(&nonce, &node_id), &signature)
+            }) =>
+        {
             let hello = Frame::Hello {
                 version,
                 node_id: node_id.clone(),
                 tip_height,
+                signature,
             };
             let item = Item::Frame(Some(node_id.clone()), hello);
             if inbox.send((item, None)).await.is_err() {

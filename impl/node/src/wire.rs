@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use time_consensus::message::CertifiedBlock;
-use time_consensus::{Message, NodeId};
+use time_consensus::{Hash32, Message, NodeId, Signature};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The transport's version, sent in every hello.
@@ -22,16 +22,24 @@ pub const MAX_BLOCKS_PER_FRAME: u32 = 64;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Frame {
-    /// First frame of a connection: who dials, and its tip (a peer whose tip
-    /// is higher is asked for the blocks in between).
+    /// The first frame the accepting side sends: a fresh nonce the dialer
+    /// signs in its hello.
+    Challenge {
+        /// 32 random bytes.
+        nonce: Hash32,
+    },
+    /// The dialer's first frame: who it is, proven by its signature over
+    /// the nonce ([`hello_bytes`]), and its tip (a peer whose tip is higher
+    /// is asked for the blocks in between).
     Hello {
         /// [`WIRE_VERSION`].
         version: String,
-        /// The dialing member (unauthenticated: it only routes answers; every
-        /// protocol message is signed on its own).
+        /// The dialing member.
         node_id: NodeId,
         /// Height of its last finalized block.
         tip_height: u64,
+        /// Its signature over [`hello_bytes`] of the challenge's nonce.
+        signature: Signature,
     },
     /// A protocol message (R0.6).
     Message(Message),
@@ -62,6 +70,21 @@ pub enum FrameError {
     /// Not a frame.
     #[error("malformed frame: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// The transport's own domain tag for hellos: no protocol object starts
+/// with it (R0.3's tags are all `TIME/v1/...`).
+pub const HELLO_TAG: &[u8] = b"time-node-wire/1/hello";
+
+/// What a dialer signs to answer a challenge: the tag, the nonce, its id,
+/// each length-prefixed as R0.2's `bytes`.
+pub fn hello_bytes(nonce: &Hash32, node_id: &NodeId) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in [HELLO_TAG, &nonce.0[..], node_id.as_str().as_bytes()] {
+        out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    out
 }
 
 /// Encodes a frame with its length prefix.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use time_consensus::Tier;
 use time_node::cluster::{fast_config, Cluster, ClusterSpec, Replayed};
 use time_node::genesis::{member_id, Behaviour};
+use time_node::wire::{self, Frame};
 
 const TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free];
 
@@ -354,4 +355,64 @@ fn a_member_voting_for_anything_below_a_third_changes_nothing() {
     check(&mut c, &honest, 12);
     let doubles = double_signers(&c);
     assert!(doubles.iter().all(|(i, ..)| *i >= 5), "{doubles:?}");
+}
+
+/// Reads one frame from a blocking socket.
+fn read_frame(s: &mut std::net::TcpStream) -> std::io::Result<Frame> {
+    use std::io::Read;
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len)?;
+    let mut body = vec![0u8; u32::from_le_bytes(len) as usize];
+    s.read_exact(&mut body)?;
+    wire::decode(&body).map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// Whether the member closes the connection within `wait`.
+fn closed_within(s: &mut std::net::TcpStream, wait: Duration) -> bool {
+    use std::io::Read;
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut b = [0u8; 1];
+    matches!(s.read(&mut b), Ok(0))
+        || matches!(s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset)
+}
+
+#[test]
+fn a_hello_must_be_signed_by_the_member_it_names() {
+    use std::io::Write;
+    let mut c = start(spec("hello", 4, &TIERS, false));
+    c.wait_for(&[0, 1, 2, 3], 1, LONG).unwrap();
+    let setup = time_node::genesis::Setup::load(&c.member_dir(1).join("node.json")).unwrap();
+    let listen = time_node::genesis::Setup::load(&c.member_dir(0).join("node.json"))
+        .unwrap()
+        .node
+        .listen;
+    let hello = |sign: &dyn Fn(&time_consensus::Hash32) -> time_consensus::Signature| {
+        let mut s = std::net::TcpStream::connect(listen).unwrap();
+        let Frame::Challenge { nonce } = read_frame(&mut s).unwrap() else {
+            panic!("no challenge first")
+        };
+        let f = Frame::Hello {
+            version: wire::WIRE_VERSION.into(),
+            node_id: member_id(1),
+            tip_height: 0,
+            signature: sign(&nonce),
+        };
+        s.write_all(&wire::encode(&f).unwrap()).unwrap();
+        s
+    };
+    // Claiming member 1 without its key: closed.
+    let mut forged = hello(&|_| time_consensus::Signature([7; 64]));
+    assert!(closed_within(&mut forged, Duration::from_secs(3)));
+    // Member 1's signature over another nonce: closed (no replay).
+    let other = time_consensus::Hash32([9; 32]);
+    let stale = setup
+        .context
+        .keypair()
+        .sign(&wire::hello_bytes(&other, &member_id(1)));
+    let mut replayed = hello(&|_| stale);
+    assert!(closed_within(&mut replayed, Duration::from_secs(3)));
+    // Signed by member 1 over this nonce: kept open.
+    let key = setup.context.keypair().clone();
+    let mut real = hello(&|n| key.sign(&wire::hello_bytes(n, &member_id(1))));
+    assert!(!closed_within(&mut real, Duration::from_secs(1)));
 }
