@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime};
 use time_consensus::kit::Net;
 use time_consensus::message::Message;
 use time_consensus::sim::genesis_tip;
-use time_consensus::verified::Verified;
+use time_consensus::verified::{signatures, Verified};
 use time_consensus::{Context, Input, Node, Rules, Signature, Tier};
 use time_node::wire::{self, Frame};
 
@@ -78,20 +78,8 @@ impl Fixture {
         };
         for i in &inputs {
             let Input::Message(m) = i else { continue };
-            if let Some(s) = m.signed() {
-                add(s.signer, s.bytes, s.signature);
-            }
-            let votes = match m {
-                Message::Certificate(cb) => cb.certificate.votes.as_slice(),
-                Message::Proposal(p) => p
-                    .proposal
-                    .justification
-                    .as_ref()
-                    .map_or(&[][..], |c| c.votes.as_slice()),
-                _ => &[],
-            };
-            for sv in votes {
-                add(&sv.vote.voter, sv.vote.signing_bytes(), &sv.signature);
+            for (signer, bytes, sig) in signatures(m) {
+                add(signer, bytes, sig);
             }
         }
         let f = Fixture {

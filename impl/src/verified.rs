@@ -24,9 +24,10 @@ pub static NONE: Verified = Verified {
     sigs: BTreeMap::new(),
 };
 
-/// Every signature a message carries: its own and its certificates' votes
-/// (a certificate message's, a re-proposal's justification).
-fn signatures(m: &Message) -> Vec<(&crate::primitives::NodeId, Vec<u8>, &Signature)> {
+/// Every signature a message carries, as (signer, signing bytes,
+/// signature): its own and its certificates' votes (a certificate
+/// message's, a re-proposal's justification).
+pub fn signatures(m: &Message) -> Vec<(&crate::primitives::NodeId, Vec<u8>, &Signature)> {
     let mut out = Vec::new();
     if let Some(s) = m.signed() {
         out.push((s.signer, s.bytes, s.signature));
