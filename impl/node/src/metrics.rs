@@ -10,15 +10,25 @@ use std::time::Duration;
 use time_consensus::node::Decision;
 use time_consensus::{Event, Message, Rejection};
 
-/// A label with one value.
+/// A block or message kind.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct Label {
-    /// The value.
-    pub value: String,
+pub struct Kind {
+    /// The kind.
+    pub kind: String,
 }
 
-fn label(v: impl Into<String>) -> Label {
-    Label { value: v.into() }
+/// A fallback strategy.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Strategy {
+    /// The strategy.
+    pub strategy: String,
+}
+
+/// Why an input was refused.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Reason {
+    /// The rejection's name.
+    pub reason: String,
 }
 
 /// A member's metrics.
@@ -27,11 +37,11 @@ pub struct Metrics {
     tip: Gauge,
     latency: Histogram,
     attempts: Histogram,
-    kinds: Family<Label, Counter>,
-    fallbacks: Family<Label, Counter>,
-    received: Family<Label, Counter>,
+    kinds: Family<Kind, Counter>,
+    fallbacks: Family<Strategy, Counter>,
+    received: Family<Kind, Counter>,
     votes_counted: Counter,
-    rejected: Family<Label, Counter>,
+    rejected: Family<Reason, Counter>,
     equivocations: Counter,
     sent: Counter,
     bytes_sent: Counter,
@@ -138,13 +148,15 @@ impl Metrics {
             Message::Vote(_) => "vote",
             Message::Certificate(_) => "certificate",
         };
-        self.received.get_or_create(&label(k)).inc();
+        self.received.get_or_create(&Kind { kind: k.into() }).inc();
     }
 
     /// The node refused an input.
     pub fn rejected(&self, r: &Rejection) {
         self.rejected
-            .get_or_create(&label(time_consensus::sim::rejection_name(r)))
+            .get_or_create(&Reason {
+                reason: time_consensus::sim::rejection_name(r),
+            })
             .inc();
     }
 
@@ -166,7 +178,9 @@ impl Metrics {
             }
             Event::FallbackInitiated { strategy, .. } => {
                 self.fallbacks
-                    .get_or_create(&label(format!("{strategy:?}")))
+                    .get_or_create(&Strategy {
+                        strategy: format!("{strategy:?}"),
+                    })
                     .inc();
             }
             _ => {}
@@ -177,7 +191,9 @@ impl Metrics {
     pub fn finalized(&self, d: &Decision, latency: Option<Duration>) {
         self.tip.set(i64::try_from(d.height).unwrap_or(i64::MAX));
         self.kinds
-            .get_or_create(&label(format!("{:?}", d.kind)))
+            .get_or_create(&Kind {
+                kind: format!("{:?}", d.kind),
+            })
             .inc();
         self.attempts.observe(f64::from(d.attempt) + 1.0);
         if let Some(l) = latency {
