@@ -244,8 +244,14 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Lays out the files and starts every member, as `exe run`.
+    /// Lays out the files and starts every member, as `exe run`; returns
+    /// once every member listens (its peer port and its HTTP port).
     pub fn start(spec: ClusterSpec, exe: PathBuf) -> Result<Cluster, ClusterError> {
+        // Ports are found free, released, then bound by the members: two
+        // clusters starting at once in one process could be handed the same
+        // ones, so starts take turns until their members have bound them.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         let n = spec.nodes;
         // One call: ports released by one call could come back in the next.
         let mut ports = free_addrs(2 * n)?;
@@ -312,6 +318,18 @@ impl Cluster {
         };
         for i in 0..n {
             c.spawn(i)?;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for addr in listen.iter().chain(&c.http) {
+            while TcpStream::connect(addr).is_err() {
+                if Instant::now() > deadline {
+                    return Err(ClusterError::Io {
+                        what: format!("a member never listened on {addr}"),
+                        source: std::io::ErrorKind::TimedOut.into(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
         Ok(c)
     }
