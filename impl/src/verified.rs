@@ -194,6 +194,37 @@ mod tests {
     }
 
     #[test]
+    fn the_node_really_skips_what_the_set_covers() {
+        // A vote with a broken signature: refused on its own, counted when
+        // the set says it was verified (only a host's own replay may say so).
+        let (net, inputs) = height();
+        let reg = net.registry.clone();
+        let mut vote = messages(&inputs)
+            .into_iter()
+            .find_map(|m| match m {
+                Message::Vote(sv) if sv.vote.voter == net.ids[1] => Some(sv.clone()),
+                _ => None,
+            })
+            .unwrap();
+        vote.signature.0[0] ^= 1;
+        let m = Message::Vote(vote);
+        let ctx = (**net.nodes[0].context()).clone();
+        let counted = |v: &Verified| {
+            let mut node = Node::new(ctx.clone(), genesis_tip());
+            node.handle(inputs[0].clone());
+            let outs = node.handle_verified(Input::Message(m.clone()), v);
+            !outs.iter().any(|o| {
+                matches!(
+                    o,
+                    crate::node::Output::Event(crate::event::Event::Rejected(_))
+                )
+            })
+        };
+        assert!(!counted(&NONE));
+        assert!(counted(&Verified::trusting(&reg, &m)));
+    }
+
+    #[test]
     fn one_bad_signature_empties_the_batch() {
         let (net, inputs) = height();
         let reg = net.registry.clone();

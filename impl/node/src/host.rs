@@ -188,7 +188,8 @@ impl Host {
         let wall = wall_ms(now);
         for (t, deadline) in host.store.timers()? {
             if let Some(at) = host.timers.get_mut(&t) {
-                *at = now + Duration::from_millis(deadline.saturating_sub(wall));
+                // Never later than the replayed full delay (a clock set back).
+                *at = (*at).min(now + Duration::from_millis(deadline.saturating_sub(wall)));
             }
         }
         if host.node.state().round().is_none() {
@@ -288,10 +289,18 @@ impl Host {
         let mut actions = Vec::new();
         let timers = self.timers.clone();
         // R0.4: the batch's message signatures in one verification.
+        // Only messages of the next height, and certificates no larger than
+        // the registry: what the node refuses without a signature check
+        // (another height, a repeated voter) is not checked in the batch.
+        let next = self.tip().height + 1;
+        let members = self.node.context().registry().len();
         self.verified = Verified::batch(
             self.node.context().registry(),
             items.iter().filter_map(|i| match i {
-                Item::Frame(_, Frame::Message(m)) => Some(m),
+                Item::Frame(_, Frame::Message(m)) if m.height() == next => match m {
+                    Message::Certificate(cb) if cb.certificate.votes.len() > members => None,
+                    _ => Some(m),
+                },
                 _ => None,
             }),
         );
@@ -403,12 +412,15 @@ impl Host {
                 let Some(p) = from.filter(|p| self.peers.contains(p)) else {
                     return;
                 };
-                if !gap(&mut self.served, &p, now) {
+                if !ready(&self.served, &p, now) {
                     return;
                 }
                 let max = max.min(MAX_BLOCKS_PER_FRAME);
                 match self.store.blocks(h, max) {
                     Ok(mut blocks) if !blocks.is_empty() => {
+                        // The gap counts answers sent, not requests: an
+                        // empty one costs nothing and delays no real one.
+                        self.served.insert(p.clone(), now);
                         // Keep the answer within a frame.
                         let mut size = 0usize;
                         let keep = blocks
@@ -663,6 +675,7 @@ impl Host {
                         out.push(Message::Vote(v.sign(ctx.keypair())));
                     }
                 }
+                tracing::info!(height, attempt = p.proposal.attempt, "voted for any");
             }
             (Behaviour::ForgeJustification, Message::Vote(_)) => {
                 let forger = Forger {
@@ -805,6 +818,12 @@ fn wall_ms(now: Instant) -> u64 {
     } else {
         wall.saturating_sub(at.duration_since(now).as_millis() as u64)
     }
+}
+
+/// Whether `peer` may be served again at `now`, without recording it.
+fn ready(last: &BTreeMap<NodeId, Instant>, peer: &NodeId, now: Instant) -> bool {
+    last.get(peer)
+        .is_none_or(|at| now.duration_since(*at) >= REQUEST_GAP)
 }
 
 /// Whether `peer` may be served again at `now` (at most every

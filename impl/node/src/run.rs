@@ -34,6 +34,10 @@ const INBOX: usize = 8192;
 const INBOX_BYTES: usize = 256 << 20;
 /// A connection that says nothing for this long after connecting is closed.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// A frame whose body takes longer than this to arrive closes its
+/// connection, releasing the inbox bytes it reserved (a member sending
+/// slowly cannot hold the inbox).
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One peer's outgoing queue, bounded in frames and in bytes.
 struct PeerQueue {
@@ -142,13 +146,23 @@ pub async fn run(
         budget,
         registry,
         nonces,
+        me.clone(),
     ));
     let mut peers: BTreeMap<NodeId, PeerQueue> = BTreeMap::new();
     for (id, addr) in &setup.node.peers {
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
         let bytes = Arc::new(AtomicUsize::new(0));
         let key = keypair.clone();
-        tokio::spawn(dial(*addr, me.clone(), tip.clone(), rx, bytes.clone(), key));
+        let them = id.clone();
+        tokio::spawn(dial(
+            *addr,
+            me.clone(),
+            tip.clone(),
+            rx,
+            bytes.clone(),
+            key,
+            them,
+        ));
         peers.insert(id.clone(), PeerQueue { tx, bytes });
     }
     if let Some(addr) = setup.node.http {
@@ -266,6 +280,7 @@ async fn dial(
     mut queue: mpsc::Receiver<Arc<Vec<u8>>>,
     queued: Arc<AtomicUsize>,
     keypair: Keypair,
+    them: NodeId,
 ) {
     let mut backoff = Duration::from_millis(50);
     loop {
@@ -287,11 +302,12 @@ async fn dial(
                 continue;
             }
         };
+        let tip_height = tip.load(Ordering::Relaxed);
         let hello = Frame::Hello {
             version: WIRE_VERSION.into(),
             node_id: me.clone(),
-            tip_height: tip.load(Ordering::Relaxed),
-            signature: keypair.sign(&wire::hello_bytes(&nonce, &me)),
+            tip_height,
+            signature: keypair.sign(&wire::hello_bytes(&nonce, &me, &them, tip_height)),
         };
         let Ok(hello) = wire::encode(&hello) else {
             return;
@@ -340,6 +356,7 @@ async fn accept(
     budget: Arc<Semaphore>,
     registry: Arc<Registry>,
     mut nonces: Nonces,
+    me: NodeId,
 ) {
     // A few connections per member (reconnections overlap); more are refused.
     let slots = Arc::new(Semaphore::new(4 * members.len() + 8));
@@ -351,9 +368,9 @@ async fn accept(
                     continue;
                 };
                 let (inbox, members, budget) = (inbox.clone(), members.clone(), budget.clone());
-                let (registry, nonce) = (registry.clone(), nonces.fresh());
+                let (registry, nonce, me) = (registry.clone(), nonces.fresh(), me.clone());
                 tokio::spawn(async move {
-                    read_peer(stream, inbox, members, budget, registry, nonce).await;
+                    read_peer(stream, inbox, members, budget, registry, nonce, me).await;
                     drop(slot);
                 });
             }
@@ -378,6 +395,7 @@ async fn read_peer(
     budget: Arc<Semaphore>,
     registry: Arc<Registry>,
     nonce: Hash32,
+    me: NodeId,
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(challenge) = wire::encode(&Frame::Challenge { nonce }) else {
@@ -387,7 +405,14 @@ async fn read_peer(
         return;
     }
     let mut r = tokio::io::BufReader::new(stream);
-    let Ok(first) = tokio::time::timeout(HELLO_TIMEOUT, wire::read_frame(&mut r)).await else {
+    let first = async {
+        let len = wire::read_len(&mut r).await?;
+        if len > wire::MAX_HELLO {
+            return Err(wire::FrameError::TooLong { len });
+        }
+        wire::read_body(&mut r, len).await
+    };
+    let Ok(first) = tokio::time::timeout(HELLO_TIMEOUT, first).await else {
         return;
     };
     let peer = match first {
@@ -399,7 +424,11 @@ async fn read_peer(
         }) if version == WIRE_VERSION
             && members.contains(&node_id)
             && registry.position_of(&node_id).is_some_and(|pos| {
-                registry.verify_at(pos, &wire::hello_bytes(&nonce, &node_id), &signature)
+                registry.verify_at(
+                    pos,
+                    &wire::hello_bytes(&nonce, &node_id, &me, tip_height),
+                    &signature,
+                )
             }) =>
         {
             let hello = Frame::Hello {
@@ -434,7 +463,12 @@ async fn read_peer(
         let Ok(permit) = budget.clone().acquire_many_owned(len.max(1)).await else {
             return;
         };
-        match wire::read_body(&mut r, len).await {
+        let body = tokio::time::timeout(BODY_TIMEOUT, wire::read_body(&mut r, len)).await;
+        let Ok(body) = body else {
+            tracing::debug!(%peer, len, "frame body too slow: connection closed");
+            return;
+        };
+        match body {
             Ok(Frame::Hello { .. }) => {
                 tracing::debug!(%peer, "second hello: connection closed");
                 return;

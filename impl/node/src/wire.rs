@@ -77,15 +77,29 @@ pub enum FrameError {
 pub const HELLO_TAG: &[u8] = b"time-node-wire/1/hello";
 
 /// What a dialer signs to answer a challenge: the tag, the nonce, its id,
-/// each length-prefixed as R0.2's `bytes`.
-pub fn hello_bytes(nonce: &Hash32, node_id: &NodeId) -> Vec<u8> {
+/// the id of the member it dialed and its tip height, each as R0.2's
+/// `bytes`. Naming the acceptor stops a member relaying another's hello to
+/// a third (it would be signed for the relay, not the third); the tip is
+/// signed so a relay cannot alter it.
+pub fn hello_bytes(nonce: &Hash32, dialer: &NodeId, acceptor: &NodeId, tip_height: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    for part in [HELLO_TAG, &nonce.0[..], node_id.as_str().as_bytes()] {
+    let tip = tip_height.to_le_bytes();
+    for part in [
+        HELLO_TAG,
+        &nonce.0[..],
+        dialer.as_str().as_bytes(),
+        acceptor.as_str().as_bytes(),
+        &tip[..],
+    ] {
         out.extend_from_slice(&(part.len() as u32).to_le_bytes());
         out.extend_from_slice(part);
     }
     out
 }
+
+/// Largest first frame (a hello) read from a connection not yet
+/// authenticated: a stranger cannot make a member allocate more.
+pub const MAX_HELLO: u32 = 1024;
 
 /// Encodes a frame with its length prefix.
 pub fn encode(frame: &Frame) -> Result<Vec<u8>, FrameError> {

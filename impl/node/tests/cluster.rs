@@ -189,8 +189,10 @@ fn an_equivocating_member_below_a_third_cannot_split_the_chain() {
     s.byzantine = 1;
     s.behaviours = vec![Behaviour::Equivocate];
     let mut c = start(s);
-    c.wait_for(&[0, 1, 2], 15, LONG).unwrap();
-    let chain = check(&mut c, &[0, 1, 2], 15);
+    // 30 heights: the equivocator (1/4 of the weight) leads attempt 0 of
+    // none of them with chance (3/4)^30, under 2 in 10,000.
+    c.wait_for(&[0, 1, 2], 30, LONG).unwrap();
+    let chain = check(&mut c, &[0, 1, 2], 30);
     let byzantine = member_id(3);
     let led = chain
         .iter()
@@ -218,6 +220,7 @@ fn an_equivocating_member_below_a_third_cannot_split_the_chain() {
             h + 1
         );
     }
+    assert!(led >= 1, "the equivocator never led attempt 0");
     assert!(
         seen >= doubles.len(),
         "{} double proposals, honest members saw {seen}",
@@ -355,6 +358,11 @@ fn a_member_voting_for_anything_below_a_third_changes_nothing() {
     check(&mut c, &honest, 12);
     let doubles = double_signers(&c);
     assert!(doubles.iter().all(|(i, ..)| *i >= 5), "{doubles:?}");
+    let log = std::fs::read_to_string(c.member_dir(6).join("node.log")).unwrap();
+    assert!(
+        log.contains("voted for any"),
+        "the vote-any member never voted"
+    );
 }
 
 /// Reads one frame from a blocking socket.
@@ -405,14 +413,19 @@ fn a_hello_must_be_signed_by_the_member_it_names() {
     assert!(closed_within(&mut forged, Duration::from_secs(3)));
     // Member 1's signature over another nonce: closed (no replay).
     let other = time_consensus::Hash32([9; 32]);
-    let stale = setup
-        .context
-        .keypair()
-        .sign(&wire::hello_bytes(&other, &member_id(1)));
+    let stale =
+        setup
+            .context
+            .keypair()
+            .sign(&wire::hello_bytes(&other, &member_id(1), &member_id(0), 0));
     let mut replayed = hello(&|_| stale);
     assert!(closed_within(&mut replayed, Duration::from_secs(3)));
-    // Signed by member 1 over this nonce: kept open.
     let key = setup.context.keypair().clone();
-    let mut real = hello(&|n| key.sign(&wire::hello_bytes(n, &member_id(1))));
+    // Signed for another acceptor (a hello relayed from a dial to member
+    // 2): closed.
+    let mut relayed = hello(&|n| key.sign(&wire::hello_bytes(n, &member_id(1), &member_id(2), 0)));
+    assert!(closed_within(&mut relayed, Duration::from_secs(3)));
+    // Signed by member 1 for member 0 over this nonce: kept open.
+    let mut real = hello(&|n| key.sign(&wire::hello_bytes(n, &member_id(1), &member_id(0), 0)));
     assert!(!closed_within(&mut real, Duration::from_secs(1)));
 }
