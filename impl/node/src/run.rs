@@ -20,7 +20,7 @@ use time_consensus::primitives::from_hex_vec;
 use time_consensus::{Hash32, Keypair, NodeId, Registry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// Frames waiting for one peer; beyond this the newest are dropped (the
@@ -358,8 +358,12 @@ async fn accept(
     mut nonces: Nonces,
     me: NodeId,
 ) {
-    // A few connections per member (reconnections overlap); more are refused.
-    let slots = Arc::new(Semaphore::new(4 * members.len() + 8));
+    // Connections not yet authenticated: a few per member (they last at most
+    // HELLO_TIMEOUT); more are refused. Authenticated ones are one per
+    // member, the newest replacing the older (a half-open one is freed
+    // when its member dials again).
+    let slots = Arc::new(Semaphore::new(members.len() + 8));
+    let live: Live = Arc::new(Mutex::new(BTreeMap::new()));
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
@@ -369,9 +373,18 @@ async fn accept(
                 };
                 let (inbox, members, budget) = (inbox.clone(), members.clone(), budget.clone());
                 let (registry, nonce, me) = (registry.clone(), nonces.fresh(), me.clone());
+                let live = live.clone();
                 tokio::spawn(async move {
-                    read_peer(stream, inbox, members, budget, registry, nonce, me).await;
-                    drop(slot);
+                    let peer = Peer {
+                        inbox,
+                        members,
+                        budget,
+                        registry,
+                        nonce,
+                        me,
+                        live,
+                    };
+                    read_peer(stream, peer, slot).await;
                 });
             }
             Err(e) => {
@@ -388,15 +401,16 @@ async fn accept(
 /// messages could be relayed by any member anyway, and an unproven id would
 /// let anyone take a member's place in the maps and connection slots). A
 /// body is read only once the inbox has room for its bytes.
-async fn read_peer(
-    mut stream: TcpStream,
-    inbox: mpsc::Sender<Inbound>,
-    members: Arc<BTreeSet<NodeId>>,
-    budget: Arc<Semaphore>,
-    registry: Arc<Registry>,
-    nonce: Hash32,
-    me: NodeId,
-) {
+async fn read_peer(mut stream: TcpStream, p: Peer, slot: OwnedSemaphorePermit) {
+    let Peer {
+        inbox,
+        members,
+        budget,
+        registry,
+        nonce,
+        me,
+        live,
+    } = p;
     let _ = stream.set_nodelay(true);
     let Ok(challenge) = wire::encode(&Frame::Challenge { nonce }) else {
         return;
@@ -452,18 +466,64 @@ async fn read_peer(
             return;
         }
     };
+    drop(slot);
+    let mine = Arc::new(Notify::new());
+    if let Ok(mut l) = live.lock() {
+        if let Some(older) = l.insert(peer.clone(), mine.clone()) {
+            older.notify_one();
+        }
+    }
+    read_frames(&mut r, &peer, &inbox, &budget, &mine).await;
+    let mut l = match live.lock() {
+        Ok(l) => l,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if l.get(&peer).is_some_and(|m| Arc::ptr_eq(m, &mine)) {
+        l.remove(&peer);
+    }
+}
+
+/// Who a connection's reader answers to.
+struct Peer {
+    inbox: mpsc::Sender<Inbound>,
+    members: Arc<BTreeSet<NodeId>>,
+    budget: Arc<Semaphore>,
+    registry: Arc<Registry>,
+    nonce: Hash32,
+    me: NodeId,
+    live: Live,
+}
+
+/// Each member's authenticated connection, by the signal that closes it.
+type Live = Arc<Mutex<BTreeMap<NodeId, Arc<Notify>>>>;
+
+/// Reads an authenticated member's frames until the connection ends or a
+/// newer one of the same member replaces it.
+async fn read_frames(
+    r: &mut tokio::io::BufReader<TcpStream>,
+    peer: &NodeId,
+    inbox: &mpsc::Sender<Inbound>,
+    budget: &Arc<Semaphore>,
+    replaced: &Notify,
+) {
     loop {
-        let len = match wire::read_len(&mut r).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::debug!(%peer, %e, "connection closed");
+        let len = tokio::select! {
+            l = wire::read_len(r) => match l {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::debug!(%peer, %e, "connection closed");
+                    return;
+                }
+            },
+            _ = replaced.notified() => {
+                tracing::debug!(%peer, "replaced by a newer connection");
                 return;
             }
         };
         let Ok(permit) = budget.clone().acquire_many_owned(len.max(1)).await else {
             return;
         };
-        let body = tokio::time::timeout(BODY_TIMEOUT, wire::read_body(&mut r, len)).await;
+        let body = tokio::time::timeout(BODY_TIMEOUT, wire::read_body(r, len)).await;
         let Ok(body) = body else {
             tracing::debug!(%peer, len, "frame body too slow: connection closed");
             return;

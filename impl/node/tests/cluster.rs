@@ -425,7 +425,16 @@ fn a_hello_must_be_signed_by_the_member_it_names() {
     // 2): closed.
     let mut relayed = hello(&|n| key.sign(&wire::hello_bytes(n, &member_id(1), &member_id(2), 0)));
     assert!(closed_within(&mut relayed, Duration::from_secs(3)));
-    // Signed by member 1 for member 0 over this nonce: kept open.
-    let mut real = hello(&|n| key.sign(&wire::hello_bytes(n, &member_id(1), &member_id(0), 0)));
+    // Signed by member 1 for member 0 over this nonce: kept open (member 1
+    // itself is stopped first, so that its own dial does not replace it).
+    c.kill(1).unwrap();
+    let sign = |n: &time_consensus::Hash32| {
+        key.sign(&wire::hello_bytes(n, &member_id(1), &member_id(0), 0))
+    };
+    let mut real = hello(&sign);
     assert!(!closed_within(&mut real, Duration::from_secs(1)));
+    // A newer connection of the same member replaces it: one each.
+    let mut newer = hello(&sign);
+    assert!(closed_within(&mut real, Duration::from_secs(3)));
+    assert!(!closed_within(&mut newer, Duration::from_secs(1)));
 }
