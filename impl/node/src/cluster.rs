@@ -419,11 +419,6 @@ impl Cluster {
         self.spawn(i)
     }
 
-    /// The proxy, if the cluster has one.
-    pub fn proxy(&self) -> Option<&Proxy> {
-        self.proxy.as_ref()
-    }
-
     /// Cuts (or heals) every link to and from member `i`.
     pub fn partition(&self, i: usize, cut: bool) {
         if let Some(p) = &self.proxy {

@@ -734,16 +734,6 @@ impl Host {
         Some(other)
     }
 
-    /// Peers that told a tip above this member's.
-    pub fn behind_of(&self) -> BTreeSet<NodeId> {
-        let tip = self.tip().height;
-        self.peer_tips
-            .iter()
-            .filter(|(_, t)| **t > tip)
-            .map(|(p, _)| p.clone())
-            .collect()
-    }
-
     /// The other members.
     pub fn peers(&self) -> &[NodeId] {
         &self.peers

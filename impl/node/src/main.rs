@@ -47,30 +47,7 @@ enum Cmd {
         interval_ms: u64,
     },
     /// Start N members on loopback and show a line per height.
-    Cluster {
-        /// Members.
-        #[arg(long, default_value_t = 4)]
-        nodes: usize,
-        /// How many of the last members misbehave.
-        #[arg(long, default_value_t = 0)]
-        byzantine: usize,
-        /// Their behaviours, a comma list taken in turn.
-        #[arg(long, value_enum, value_delimiter = ',', default_value = "silent")]
-        behaviour: Vec<Behaviour>,
-        /// Stop after this many heights (0: run until interrupted).
-        #[arg(long, default_value_t = 20)]
-        heights: u64,
-        /// Pause between heights, ms.
-        #[arg(long, default_value_t = 200)]
-        interval_ms: u64,
-        /// Folder for the members' files and stores (default: a new one
-        /// under the system's temporary folder).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Every member of equal weight (default: tiers Gold, Silver, Bronze, Free, cycled).
-        #[arg(long)]
-        equal: bool,
-    },
+    Cluster(ClusterArgs),
     /// Latency, heights per second and CPU per height of clusters.
     Bench {
         /// Cluster sizes.
@@ -89,6 +66,33 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+}
+
+/// `time-node cluster`'s options.
+#[derive(clap::Args)]
+struct ClusterArgs {
+    /// Members.
+    #[arg(long, default_value_t = 4)]
+    nodes: usize,
+    /// How many of the last members misbehave.
+    #[arg(long, default_value_t = 0)]
+    byzantine: usize,
+    /// Their behaviours, a comma list taken in turn.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "silent")]
+    behaviour: Vec<Behaviour>,
+    /// Stop after this many heights (0: run until interrupted).
+    #[arg(long, default_value_t = 20)]
+    heights: u64,
+    /// Pause between heights, ms.
+    #[arg(long, default_value_t = 200)]
+    interval_ms: u64,
+    /// Folder for the members' files and stores (default: a new one
+    /// under the system's temporary folder).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Every member of equal weight (default: tiers Gold, Silver, Bronze, Free, cycled).
+    #[arg(long)]
+    equal: bool,
 }
 
 fn main() -> ExitCode {
@@ -119,23 +123,7 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Cmd::Cluster {
-            nodes,
-            byzantine,
-            behaviour,
-            heights,
-            interval_ms,
-            dir,
-            equal,
-        } => cluster(
-            nodes,
-            byzantine,
-            behaviour,
-            heights,
-            interval_ms,
-            dir,
-            equal,
-        ),
+        Cmd::Cluster(args) => cluster(args),
         Cmd::Chain { config } => chain(config),
         Cmd::Bench {
             nodes,
@@ -212,15 +200,16 @@ fn chain(config: PathBuf) -> ExitCode {
     }
 }
 
-fn cluster(
-    nodes: usize,
-    byzantine: usize,
-    behaviour: Vec<Behaviour>,
-    heights: u64,
-    interval_ms: u64,
-    dir: Option<PathBuf>,
-    equal: bool,
-) -> ExitCode {
+fn cluster(args: ClusterArgs) -> ExitCode {
+    let ClusterArgs {
+        nodes,
+        byzantine,
+        behaviour,
+        heights,
+        interval_ms,
+        dir,
+        equal,
+    } = args;
     if nodes == 0 || byzantine >= nodes {
         return fail(&"--nodes must be at least 1 and --byzantine below it");
     }

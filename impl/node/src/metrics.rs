@@ -165,11 +165,6 @@ impl Metrics {
         self.equivocations.inc();
     }
 
-    /// Equivocations seen so far.
-    pub fn equivocations(&self) -> u64 {
-        self.equivocations.get()
-    }
-
     /// An event of the node.
     pub fn event(&self, e: &Event) {
         match e {

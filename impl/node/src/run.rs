@@ -137,17 +137,15 @@ pub async fn run(
             addr: setup.node.listen,
             source,
         })?;
-    let members: Arc<BTreeSet<NodeId>> = Arc::new(host.peers().iter().cloned().collect());
-    let nonces = Nonces::new()?;
-    tokio::spawn(accept(
-        listener,
-        inbox_tx.clone(),
-        members,
+    let shared = Arc::new(Listener {
+        inbox: inbox_tx.clone(),
+        members: host.peers().iter().cloned().collect(),
         budget,
         registry,
-        nonces,
-        me.clone(),
-    ));
+        me: me.clone(),
+        live: Mutex::new(BTreeMap::new()),
+    });
+    tokio::spawn(accept(listener, shared, Nonces::new()?));
     let mut peers: BTreeMap<NodeId, PeerQueue> = BTreeMap::new();
     for (id, addr) in &setup.node.peers {
         let (tx, rx) = mpsc::channel(PEER_QUEUE);
@@ -349,21 +347,12 @@ impl Nonces {
     }
 }
 
-async fn accept(
-    listener: TcpListener,
-    inbox: mpsc::Sender<Inbound>,
-    members: Arc<BTreeSet<NodeId>>,
-    budget: Arc<Semaphore>,
-    registry: Arc<Registry>,
-    mut nonces: Nonces,
-    me: NodeId,
-) {
+async fn accept(listener: TcpListener, l: Arc<Listener>, mut nonces: Nonces) {
     // Connections not yet authenticated: a few per member (they last at most
     // HELLO_TIMEOUT); more are refused. Authenticated ones are one per
     // member, the newest replacing the older (a half-open one is freed
     // when its member dials again).
-    let slots = Arc::new(Semaphore::new(members.len() + 8));
-    let live: Live = Arc::new(Mutex::new(BTreeMap::new()));
+    let slots = Arc::new(Semaphore::new(l.members.len() + 8));
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
@@ -371,21 +360,8 @@ async fn accept(
                     tracing::debug!("too many connections: one refused");
                     continue;
                 };
-                let (inbox, members, budget) = (inbox.clone(), members.clone(), budget.clone());
-                let (registry, nonce, me) = (registry.clone(), nonces.fresh(), me.clone());
-                let live = live.clone();
-                tokio::spawn(async move {
-                    let peer = Peer {
-                        inbox,
-                        members,
-                        budget,
-                        registry,
-                        nonce,
-                        me,
-                        live,
-                    };
-                    read_peer(stream, peer, slot).await;
-                });
+                let (l, nonce) = (l.clone(), nonces.fresh());
+                tokio::spawn(async move { read_peer(stream, &l, nonce, slot).await });
             }
             Err(e) => {
                 tracing::warn!(%e, "accept failed");
@@ -401,16 +377,7 @@ async fn accept(
 /// messages could be relayed by any member anyway, and an unproven id would
 /// let anyone take a member's place in the maps and connection slots). A
 /// body is read only once the inbox has room for its bytes.
-async fn read_peer(mut stream: TcpStream, p: Peer, slot: OwnedSemaphorePermit) {
-    let Peer {
-        inbox,
-        members,
-        budget,
-        registry,
-        nonce,
-        me,
-        live,
-    } = p;
+async fn read_peer(mut stream: TcpStream, l: &Listener, nonce: Hash32, slot: OwnedSemaphorePermit) {
     let _ = stream.set_nodelay(true);
     let Ok(challenge) = wire::encode(&Frame::Challenge { nonce }) else {
         return;
@@ -436,11 +403,11 @@ async fn read_peer(mut stream: TcpStream, p: Peer, slot: OwnedSemaphorePermit) {
             tip_height,
             signature,
         }) if version == WIRE_VERSION
-            && members.contains(&node_id)
-            && registry.position_of(&node_id).is_some_and(|pos| {
-                registry.verify_at(
+            && l.members.contains(&node_id)
+            && l.registry.position_of(&node_id).is_some_and(|pos| {
+                l.registry.verify_at(
                     pos,
-                    &wire::hello_bytes(&nonce, &node_id, &me, tip_height),
+                    &wire::hello_bytes(&nonce, &node_id, &l.me, tip_height),
                     &signature,
                 )
             }) =>
@@ -452,7 +419,7 @@ async fn read_peer(mut stream: TcpStream, p: Peer, slot: OwnedSemaphorePermit) {
                 signature,
             };
             let item = Item::Frame(Some(node_id.clone()), hello);
-            if inbox.send((item, None)).await.is_err() {
+            if l.inbox.send((item, None)).await.is_err() {
                 return;
             }
             node_id
@@ -468,34 +435,33 @@ async fn read_peer(mut stream: TcpStream, p: Peer, slot: OwnedSemaphorePermit) {
     };
     drop(slot);
     let mine = Arc::new(Notify::new());
-    if let Ok(mut l) = live.lock() {
-        if let Some(older) = l.insert(peer.clone(), mine.clone()) {
+    if let Ok(mut live) = l.live.lock() {
+        if let Some(older) = live.insert(peer.clone(), mine.clone()) {
             older.notify_one();
         }
     }
-    read_frames(&mut r, &peer, &inbox, &budget, &mine).await;
-    let mut l = match live.lock() {
+    read_frames(&mut r, &peer, &l.inbox, &l.budget, &mine).await;
+    let mut live = match l.live.lock() {
         Ok(l) => l,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if l.get(&peer).is_some_and(|m| Arc::ptr_eq(m, &mine)) {
-        l.remove(&peer);
+    if live.get(&peer).is_some_and(|m| Arc::ptr_eq(m, &mine)) {
+        live.remove(&peer);
     }
 }
 
-/// Who a connection's reader answers to.
-struct Peer {
+/// What every connection's reader shares.
+struct Listener {
     inbox: mpsc::Sender<Inbound>,
-    members: Arc<BTreeSet<NodeId>>,
+    members: BTreeSet<NodeId>,
     budget: Arc<Semaphore>,
     registry: Arc<Registry>,
-    nonce: Hash32,
     me: NodeId,
     live: Live,
 }
 
 /// Each member's authenticated connection, by the signal that closes it.
-type Live = Arc<Mutex<BTreeMap<NodeId, Arc<Notify>>>>;
+type Live = Mutex<BTreeMap<NodeId, Arc<Notify>>>;
 
 /// Reads an authenticated member's frames until the connection ends or a
 /// newer one of the same member replaces it.

@@ -124,10 +124,10 @@ impl Store {
         match last {
             None => Ok(genesis),
             Some((k, v)) => {
-                let cb = decode(&format!("block {}", k.value()), v.value())?;
+                let cb: CertifiedBlock = decode(&format!("block {}", k.value()), v.value())?;
                 Ok(Tip {
                     height: k.value(),
-                    hash: block_hash(&cb),
+                    hash: cb.block.hash(),
                 })
             }
         }
@@ -246,9 +246,4 @@ fn decode<T: for<'de> serde::Deserialize<'de>>(what: &str, bytes: &[u8]) -> Resu
         what: what.into(),
         source,
     })
-}
-
-/// The hash of a certified block's block.
-pub fn block_hash(cb: &CertifiedBlock) -> time_consensus::Hash32 {
-    cb.block.hash()
 }

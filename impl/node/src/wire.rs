@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time_consensus::message::CertifiedBlock;
 use time_consensus::{Hash32, Message, NodeId, Signature};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 /// The transport's version, sent in every hello.
 pub const WIRE_VERSION: &str = "time-node-wire/1";
@@ -141,11 +141,6 @@ pub async fn read_body<R: AsyncReadExt + Unpin>(r: &mut R, len: u32) -> Result<F
     let mut body = vec![0u8; len as usize];
     r.read_exact(&mut body).await?;
     decode(&body)
-}
-
-/// Writes one encoded frame.
-pub async fn write_bytes<W: AsyncWriteExt + Unpin>(w: &mut W, bytes: &[u8]) -> std::io::Result<()> {
-    w.write_all(bytes).await
 }
 
 #[cfg(test)]
