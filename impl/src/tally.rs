@@ -78,6 +78,7 @@ impl Count {
     /// The index of `block`, added with weight 0 if new.
     fn index_or_add(&mut self, block: &Hash32) -> usize {
         self.index_of(block).unwrap_or_else(|| {
+            crate::node::grow_exact(&mut self.sums);
             self.sums.push((*block, 0));
             self.sums.len() - 1
         })
@@ -205,6 +206,7 @@ impl<P> Tally<P> {
                 // One payload per counted voter, and the node's tallies have
                 // at most 2^24 voters (R2.1).
                 self.payload_at[pos] = self.payloads.len() as u32;
+                crate::node::grow_exact(&mut self.payloads);
                 self.payloads.push(payload);
                 Insert::Counted { block_weight }
             }

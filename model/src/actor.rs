@@ -16,11 +16,16 @@ use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer
 use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::vote::{Step, Vote};
 
-/// A message on the model's network: shared rather than copied, with its
-/// hash computed once (states are hashed and cloned millions of times).
+/// A message on the model's network: one pointer, shared rather than
+/// copied, to the message with its hash computed once (states are hashed
+/// and cloned millions of times, and every message in flight is an entry of
+/// every state's network: 8 bytes here rather than 24).
 #[derive(Clone)]
-pub struct Packet {
-    msg: Arc<Message>,
+pub struct Packet(Arc<Wrapped>);
+
+/// What a [`Packet`] points to.
+struct Wrapped {
+    msg: Message,
     hash: u64,
     answer: bool,
 }
@@ -28,41 +33,42 @@ pub struct Packet {
 impl Packet {
     /// Wraps a message.
     pub fn new(msg: Message) -> Self {
-        use std::hash::{Hash as _, Hasher as _};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        msg.hash(&mut h);
-        Packet {
-            hash: h.finish(),
-            msg: Arc::new(msg),
-            answer: false,
-        }
+        Self::wrap(msg, false)
     }
 
     /// Wraps an answer of R7.6: a transmission of its own, distinct from an
     /// identical broadcast that may have been lost before its receiver
     /// started (see [`HonestState`]).
     pub fn answer(msg: Message) -> Self {
-        Packet {
-            answer: true,
-            ..Packet::new(msg)
-        }
+        Self::wrap(msg, true)
+    }
+
+    fn wrap(msg: Message, answer: bool) -> Self {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        msg.hash(&mut h);
+        Packet(Arc::new(Wrapped {
+            hash: h.finish(),
+            msg,
+            answer,
+        }))
     }
 
     /// Whether it is an answer of R7.6.
     pub fn is_answer(&self) -> bool {
-        self.answer
+        self.0.answer
     }
 
     /// The message.
     pub fn msg(&self) -> &Message {
-        &self.msg
+        &self.0.msg
     }
 }
 
 impl PartialEq for Packet {
     fn eq(&self, o: &Self) -> bool {
-        self.answer == o.answer
-            && (Arc::ptr_eq(&self.msg, &o.msg) || (self.hash == o.hash && self.msg == o.msg))
+        let (a, b) = (&*self.0, &*o.0);
+        Arc::ptr_eq(&self.0, &o.0) || (a.answer == b.answer && a.hash == b.hash && a.msg == b.msg)
     }
 }
 impl Eq for Packet {}
@@ -71,8 +77,8 @@ impl std::hash::Hash for Packet {
         // Only answers hash differently, so that every other state keeps
         // the fingerprint it had before answers existed (and the paths the
         // vectors pin are the same ones).
-        h.write_u64(self.hash);
-        if self.answer {
+        h.write_u64(self.0.hash);
+        if self.0.answer {
             h.write_u8(1);
         }
     }
@@ -84,15 +90,16 @@ impl PartialOrd for Packet {
 }
 impl Ord for Packet {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.hash
-            .cmp(&o.hash)
-            .then_with(|| self.answer.cmp(&o.answer))
-            .then_with(|| self.msg.cmp(&o.msg))
+        let (a, b) = (&*self.0, &*o.0);
+        a.hash
+            .cmp(&b.hash)
+            .then_with(|| a.answer.cmp(&b.answer))
+            .then_with(|| a.msg.cmp(&b.msg))
     }
 }
 impl std::fmt::Debug for Packet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.msg.fmt(f)
+        self.0.msg.fmt(f)
     }
 }
 

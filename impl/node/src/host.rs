@@ -681,7 +681,11 @@ impl Host {
                 let forger = Forger {
                     id: ctx.id().clone(),
                     height,
-                    blocks: round.blocks().clone(),
+                    blocks: round
+                        .blocks()
+                        .iter()
+                        .map(|(h, b)| (*h, b.clone()))
+                        .collect(),
                     voters: (0..reg.len())
                         .map(|p| (reg.at_position(p).node_id.clone(), (p, weights.weight(p))))
                         .collect(),

@@ -31,7 +31,9 @@ use crate::verified::{Verified, NONE};
 use crate::vote::{Certificate, SignedVote, Step, Vote};
 use crate::weight::{days_active, seed_member_weight};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+pub(crate) use small_map::grow_exact;
+pub use small_map::SmallMap;
+use std::collections::BTreeSet;
 use std::hash::Hasher;
 use std::sync::Arc;
 
@@ -443,6 +445,7 @@ mod attempt;
 mod height;
 mod proposal;
 mod round;
+mod small_map;
 mod votes;
 
 use act::Act;

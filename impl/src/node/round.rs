@@ -51,17 +51,17 @@ pub struct Round {
     pub(super) attempt: u32,
     pub(super) voted: bool,
     pub(super) committed: bool,
-    pub(super) proposals: BTreeMap<u32, ProposalRecord>,
-    pub(super) blocks: BTreeMap<Hash32, Arc<Block>>,
-    pub(super) tallies: BTreeMap<(u32, Step), Tally<VoteRecord>>,
-    pub(super) pooled: BTreeMap<NodeId, Vote>,
+    pub(super) proposals: SmallMap<u32, ProposalRecord>,
+    pub(super) blocks: SmallMap<Hash32, Arc<Block>>,
+    pub(super) tallies: SmallMap<(u32, Step), Tally<VoteRecord>>,
+    pub(super) pooled: SmallMap<NodeId, Vote>,
     pub(super) locked: Option<(u32, Hash32)>,
     pub(super) valid: Option<Justified>,
 }
 
 impl Round {
     pub(super) fn new(hc: Arc<HeightCtx>, mempool: Arc<[Transaction]>) -> Self {
-        let mut blocks = BTreeMap::new();
+        let mut blocks = SmallMap::new();
         let e = hc.block.emergency.clone();
         blocks.insert(e.hash(), e);
         Round {
@@ -73,10 +73,10 @@ impl Round {
             attempt: 0,
             voted: false,
             committed: false,
-            proposals: BTreeMap::new(),
+            proposals: SmallMap::new(),
             blocks,
-            tallies: BTreeMap::new(),
-            pooled: BTreeMap::new(),
+            tallies: SmallMap::new(),
+            pooled: SmallMap::new(),
             locked: None,
             valid: None,
         }
@@ -199,12 +199,12 @@ impl Round {
     }
 
     /// Blocks known for this height, by hash.
-    pub fn blocks(&self) -> &BTreeMap<Hash32, Arc<Block>> {
+    pub fn blocks(&self) -> &SmallMap<Hash32, Arc<Block>> {
         &self.blocks
     }
 
     /// Proposals accepted, by attempt.
-    pub fn proposals(&self) -> &BTreeMap<u32, ProposalRecord> {
+    pub fn proposals(&self) -> &SmallMap<u32, ProposalRecord> {
         &self.proposals
     }
 
@@ -231,7 +231,7 @@ impl Round {
     }
 
     /// Seed flow without A2: the votes received, pooled over the height.
-    pub fn pooled_votes(&self) -> &BTreeMap<NodeId, Vote> {
+    pub fn pooled_votes(&self) -> &SmallMap<NodeId, Vote> {
         &self.pooled
     }
 }
@@ -245,7 +245,7 @@ pub struct NodeState {
     pub(super) proof: Option<Arc<CertifiedBlock>>,
     /// R0.7 (A7): authenticated messages of the next height kept until it
     /// starts, one per signer, kind, attempt and step.
-    pub(super) early: BTreeMap<EarlyKey, Message>,
+    pub(super) early: SmallMap<EarlyKey, Message>,
     /// The height was given up (S1.4).
     pub(super) gave_up: bool,
 }
@@ -262,7 +262,7 @@ impl NodeState {
             round: None,
             last_decision: None,
             proof: None,
-            early: BTreeMap::new(),
+            early: SmallMap::new(),
             gave_up: false,
         }
     }

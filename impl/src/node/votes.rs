@@ -103,8 +103,7 @@ impl Act<'_> {
         let tally = self
             .r
             .tallies
-            .entry((v.attempt, v.step))
-            .or_insert_with(|| Tally::new(n));
+            .get_or_insert_with((v.attempt, v.step), || Tally::new(n));
         match tally.insert(pos, v.block_hash, weight, rec) {
             Insert::Counted { .. } => {}
             Insert::Duplicate => {
