@@ -597,6 +597,14 @@ impl ModelConfig {
         )?)
     }
 
+    /// The quorum and the total weight, in the weights the nodes use for
+    /// the height (R2.2 or S2.1).
+    pub fn quorum(&self) -> Result<(u64, u64), ConfigError> {
+        let (registry, _) = self.network()?;
+        let weights = height_weights(self.rules, &registry, &self.orchestrator(), 1, self.date());
+        Ok((weights.quorum(), weights.total()))
+    }
+
     /// Byzantine weight over total weight, in the weights the nodes use for
     /// the height (R2.2 or S2.1), as a fraction in lowest terms.
     pub fn byzantine_share(&self) -> Result<(u64, u64), ConfigError> {

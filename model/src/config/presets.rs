@@ -107,6 +107,40 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "reference-five",
+        about: "reference rules, five masternodes weighing 8/4/2/1/1 (quorum 11 of 16), the Silver one (4 of 16) Byzantine, withholding as leader of attempt 0; ladder attempt 0, reward-only, two emergency attempts; synchronous timers, honest leaders' proposals may be lost: every property",
+        build: || ModelConfig {
+            tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free, Tier::Free],
+            byzantine: vec![1],
+            max_leader_rotations: 0,
+            max_attempt: 3,
+            network: Network::Gst(0),
+            lose_proposals: true,
+            ..base("reference-five", Rules::Reference)
+        },
+    },
+    Preset {
+        name: "reference-five-equal",
+        about: "as `reference-five` with five masternodes of equal weight (quorum 4 of 5), the second (1 of 5) Byzantine, withholding as leader of attempt 0: every property",
+        build: || ModelConfig {
+            tiers: vec![Tier::Free; 5],
+            ..like("reference-five")
+        }
+        .named("reference-five-equal"),
+    },
+    Preset {
+        name: "reference-five-equal-active",
+        about: "reference rules under full asynchrony, five masternodes of equal weight, the second (1 of 5, leader of attempt 0) Byzantine, equivocating and voting for everything, attempt 0: safety",
+        build: || ModelConfig {
+            tiers: vec![Tier::Free; 5],
+            byzantine: vec![1],
+            behaviour: Byzantine::ACTIVE,
+            max_attempt: 0,
+            network: Network::Async,
+            ..base("reference-five-equal-active", Rules::Reference)
+        },
+    },
+    Preset {
         name: "reference-tight",
         about: "reference rules under full asynchrony with the Gold masternode (8 of 15, above a third) Byzantine and active: agreement breaks",
         build: || ModelConfig {
