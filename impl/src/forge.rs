@@ -87,7 +87,7 @@ impl Forger {
         let cert = |c: &Certificate| {
             Message::Certificate(CertifiedBlock {
                 block: block.clone(),
-                certificate: c.clone(),
+                certificate: Arc::new(c.clone()),
             })
         };
         let mut out = vec![cert(&certificate)];

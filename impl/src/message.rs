@@ -107,8 +107,9 @@ impl SignedProposal {
 pub struct CertifiedBlock {
     /// The block.
     pub block: Arc<Block>,
-    /// The certificate.
-    pub certificate: Certificate,
+    /// The certificate, shared with the node that keeps it (R6.3, R7.5):
+    /// states of the model checker hold both.
+    pub certificate: Arc<Certificate>,
 }
 
 /// Everything a node sends.

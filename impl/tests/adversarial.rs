@@ -109,7 +109,7 @@ fn invariant_checks_see_a_forged_vote_and_a_window_overrun() {
     let relay = |cert: &Certificate| {
         Message::Certificate(CertifiedBlock {
             block: block.clone(),
-            certificate: cert.clone(),
+            certificate: cert.clone().into(),
         })
     };
     assert_eq!(honest_message_fault(&net, &weights, 0, &relay(&cert)), None);
@@ -441,7 +441,7 @@ proptest! {
                         .collect();
                     Message::Certificate(CertifiedBlock {
                         block,
-                        certificate: Certificate { height: 1, attempt, step, block_hash: Hash32(hash), votes },
+                        certificate: Certificate { height: 1, attempt, step, block_hash: Hash32(hash), votes }.into(),
                     })
                 }
                 _ => {

@@ -269,7 +269,7 @@ fn invalid_blocks_and_justifications_are_refused() {
     };
     let cb = Message::Certificate(CertifiedBlock {
         block: p.proposal.block.clone(),
-        certificate: cert,
+        certificate: cert.into(),
     });
     refused!(net, x, cb, |r| {
         matches!(
@@ -447,7 +447,8 @@ fn cert_of(
             step,
             block_hash: block.hash(),
             votes,
-        },
+        }
+        .into(),
     })
 }
 
@@ -528,7 +529,7 @@ fn a_counted_vote_altered_inside_a_certificate_is_refused() {
     let Message::Certificate(mut cb) = cert_of(&net, &[0, 1], 0, Step::Approve, &p.block) else {
         unreachable!()
     };
-    cb.certificate.votes[0].vote.weight += 1;
+    Arc::make_mut(&mut cb.certificate).votes[0].vote.weight += 1;
     refused!(net, x, Message::Certificate(cb), |r| matches!(
         r,
         Rejection::InvalidCertificate(CertificateError::BadSignature { index: 0, .. })
@@ -552,7 +553,7 @@ fn a_justification_is_kept_in_canonical_order_whatever_order_it_came_in() {
     // And what it relays is what it keeps.
     assert!(broadcasts(&outs)
         .iter()
-        .any(|m| matches!(m, Message::Certificate(c) if c.certificate == **kept)));
+        .any(|m| matches!(m, Message::Certificate(c) if *c.certificate == **kept)));
 }
 
 #[test]

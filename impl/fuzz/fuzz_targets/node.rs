@@ -579,7 +579,7 @@ impl Harness {
                     return;
                 }
                 let cb = certs[*cert as usize % certs.len()].clone();
-                let mut justification = cb.certificate;
+                let mut justification = (*cb.certificate).clone();
                 if let (Some((k, e)), false) = (edit, justification.votes.is_empty()) {
                     let k = *k as usize % justification.votes.len();
                     self.edit_vote(&mut justification.votes[k], e, to.0 as usize);
@@ -608,7 +608,10 @@ impl Harness {
                 let block = self.block(*block);
                 let certificate =
                     self.certificate(attempt, step, block.hash(), shape, to.0 as usize);
-                let m = Message::Certificate(CertifiedBlock { block, certificate });
+                let m = Message::Certificate(CertifiedBlock {
+                    block,
+                    certificate: certificate.into(),
+                });
                 self.inject(*to, Some(b), m);
             }
             Action::Heartbeat { to, height, tip } => {

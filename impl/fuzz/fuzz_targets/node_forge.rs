@@ -186,7 +186,7 @@ impl Harness {
     /// proposal's justification.
     pub(crate) fn corrupt_certificate(&self, m: &mut Message, how: &Corruption, to: usize) -> bool {
         let c = match m {
-            Message::Certificate(cb) => &mut cb.certificate,
+            Message::Certificate(cb) => std::sync::Arc::make_mut(&mut cb.certificate),
             Message::Proposal(sp) => match sp.proposal.justification.as_mut() {
                 Some(c) => c,
                 None => return false,

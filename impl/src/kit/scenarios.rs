@@ -184,7 +184,9 @@ pub fn locking() -> Result<Locking, KitError> {
     }
     let approve_cert = require(
         broadcasts(&outs).into_iter().find_map(|m| match m {
-            Message::Certificate(c) if c.certificate.step == Step::Approve => Some(c.certificate),
+            Message::Certificate(c) if c.certificate.step == Step::Approve => {
+                Some((*c.certificate).clone())
+            }
             _ => None,
         }),
         "the approve certificate to be relayed",
@@ -365,7 +367,7 @@ pub fn held_certificate(rules: Rules) -> Result<Locks, KitError> {
         x,
         Message::Certificate(CertifiedBlock {
             block: b,
-            certificate,
+            certificate: certificate.into(),
         }),
     );
     if !rules.has(Amendment::AttemptSync) {

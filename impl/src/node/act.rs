@@ -290,8 +290,13 @@ impl<'a> Act<'a> {
         };
         if !self.done() {
             // The weight is reported for commit quorums only.
-            let proof = (*j.certificate).clone();
-            self.on_quorum(j.attempt, Step::Approve, j.block_hash, 0, Some(proof));
+            self.on_quorum(
+                j.attempt,
+                Step::Approve,
+                j.block_hash,
+                0,
+                Some(j.certificate),
+            );
         }
     }
 

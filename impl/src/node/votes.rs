@@ -210,13 +210,16 @@ impl Act<'_> {
         step: Step,
         hash: Hash32,
         weight: u64,
-        proof: Option<Certificate>,
+        proof: Option<Arc<Certificate>>,
     ) {
-        let proof = |me: &Self| proof.unwrap_or_else(|| me.certificate(attempt, step, hash));
+        // One copy of the certificate, shared by what the node keeps and
+        // what it sends.
+        let proof =
+            |me: &Self| proof.unwrap_or_else(|| Arc::new(me.certificate(attempt, step, hash)));
         match step {
             Step::Approve => {
                 if self.r.valid.as_ref().is_none_or(|j| j.attempt < attempt) {
-                    let cert = Arc::new(proof(self));
+                    let cert = proof(self);
                     self.r.valid = Some(Justified {
                         attempt,
                         block_hash: hash,
@@ -225,7 +228,7 @@ impl Act<'_> {
                     self.out
                         .push(Output::Broadcast(Message::Certificate(CertifiedBlock {
                             block: self.r.blocks[&hash].clone(),
-                            certificate: (*cert).clone(),
+                            certificate: cert,
                         })));
                 }
                 if attempt == self.r.attempt && self.r.started && !self.r.committed {
@@ -328,7 +331,7 @@ impl Act<'_> {
                 }
             }
         }
-        let proof = self.rebuilt(cert);
+        let proof = Arc::new(self.rebuilt(cert));
         self.on_quorum(attempt, step, hash, weight, Some(proof));
         if new_block && !self.done() {
             self.recheck_block(hash);

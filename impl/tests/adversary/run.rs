@@ -463,7 +463,10 @@ impl Run<'_> {
                     block_hash: block.hash(),
                     votes,
                 };
-                let m = Message::Certificate(CertifiedBlock { block, certificate });
+                let m = Message::Certificate(CertifiedBlock {
+                    block,
+                    certificate: certificate.into(),
+                });
                 (to, self.net.deliver(to, m))
             }
             Action::ByzRepropose {
@@ -537,7 +540,10 @@ impl Run<'_> {
                     Forge::Wrapper(2) => certificate.height = 2,
                     _ => {}
                 }
-                let m = Message::Certificate(CertifiedBlock { block, certificate });
+                let m = Message::Certificate(CertifiedBlock {
+                    block,
+                    certificate: certificate.into(),
+                });
                 let outs = self.byz_send(to, m, forge.tampers(), false);
                 if events(&outs)
                     .iter()

@@ -158,12 +158,9 @@ pub(super) fn rejections(g: &mut Gen, rules: Rules) {
             &|net, _, _, _, p| {
                 Message::Certificate(CertifiedBlock {
                     block: p.proposal.block.clone(),
-                    certificate: net.certificate(
-                        &[0, 1, 2],
-                        0,
-                        Step::Approve,
-                        p.proposal.block.hash(),
-                    ),
+                    certificate: net
+                        .certificate(&[0, 1, 2], 0, Step::Approve, p.proposal.block.hash())
+                        .into(),
                 })
             },
         );
@@ -207,7 +204,9 @@ pub(super) fn rejections(g: &mut Gen, rules: Rules) {
             &|net, _, _, _, p| {
                 Message::Certificate(CertifiedBlock {
                     block: p.proposal.block.clone(),
-                    certificate: net.certificate(below, 0, Step::Approve, p.proposal.block.hash()),
+                    certificate: net
+                        .certificate(below, 0, Step::Approve, p.proposal.block.hash())
+                        .into(),
                 })
             },
         );
@@ -221,14 +220,14 @@ pub(super) fn rejections(g: &mut Gen, rules: Rules) {
                 c.votes[1].resign(&Keypair::from_label(SignatureScheme::Ed25519, "mn009"));
                 Message::Certificate(CertifiedBlock {
                     block: p.proposal.block.clone(),
-                    certificate: c,
+                    certificate: c.into(),
                 })
             },
         );
         one(g, "reject_certificate_repeated_voter", "an approve certificate listing gold twice (and nobody else) is refused: a voter's weight counts once.", &["R5.5"], &|net, _, _, _, p| {
             let mut c = net.certificate(&[0], 0, Step::Approve, p.proposal.block.hash());
             c.votes.push(c.votes[0].clone());
-            Message::Certificate(CertifiedBlock { block: p.proposal.block.clone(), certificate: c })
+            Message::Certificate(CertifiedBlock { block: p.proposal.block.clone(), certificate: c.into() })
         });
         one(
             g,
@@ -244,12 +243,9 @@ pub(super) fn rejections(g: &mut Gen, rules: Rules) {
                 );
                 Message::Certificate(CertifiedBlock {
                     block: Arc::new(other),
-                    certificate: net.certificate(
-                        &[0, 1, 2],
-                        0,
-                        Step::Approve,
-                        p.proposal.block.hash(),
-                    ),
+                    certificate: net
+                        .certificate(&[0, 1, 2], 0, Step::Approve, p.proposal.block.hash())
+                        .into(),
                 })
             },
         );
