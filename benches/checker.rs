@@ -14,7 +14,7 @@
 //! threads against one (Stateright's `threads`), on the two largest
 //! presets here: the speed-up on this machine's cores.
 //!
-//! Run: `cargo bench --bench checker` (about 6 minutes).
+//! Run: `cargo bench --bench checker` (about 9 minutes).
 
 #![forbid(unsafe_code)]
 

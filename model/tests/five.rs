@@ -4,7 +4,7 @@
 //! and, with an equivocating leader voting for everything, under full
 //! asynchrony (safety). State counts and the endings' paths are pinned.
 
-use time_consensus_model::check::{run, Options, Strategy};
+use time_consensus_model::check::{render, Report, Strategy};
 use time_consensus_model::config::ModelConfig;
 
 mod checks;
@@ -15,62 +15,50 @@ fn preset(name: &str) -> ModelConfig {
 }
 
 /// The outcome line of the example of `ending`.
-fn ending(r: &time_consensus_model::check::Report, name: &str) -> String {
+fn ending(r: &Report, name: &str) -> String {
     r.verdict(name).unwrap().outcome.clone().unwrap().join("; ")
+}
+
+/// Checks a five-masternode preset with the withholding Byzantine node
+/// leading attempt 0: every property holds, only the reward-only and
+/// emergency endings can happen and both do, in attempts 1 and 2.
+fn down_the_ladder(name: &str, quorum: (u64, u64), share: (u64, u64), unique: usize) {
+    let cfg = preset(name);
+    assert_eq!(cfg.quorum().unwrap(), quorum);
+    assert_eq!(cfg.byzantine_share().unwrap(), share);
+    // Depth-first: `reference-five` keeps 26 MB so (about 2 GB
+    // breadth-first), the same states either way (`reduction.rs`,
+    // breadth_and_depth_first_explore_the_same_states, on smaller presets).
+    let r = run_with(&cfg, Strategy::Dfs);
+    assert_holds(
+        &r,
+        true,
+        ["not found", "not found", "not found"],
+        Some("not found"),
+        NO_ATTEMPT_0,
+        unique,
+    );
+    assert!(ending(&r, "finalized a reward-only block").contains("(RewardOnly, attempt 1)"));
+    assert!(ending(&r, "finalized the emergency block").contains("E (Emergency, attempt 2)"));
 }
 
 #[test]
 fn five_weighted_masternodes_down_the_ladder() {
-    // Depth-first: a million states in 26 MB (breadth-first keeps about
-    // 2 GB); the same states either way (`reduction.rs`,
-    // breadth_and_depth_first_explore_the_same_states, on smaller presets).
-    let cfg = preset("reference-five");
     // Weights in units of 100,000 (R2.2): the quorum is 11 of 16 units.
-    assert_eq!(cfg.quorum().unwrap(), (1_066_667, 1_600_000));
-    assert_eq!(cfg.byzantine_share().unwrap(), (1, 4));
-    let r = run_with(&cfg, Strategy::Dfs);
-    // The withholding Byzantine node leads attempt 0: only the reward-only
-    // and emergency endings can happen, and both do.
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        NO_ATTEMPT_0,
-        1_013_992,
-    );
-    assert!(ending(&r, "finalized a reward-only block").contains("(RewardOnly, attempt 1)"));
-    assert!(ending(&r, "finalized the emergency block").contains("E (Emergency, attempt 2)"));
+    down_the_ladder("reference-five", (1_066_667, 1_600_000), (1, 4), 1_013_992);
 }
 
 #[test]
 fn five_equal_masternodes_down_the_ladder() {
-    let cfg = preset("reference-five-equal");
     // A quorum of 10/3 units is four of the five nodes.
-    assert_eq!(cfg.quorum().unwrap(), (333_334, 500_000));
-    assert_eq!(cfg.byzantine_share().unwrap(), (1, 5));
-    let r = check("reference-five-equal");
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        NO_ATTEMPT_0,
-        136_560,
-    );
-    assert!(ending(&r, "finalized a reward-only block").contains("(RewardOnly, attempt 1)"));
-    assert!(ending(&r, "finalized the emergency block").contains("E (Emergency, attempt 2)"));
+    down_the_ladder("reference-five-equal", (333_334, 500_000), (1, 5), 136_560);
 }
 
 #[test]
 fn five_equal_masternodes_with_an_equivocating_leader_under_asynchrony() {
     let cfg = preset("reference-five-equal-active");
     assert_eq!(cfg.byzantine_share().unwrap(), (1, 5));
-    let opts = Options {
-        strategy: Strategy::Dfs,
-        ..Options::default()
-    };
-    let r = run(&cfg, &opts).unwrap();
+    let r = run_with(&cfg, Strategy::Dfs);
     assert_holds(
         &r,
         false,
@@ -81,4 +69,5 @@ fn five_equal_masternodes_with_an_equivocating_leader_under_asynchrony() {
     );
     // Batched delivery spares this double voter, and the report says so.
     assert!(r.kind_batches);
+    assert!(render(&r).contains("under batched delivery, which spares"));
 }
