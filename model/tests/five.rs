@@ -2,7 +2,7 @@
 //! Silver node Byzantine, and five equal weights with one Byzantine node
 //! below a third, down the ladder to the emergency block (every property)
 //! and, with an equivocating leader voting for everything, under full
-//! asynchrony (safety). State counts and the endings' paths are pinned.
+//! asynchrony (safety). State counts and the endings' outcomes are pinned.
 
 use time_consensus_model::check::{render, Report, Strategy};
 use time_consensus_model::config::ModelConfig;
@@ -27,7 +27,7 @@ fn down_the_ladder(name: &str, quorum: (u64, u64), share: (u64, u64), unique: us
     assert_eq!(cfg.quorum().unwrap(), quorum);
     assert_eq!(cfg.byzantine_share().unwrap(), share);
     // Depth-first: `reference-five` keeps 26 MB so (about 2 GB
-    // breadth-first), the same states either way (`reduction.rs`,
+    // breadth-first), the same states either way (`reference.rs`,
     // breadth_and_depth_first_explore_the_same_states, on smaller presets).
     let r = run_with(&cfg, Strategy::Dfs);
     assert_holds(

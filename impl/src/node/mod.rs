@@ -33,7 +33,7 @@ use crate::weight::{days_active, seed_member_weight};
 use serde::{Deserialize, Serialize};
 pub(crate) use small_map::grow_exact;
 pub use small_map::SmallMap;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hasher;
 use std::sync::Arc;
 

@@ -54,7 +54,8 @@ pub struct Round {
     pub(super) proposals: SmallMap<u32, ProposalRecord>,
     pub(super) blocks: SmallMap<Hash32, Arc<Block>>,
     pub(super) tallies: SmallMap<(u32, Step), Tally<VoteRecord>>,
-    pub(super) pooled: SmallMap<NodeId, Vote>,
+    /// One per voter: as large as the registry, so not a [`SmallMap`].
+    pub(super) pooled: BTreeMap<NodeId, Vote>,
     pub(super) locked: Option<(u32, Hash32)>,
     pub(super) valid: Option<Justified>,
 }
@@ -76,7 +77,7 @@ impl Round {
             proposals: SmallMap::new(),
             blocks,
             tallies: SmallMap::new(),
-            pooled: SmallMap::new(),
+            pooled: BTreeMap::new(),
             locked: None,
             valid: None,
         }
@@ -231,7 +232,7 @@ impl Round {
     }
 
     /// Seed flow without A2: the votes received, pooled over the height.
-    pub fn pooled_votes(&self) -> &SmallMap<NodeId, Vote> {
+    pub fn pooled_votes(&self) -> &BTreeMap<NodeId, Vote> {
         &self.pooled
     }
 }
@@ -244,8 +245,9 @@ pub struct NodeState {
     pub(super) last_decision: Option<Decision>,
     pub(super) proof: Option<Arc<CertifiedBlock>>,
     /// R0.7 (A7): authenticated messages of the next height kept until it
-    /// starts, one per signer, kind, attempt and step.
-    pub(super) early: SmallMap<EarlyKey, Message>,
+    /// starts, one per signer, kind, attempt and step: as many as the
+    /// registry's members times the attempts, so not a [`SmallMap`].
+    pub(super) early: BTreeMap<EarlyKey, Message>,
     /// The height was given up (S1.4).
     pub(super) gave_up: bool,
 }
@@ -262,7 +264,7 @@ impl NodeState {
             round: None,
             last_decision: None,
             proof: None,
-            early: SmallMap::new(),
+            early: BTreeMap::new(),
             gave_up: false,
         }
     }

@@ -1,11 +1,13 @@
 //! [`SmallMap`]: the ordered maps of a node's state, as one sorted vector.
 //!
-//! A round holds a handful of proposals, blocks and tallies. A `BTreeMap`
-//! allocates a node for eleven entries on its first insert and copies it
-//! whole on every clone, and the model checker clones and keeps a node's
-//! state once per state it explores: there a sorted vector of the entries
-//! alone is 2-3 times smaller (benches/REPORT.md, "The model checker").
-//! It hashes, compares and prints exactly as the `BTreeMap` it replaces, so
+//! A round holds a handful of proposals, blocks and tallies: a few per
+//! attempt, whatever the registry's size. A `BTreeMap` allocates a node
+//! for eleven entries on its first insert and copies it whole on every
+//! clone, and the model checker clones and keeps a node's state once per
+//! state it explores (spec/properties.md, "Where the time and the memory
+//! go"). An insert shifts the entries after it, so maps that grow with the
+//! registry (pooled votes, messages kept early) stay `BTreeMap`s. It
+//! hashes, compares and prints exactly as the `BTreeMap` it replaces, so
 //! every fingerprint, and so every pinned count and trace, is the same.
 
 use std::borrow::Borrow;
@@ -77,7 +79,8 @@ impl<K: Ord, V> SmallMap<K, V> {
         &mut self.0[i].1
     }
 
-    /// The entries whose keys are in `range`, in key order.
+    /// The entries whose keys are in `range`, in key order (none for an
+    /// inverted range, where `BTreeMap` panics).
     pub fn range<R: RangeBounds<K>>(&self, range: R) -> impl DoubleEndedIterator<Item = (&K, &V)> {
         let start = match range.start_bound() {
             Bound::Included(k) => self.0.partition_point(|(x, _)| x < k),
@@ -128,37 +131,9 @@ impl<K, V> SmallMap<K, V> {
         self.0.iter().map(|(_, v)| v)
     }
 
-    /// The values in key order, taken.
-    pub fn into_values(self) -> impl DoubleEndedIterator<Item = V> + ExactSizeIterator {
-        self.0.into_iter().map(|(_, v)| v)
-    }
-
     /// The entry with the greatest key.
     pub fn last_key_value(&self) -> Option<(&K, &V)> {
         self.0.last().map(|(k, v)| (k, v))
-    }
-
-    /// Removes every entry.
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
-}
-
-impl<K: Ord, V> FromIterator<(K, V)> for SmallMap<K, V> {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut m = SmallMap::new();
-        for (k, v) in iter {
-            m.insert(k, v);
-        }
-        m
-    }
-}
-
-impl<'a, K, V> IntoIterator for &'a SmallMap<K, V> {
-    type Item = (&'a K, &'a V);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
     }
 }
 

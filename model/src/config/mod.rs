@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use time_consensus::block::Transaction;
 use time_consensus::crypto::{Keypair, SignatureScheme};
+use time_consensus::election::HeightWeights;
 use time_consensus::fallback::{plan, LeaderRule};
 use time_consensus::node::{height_weights, Context, NodeError, Tip};
 use time_consensus::primitives::Date;
@@ -600,16 +601,21 @@ impl ModelConfig {
     /// The quorum and the total weight, in the weights the nodes use for
     /// the height (R2.2 or S2.1).
     pub fn quorum(&self) -> Result<(u64, u64), ConfigError> {
+        let (_, weights) = self.weights()?;
+        Ok((weights.quorum(), weights.total()))
+    }
+
+    /// The registry and the weights of height 1.
+    fn weights(&self) -> Result<(Arc<Registry>, HeightWeights), ConfigError> {
         let (registry, _) = self.network()?;
         let weights = height_weights(self.rules, &registry, &self.orchestrator(), 1, self.date());
-        Ok((weights.quorum(), weights.total()))
+        Ok((registry, weights))
     }
 
     /// Byzantine weight over total weight, in the weights the nodes use for
     /// the height (R2.2 or S2.1), as a fraction in lowest terms.
     pub fn byzantine_share(&self) -> Result<(u64, u64), ConfigError> {
-        let (registry, _) = self.network()?;
-        let weights = height_weights(self.rules, &registry, &self.orchestrator(), 1, self.date());
+        let (registry, weights) = self.weights()?;
         let byz = self
             .byzantine
             .iter()
