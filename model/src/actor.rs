@@ -12,7 +12,7 @@ use time_consensus::crypto::Keypair;
 use time_consensus::event::{Event, Rejection};
 use time_consensus::forge::{Forged, Forger};
 use time_consensus::message::{Message, SignedProposal};
-use time_consensus::node::{Context, Input, NodeState, Output, StartHeight, Timer};
+use time_consensus::node::{Context, Decision, Input, NodeState, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::vote::{Step, Vote};
 
@@ -129,6 +129,13 @@ impl std::hash::Hash for McTimer {
 pub struct Honest {
     /// Keys, registry, rules, configuration.
     pub ctx: Arc<Context>,
+    /// Its context at height 2, if the model runs it and the node is still
+    /// registered there: it starts height 2 as it finalizes height 1.
+    pub next_ctx: Option<Arc<Context>>,
+    /// Deregistered at height 2: once it has finalized height 1 its host
+    /// feeds it nothing of height 2 (the node would only keep it, R0.7,
+    /// and never start that height: states that differ in nothing seen).
+    pub leaves: bool,
     /// Starting state (on the genesis tip).
     pub init: NodeState,
     /// Local date.
@@ -227,6 +234,9 @@ pub struct HonestState {
     /// reads ([`crate::model::TcModel::recent`]); `None` otherwise, or if it
     /// decided before its attempts began.
     pub decided_in: Option<u32>,
+    /// Two heights: its decision of height 1, once it runs height 2 (the
+    /// node keeps only its last).
+    pub earlier: Option<Decision>,
 }
 
 /// Under [`crate::config::Timing::Clocked`], what an honest node knows of
@@ -289,6 +299,9 @@ impl std::hash::Hash for HonestState {
         if let Some(a) = self.decided_in {
             a.hash(h);
         }
+        if let Some(d) = &self.earlier {
+            d.hash(h);
+        }
     }
 }
 
@@ -311,6 +324,15 @@ impl McState {
         }
     }
 
+    /// An honest node's decisions, lowest height first.
+    pub fn decisions(&self) -> impl Iterator<Item = Decision> + '_ {
+        let (earlier, last) = match self {
+            McState::Honest(s) => (s.earlier, s.node.last_decision()),
+            McState::Byzantine(_) => (None, None),
+        };
+        earlier.into_iter().chain(last)
+    }
+
     /// Whether it is an honest node that has not started the height.
     pub fn waiting(&self) -> bool {
         matches!(self, McState::Honest(s) if !s.started)
@@ -318,6 +340,15 @@ impl McState {
 }
 
 impl Honest {
+    /// The context that runs `node`: height 2's once it has finalized
+    /// height 1 and is registered at height 2.
+    pub fn ctx_for(&self, node: &NodeState) -> &Arc<Context> {
+        match &self.next_ctx {
+            Some(c) if node.tip().height >= 1 => c,
+            _ => &self.ctx,
+        }
+    }
+
     /// The model's bound: no timer leads out of the last attempt.
     fn keeps(&self, t: &Timer) -> bool {
         match t {
@@ -364,7 +395,16 @@ impl Honest {
             Input::Timer(t) => Some(*t),
             _ => None,
         };
-        self.ctx.handle(&mut next, input, &mut outs);
+        self.ctx_for(&current.node)
+            .handle(&mut next, input, &mut outs);
+        let mut earlier = current.earlier;
+        if let (Some(ctx), Some(d)) = (&self.next_ctx, next.last_decision()) {
+            if d.height == 1 && next.round().is_none() && earlier.is_none() {
+                // Height 1 finalized: the next starts from the new tip.
+                earlier = Some(d);
+                ctx.handle(&mut next, Input::Start(self.start_input()), &mut outs);
+            }
+        }
         let clock = Clock::after(&current.clock, fired, &outs);
         let decides = next.last_decision().is_some() && next.round().is_none();
         let decided_in =
@@ -385,18 +425,23 @@ impl Honest {
                 ahead: current.ahead.clone(),
                 clock,
                 decided_in,
+                earlier,
             }));
         }
         self.emit(outs, o);
     }
 
-    /// R0.6: starts the height.
-    fn start(&self, state: &mut Cow<McState>, o: &mut Out<McActor>) {
-        let start = StartHeight {
+    fn start_input(&self) -> StartHeight {
+        StartHeight {
             date: self.date,
             mempool: self.mempool.clone(),
             presynchronized: self.presynchronized,
-        };
+        }
+    }
+
+    /// R0.6: starts the height.
+    fn start(&self, state: &mut Cow<McState>, o: &mut Out<McActor>) {
+        let start = self.start_input();
         if let McState::Honest(s) = state.to_mut() {
             s.started = true;
         }
@@ -409,6 +454,9 @@ impl Honest {
         let McState::Honest(current) = &**state else {
             return;
         };
+        if self.leaves && current.node.tip().height >= 1 && msg.msg().height() >= 2 {
+            return;
+        }
         if current.started {
             if !current.lost.contains(&(src, msg.clone())) {
                 self.step(state, Input::Message(msg.msg().clone()), o);
@@ -417,7 +465,7 @@ impl Honest {
         }
         let mut next = current.node.clone();
         let mut outs = Vec::new();
-        self.ctx
+        self.ctx_for(&current.node)
             .handle(&mut next, Input::Message(msg.msg().clone()), &mut outs);
         let refused = outs.iter().any(|out| {
             matches!(
@@ -438,6 +486,7 @@ impl Honest {
                 ahead: current.ahead.clone(),
                 clock,
                 decided_in: current.decided_in,
+                earlier: current.earlier,
             }));
         }
         self.emit(outs, o);
@@ -504,6 +553,7 @@ impl Actor for McActor {
                     ahead: BTreeSet::new(),
                     clock: h.clocked.then(Clock::default),
                     decided_in: None,
+                    earlier: None,
                 }));
                 if h.starts_apart {
                     o.set_timer(McTimer::Start, model_timeout());

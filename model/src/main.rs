@@ -256,6 +256,12 @@ struct ModelArgs {
     /// Honest leaders' proposals may be lost.
     #[arg(long)]
     lose_proposals: bool,
+    /// Consecutive heights each honest node decides (1 or 2).
+    #[arg(long)]
+    heights: Option<u64>,
+    /// Masternodes deregistered at height 2, comma separated ("" for none).
+    #[arg(long)]
+    leaves: Option<String>,
 }
 
 impl ModelArgs {
@@ -271,15 +277,13 @@ impl ModelArgs {
             c.tiers = parse_tiers(t).map_err(|e| e.to_string())?;
         }
         if let Some(b) = &self.byzantine {
-            c.byzantine = b
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.parse::<usize>()
-                        .map_err(|_| format!("Byzantine index {s:?} is not a number"))
-                })
-                .collect::<Result<_, _>>()?;
+            c.byzantine = parse_indices(b, "Byzantine")?;
+        }
+        if let Some(h) = self.heights {
+            c.heights = h;
+        }
+        if let Some(l) = &self.leaves {
+            c.leaves = parse_indices(l, "--leaves")?;
         }
         if let Some(b) = &self.behaviour {
             let names: Vec<String> = b.iter().map(|&v| value_name(v)).collect();
@@ -327,6 +331,18 @@ impl ModelArgs {
         c.validate().map_err(|e: ConfigError| e.to_string())?;
         Ok(c)
     }
+}
+
+/// A comma list of masternode indices ("" for none).
+fn parse_indices(list: &str, what: &str) -> Result<Vec<usize>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("{what} index {s:?} is not a number"))
+        })
+        .collect()
 }
 
 /// A configuration file: JSON in `ModelConfig`'s shape (unknown fields

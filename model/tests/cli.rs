@@ -50,6 +50,38 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
         (&["check", "--budget", "a third"], "Byzantine budget"),
         (&["check", "--max-attempt", "99"], "max attempt 99"),
         (
+            &["check", "--heights", "3"],
+            "--heights 3: the model runs 1 or 2",
+        ),
+        (
+            &["check", "--leaves", "3"],
+            "deregistered at height 2; give --heights 2",
+        ),
+        (
+            &["check", "--heights", "2", "--leaves", "9"],
+            "masternode 9 does not exist",
+        ),
+        (
+            &["check", "--heights", "2", "--leaves", "x"],
+            "--leaves index \"x\"",
+        ),
+        (
+            &["check", "--heights", "2", "--leaves", "0,1,3"],
+            "deregisters every honest masternode",
+        ),
+        (
+            &["check", "--heights", "2", "--leaves", "0,1"],
+            "weigh 2 of 3 at height 2, not below the budget of 1/3",
+        ),
+        (
+            &["check", "--config", "reference-active", "--heights", "2"],
+            "--heights 2 needs --behaviour silent",
+        ),
+        (
+            &["check", "--config", "reference-clocked", "--heights", "2"],
+            "--heights 2 needs --timing lock-step, not clocked",
+        ),
+        (
             &["check", "--config", "nope"],
             "unknown configuration \"nope\"",
         ),

@@ -30,8 +30,10 @@ pub enum ConfigError {
     #[error("Byzantine budget {0:?} is not a fraction n/d with 0 < n <= d (or none)")]
     Budget(String),
     /// The Byzantine masternodes weigh more than the budget allows.
-    #[error("the Byzantine masternodes weigh {weight} of {total}, not below the budget of {budget} of the weight (give --budget none to go beyond it)")]
+    #[error("the Byzantine masternodes weigh {weight} of {total}{}, not below the budget of {budget} of the weight (give --budget none to go beyond it)", if *height > 1 { format!(" at height {height}") } else { String::new() })]
     OverBudget {
+        /// The height (2 once members have left).
+        height: u64,
         /// Their weight.
         weight: u64,
         /// The total weight.
@@ -96,6 +98,32 @@ pub enum ConfigError {
     /// More mempool transactions than a block may hold.
     #[error("mempool of {0} transactions is more than a block may hold ({MAX_MEMPOOL})")]
     Mempool(usize),
+    /// Heights beyond what the model runs.
+    #[error("--heights {0}: the model runs 1 or 2 consecutive heights")]
+    Heights(u64),
+    /// Leavers with one height.
+    #[error("--leaves names masternodes deregistered at height 2; give --heights 2")]
+    LeavesOneHeight,
+    /// A leaver that does not exist or is named twice.
+    #[error("--leaves: masternode {index} does not exist (there are {count}) or is named twice")]
+    Leaver {
+        /// The index given.
+        index: usize,
+        /// Masternodes.
+        count: usize,
+    },
+    /// No honest member left at height 2.
+    #[error("--leaves deregisters every honest masternode at height 2; keep one")]
+    NoHonestAtHeight2,
+    /// A scripted adversary over two heights.
+    #[error("--heights 2 needs --behaviour silent: the adversary's scripts are of height 1")]
+    TwoHeightsAdversary,
+    /// Two heights with starts apart or a clock.
+    #[error("--heights 2 needs --timing lock-step, not {timing}")]
+    TwoHeightsTiming {
+        /// The timing given.
+        timing: Timing,
+    },
     /// An unknown named configuration.
     #[error("unknown configuration {0:?}; `tcm configs` lists them")]
     UnknownPreset(String),

@@ -418,8 +418,28 @@ pub struct ModelConfig {
     /// Vote delivery.
     pub votes: VoteDelivery,
     /// Honest leaders' proposals may be lost (a leader cut off from some or
-    /// all nodes): with synchronous timers this is how leaders fail.
+    /// all nodes): with synchronous timers this is how leaders fail. Over
+    /// two heights, at height 1 only: each way height 1 can end is reached
+    /// so, and height 2 must then finish (losing its proposals as well
+    /// multiplies the states beyond one machine; height 1's checks are
+    /// the one-height presets').
     pub lose_proposals: bool,
+    /// Consecutive heights each honest node decides: 1, or 2 (each node
+    /// starts height 2 as it finalizes height 1, from its new tip).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub heights: u64,
+    /// Masternodes deregistered at height 2 (the registry is daily): they
+    /// decide height 1 only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaves: Vec<usize>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 impl ModelConfig {
@@ -464,6 +484,7 @@ impl ModelConfig {
         if self.max_attempt > 8 {
             return Err(ConfigError::MaxAttempt(self.max_attempt));
         }
+        self.validate_heights()?;
         if self.reputation_milli > Registry::MAX_REPUTATION_MILLI {
             return Err(ConfigError::Reputation(self.reputation_milli));
         }
@@ -505,13 +526,16 @@ impl ModelConfig {
             }
         }
         if let Some(budget) = self.budget {
-            let (weight, total) = self.byzantine_share()?;
-            if !budget.admits(weight, total) {
-                return Err(ConfigError::OverBudget {
-                    weight,
-                    total,
-                    budget,
-                });
+            for height in 1..=self.heights {
+                let (weight, total) = self.byzantine_share_at(height)?;
+                if !budget.admits(weight, total) {
+                    return Err(ConfigError::OverBudget {
+                        height,
+                        weight,
+                        total,
+                        budget,
+                    });
+                }
             }
         }
         self.rules
@@ -521,6 +545,45 @@ impl ModelConfig {
             .validate()
             .map_err(|e| ConfigError::Node(e.into()))?;
         Ok(())
+    }
+
+    /// Two heights: at most two; leavers exist, are named once, and leave
+    /// an honest member; the adversary is silent (its scripts are of one
+    /// height); timers run in lock step.
+    fn validate_heights(&self) -> Result<(), ConfigError> {
+        if !(1..=2).contains(&self.heights) {
+            return Err(ConfigError::Heights(self.heights));
+        }
+        if !self.leaves.is_empty() && self.heights == 1 {
+            return Err(ConfigError::LeavesOneHeight);
+        }
+        for (k, &i) in self.leaves.iter().enumerate() {
+            if i >= self.tiers.len() || self.leaves[..k].contains(&i) {
+                return Err(ConfigError::Leaver {
+                    index: i,
+                    count: self.tiers.len(),
+                });
+            }
+        }
+        if self.heights == 2 {
+            if (0..self.tiers.len()).all(|i| self.leaves.contains(&i) || !self.is_honest(i)) {
+                return Err(ConfigError::NoHonestAtHeight2);
+            }
+            if !self.behaviour.is_silent() {
+                return Err(ConfigError::TwoHeightsAdversary);
+            }
+            if self.timing != Timing::LockStep {
+                return Err(ConfigError::TwoHeightsTiming {
+                    timing: self.timing,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether masternode `i` is registered at `height`.
+    pub fn member_at(&self, i: usize, height: u64) -> bool {
+        i < self.tiers.len() && (height < 2 || !self.leaves.contains(&i))
     }
 
     /// The protocol configuration every node runs.
@@ -573,9 +636,27 @@ impl ModelConfig {
         let mempool = (0..self.mempool)
             .map(|i| Transaction::transfer(format!("tx{i}").as_bytes()))
             .collect();
+        let mut later = Vec::new();
+        if self.heights == 2 {
+            let (registry2, keys) = self.network_at(2)?;
+            let contexts2 = keys
+                .into_iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    self.member_at(i, 2)
+                        .then(|| {
+                            Context::new(k, registry2.clone(), self.rules, self.orchestrator())
+                                .map(Arc::new)
+                        })
+                        .transpose()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            later.push((registry2, contexts2));
+        }
         Ok(Built {
             registry,
             contexts,
+            later,
             tip: genesis_tip(),
             mempool,
         })
@@ -587,7 +668,7 @@ impl ModelConfig {
             .any(|a| plan(self.rules, &self.orchestrator(), a).leader == LeaderRule::Leaderless)
     }
 
-    /// The registry every node runs with, and the members' keys.
+    /// The registry of height 1, and every masternode's key.
     fn network(&self) -> Result<(Arc<Registry>, Vec<Keypair>), ConfigError> {
         Ok(labelled_network(
             self.tiers.len(),
@@ -598,31 +679,63 @@ impl ModelConfig {
         )?)
     }
 
+    /// The registry of `height` (height 1's without [`ModelConfig::leaves`]
+    /// from height 2), and every masternode's key.
+    fn network_at(&self, height: u64) -> Result<(Arc<Registry>, Vec<Keypair>), ConfigError> {
+        let (registry, keys) = self.network()?;
+        if height < 2 || self.leaves.is_empty() {
+            return Ok((registry, keys));
+        }
+        let members = registry
+            .members()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.member_at(*i, height))
+            .map(|(_, m)| m.clone())
+            .collect();
+        Ok((Arc::new(Registry::new(registry.scheme(), members)?), keys))
+    }
+
     /// The quorum and the total weight, in the weights the nodes use for
     /// the height (R2.2 or S2.1).
     pub fn quorum(&self) -> Result<(u64, u64), ConfigError> {
-        let (_, weights) = self.weights()?;
+        self.quorum_at(1)
+    }
+
+    /// [`ModelConfig::quorum`] at `height`, of its members.
+    pub fn quorum_at(&self, height: u64) -> Result<(u64, u64), ConfigError> {
+        let (_, weights) = self.weights_at(height)?;
         Ok((weights.quorum(), weights.total()))
     }
 
-    /// The registry and the weights of height 1.
-    fn weights(&self) -> Result<(Arc<Registry>, HeightWeights), ConfigError> {
-        let (registry, _) = self.network()?;
-        let weights = height_weights(self.rules, &registry, &self.orchestrator(), 1, self.date());
+    /// The registry and the weights of `height`.
+    fn weights_at(&self, height: u64) -> Result<(Arc<Registry>, HeightWeights), ConfigError> {
+        let (registry, _) = self.network_at(height)?;
+        let weights = height_weights(
+            self.rules,
+            &registry,
+            &self.orchestrator(),
+            height,
+            self.date(),
+        );
         Ok((registry, weights))
     }
 
     /// Byzantine weight over total weight, in the weights the nodes use for
     /// the height (R2.2 or S2.1), as a fraction in lowest terms.
     pub fn byzantine_share(&self) -> Result<(u64, u64), ConfigError> {
-        let (registry, weights) = self.weights()?;
+        self.byzantine_share_at(1)
+    }
+
+    /// [`ModelConfig::byzantine_share`] at `height`, of its members.
+    pub fn byzantine_share_at(&self, height: u64) -> Result<(u64, u64), ConfigError> {
+        let (registry, weights) = self.weights_at(height)?;
         let byz = self
             .byzantine
             .iter()
-            .map(|&i| {
-                let id = &registry.member(i).node_id;
-                weights.weight(registry.position_of(id).expect("member"))
-            })
+            .filter(|&&i| self.member_at(i, height))
+            .filter_map(|&i| registry.position_of(&node_id(i)))
+            .map(|pos| weights.weight(pos))
             .sum();
         let total = weights.total();
         let (mut a, mut b) = (byz, total);
@@ -634,6 +747,15 @@ impl ModelConfig {
     }
 }
 
+/// Masternode `i`'s id (as [`labelled_network`] names it).
+pub fn node_id(i: usize) -> time_consensus::NodeId {
+    time_consensus::NodeId::new(&format!("mn{i:03}")).expect("a valid id")
+}
+
+/// A later height's registry and each masternode's context there (`None`
+/// for one deregistered).
+pub type LaterHeight = (Arc<Registry>, Vec<Option<Arc<Context>>>);
+
 /// What a configuration builds.
 #[derive(Clone, Debug)]
 pub struct Built {
@@ -641,6 +763,9 @@ pub struct Built {
     pub registry: Arc<Registry>,
     /// Each masternode's context (keys, rules, configuration).
     pub contexts: Vec<Arc<Context>>,
+    /// For height 2 if run: its registry and each masternode's context
+    /// there (`None` for one deregistered).
+    pub later: Vec<LaterHeight>,
     /// The tip every node starts on.
     pub tip: Tip,
     /// The mempool every leader uses.

@@ -38,6 +38,8 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         mempool: 0,
         votes: VoteDelivery::Batched,
         lose_proposals: false,
+        heights: 1,
+        leaves: vec![],
     }
 }
 
@@ -127,6 +129,19 @@ pub const PRESETS: &[Preset] = &[
             ..like("reference-five")
         }
         .named("reference-five-equal"),
+    },
+    Preset {
+        name: "reference-two-heights",
+        about: "reference rules over two consecutive heights, masternodes weighing 8/4/2/1, the Bronze one Byzantine and withholding everything, the Free one deregistered at height 2 (quorum 10 of 15, then 10 of 14); at each height attempt 0, a rotation, reward-only, two emergency attempts; synchronous timers, honest leaders' proposals may be lost: every property at both heights, height 2 live after each ending of height 1",
+        build: || ModelConfig {
+            byzantine: vec![2],
+            max_attempt: 5,
+            network: Network::Gst(0),
+            lose_proposals: true,
+            heights: 2,
+            leaves: vec![3],
+            ..base("reference-two-heights", Rules::Reference)
+        },
     },
     Preset {
         name: "reference-five-equal-active",

@@ -5,13 +5,15 @@
 use super::*;
 
 impl TcModel {
-    /// The votes deliverable to honest node `x` from registered voters:
-    /// voter position, sender, packet, vote.
+    /// The votes deliverable to honest node `x` from voters registered at
+    /// `height`: voter position, sender, packet, vote.
     pub(super) fn votes_in_flight<'s>(
         &'s self,
         state: &'s State,
         x: usize,
+        height: u64,
     ) -> impl Iterator<Item = (usize, Id, &'s Packet, &'s SignedVote)> + 's {
+        let registry = self.info.registry_at(height);
         state.network.iter_deliverable().filter_map(move |env| {
             if usize::from(env.dst) != x {
                 return None;
@@ -19,7 +21,10 @@ impl TcModel {
             let Message::Vote(sv) = env.msg.msg() else {
                 return None;
             };
-            let pos = self.info.registry.position_of(&sv.vote.voter)?;
+            if sv.vote.height != height {
+                return None;
+            }
+            let pos = registry.position_of(&sv.vote.voter)?;
             Some((pos, env.src, env.msg, sv))
         })
     }
@@ -49,7 +54,9 @@ impl TcModel {
             let delivery = self.info.cfg.vote_delivery();
             let sound = matches!(delivery, VoteDelivery::Sound | VoteDelivery::Eager);
             let eager = delivery == VoteDelivery::Eager;
-            let ctx = &self.info.contexts[x];
+            let Some(ctx) = self.info.context_at(x, round.height()) else {
+                continue;
+            };
             let mut senders: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
             let mut alone: Vec<(Id, Packet)> = Vec::new();
             // Later-attempt votes and proposals of senders R7.7 does not yet
@@ -62,12 +69,17 @@ impl TcModel {
                     };
                     let a = sp.proposal.attempt;
                     if usize::from(env.dst) != x
+                        || sp.proposal.height != round.height()
                         || a <= round.attempt()
                         || !round.keeps_proposal(ctx, &sp.proposal)
                     {
                         continue;
                     }
-                    let Some(pos) = self.info.registry.position_of(&sp.proposal.proposer) else {
+                    let Some(pos) = self
+                        .info
+                        .registry_at(round.height())
+                        .position_of(&sp.proposal.proposer)
+                    else {
                         continue;
                     };
                     let s = senders
@@ -78,7 +90,7 @@ impl TcModel {
                     }
                 }
             }
-            for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
+            for (pos, src, msg, sv) in self.votes_in_flight(state, x, round.height()) {
                 let v = &sv.vote;
                 if !round.counts_vote(v, pos) {
                     continue;
@@ -316,7 +328,7 @@ impl TcModel {
                 continue;
             };
             let mut by_voter: BTreeMap<usize, Vec<(Id, Packet)>> = BTreeMap::new();
-            for (pos, src, msg, sv) in self.votes_in_flight(state, x) {
+            for (pos, src, msg, sv) in self.votes_in_flight(state, x, round.height()) {
                 let v = &sv.vote;
                 let counted = if pooled {
                     round.pooled_votes().contains_key(&v.voter)

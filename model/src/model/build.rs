@@ -85,6 +85,16 @@ impl TcModel {
                 }
             }
         }
+        if let Some((registry2, contexts2)) = built.later.first() {
+            Self::add_height2_blocks(
+                cfg,
+                registry2,
+                contexts2,
+                &built,
+                &mut valid_blocks,
+                &mut labels,
+            );
+        }
         let emergency_attempts: Vec<u32> = (0..=cfg.max_attempt)
             .filter(|a| plan(cfg.rules, &orch, *a).leader == LeaderRule::Leaderless)
             .collect();
@@ -107,6 +117,8 @@ impl TcModel {
                     McActor::Honest(Honest {
                         init: NodeState::new(built.tip),
                         ctx,
+                        next_ctx: built.later.first().and_then(|(_, c)| c[i].clone()),
+                        leaves: cfg.heights == 2 && !cfg.member_at(i, 2),
                         date: cfg.date(),
                         mempool: built.mempool.clone(),
                         presynchronized: !cfg.phase1,
@@ -188,6 +200,7 @@ impl TcModel {
             acyclicity_violation: std::sync::Mutex::new(None),
             shown: std::sync::Mutex::new(None),
             contexts: built.contexts.clone(),
+            later: built.later.clone(),
             stop: std::sync::atomic::AtomicBool::new(false),
             cut: std::sync::atomic::AtomicBool::new(false),
             stop_at_violation: std::sync::atomic::AtomicBool::new(false),
@@ -198,5 +211,60 @@ impl TcModel {
             info,
             effective_only: false,
         })
+    }
+
+    /// Two heights: the blocks valid at height 2 on each block valid at
+    /// height 1 (R3, R4.3, R7.3 as there, under height 2's registry), each
+    /// with the first attempt that proposes it. The adversary is silent, so
+    /// only honest leaders' blocks and the emergency block.
+    fn add_height2_blocks(
+        cfg: &ModelConfig,
+        registry2: &Arc<time_consensus::Registry>,
+        contexts2: &[Option<Arc<time_consensus::Context>>],
+        built: &crate::config::Built,
+        valid: &mut BTreeMap<Hash32, (Arc<Block>, u32)>,
+        labels: &mut BTreeMap<Hash32, String>,
+    ) {
+        let Some(ctx) = contexts2.iter().flatten().next() else {
+            return;
+        };
+        let orch = cfg.orchestrator();
+        let tips: Vec<(Hash32, String)> = valid
+            .keys()
+            .map(|h| (*h, labels.get(h).cloned().unwrap_or_default()))
+            .collect();
+        for (tip, l1) in tips {
+            let hc = HeightCtx::new(ctx, 2, tip, cfg.date());
+            let bc = hc.block_context();
+            for a in 0..=cfg.max_attempt + 1 {
+                let p = plan(cfg.rules, &orch, a);
+                let (block, label) = if p.kind == BlockKind::Emergency {
+                    ((*bc.emergency).clone(), format!("{l1}/E"))
+                } else {
+                    let Some(pos) = hc.leader(ctx, a) else {
+                        continue;
+                    };
+                    let id = registry2.at_position(pos as usize).node_id.clone();
+                    let Some(i) = built.registry.index_of(&id) else {
+                        continue;
+                    };
+                    if !cfg.is_honest(i) {
+                        continue;
+                    }
+                    let prefix = if p.kind == BlockKind::RewardOnly {
+                        "R"
+                    } else {
+                        "B"
+                    };
+                    (
+                        bc.build(p.kind, &id, &built.mempool),
+                        format!("{l1}/{prefix}{a}·{id}"),
+                    )
+                };
+                let h = block.hash();
+                labels.entry(h).or_insert(label);
+                valid.entry(h).or_insert_with(|| (Arc::new(block), a));
+            }
+        }
     }
 }

@@ -96,6 +96,9 @@ pub struct Info {
     pub acyclicity_violation: std::sync::Mutex<Option<String>>,
     /// Every masternode's node context (keys, registry, rules), by index.
     pub contexts: Vec<Arc<time_consensus::Context>>,
+    /// Two heights: height 2's registry and contexts (`None` for a member
+    /// deregistered there).
+    pub later: Vec<crate::config::LaterHeight>,
     /// While a check runs: the properties already shown (violated, or
     /// found), so that Stateright keeps each one's first path (see
     /// [`TcModel::keep_first_paths`]).
@@ -140,6 +143,28 @@ impl Info {
                 first == value
             }
             None => value,
+        }
+    }
+
+    /// The registry of `height`.
+    pub fn registry_at(&self, height: u64) -> &Arc<time_consensus::Registry> {
+        match height
+            .checked_sub(2)
+            .and_then(|k| self.later.get(k as usize))
+        {
+            Some((r, _)) => r,
+            None => &self.registry,
+        }
+    }
+
+    /// Masternode `i`'s context at `height` (`None` if not registered).
+    pub fn context_at(&self, i: usize, height: u64) -> Option<&Arc<time_consensus::Context>> {
+        match height
+            .checked_sub(2)
+            .and_then(|k| self.later.get(k as usize))
+        {
+            Some((_, c)) => c.get(i)?.as_ref(),
+            None => self.contexts.get(i),
         }
     }
 
@@ -191,17 +216,13 @@ impl TcModel {
             .map(|&(_, _, raw, _)| raw)
     }
 
-    /// Honest decisions in `state`, by masternode index.
+    /// Honest decisions in `state`, by masternode index, each node's
+    /// lowest height first.
     pub fn decisions(&self, state: &State) -> Vec<(usize, Decision)> {
         self.info
             .honest
             .iter()
-            .filter_map(|&i| {
-                state.actor_states[i]
-                    .node()
-                    .and_then(NodeState::last_decision)
-                    .map(|d| (i, d))
-            })
+            .flat_map(|&i| state.actor_states[i].decisions().map(move |d| (i, d)))
             .collect()
     }
 
@@ -488,10 +509,11 @@ impl TcModel {
             }
         }
         if self.gst().is_some() && self.info.cfg.lose_proposals {
-            // A leader's proposal may be lost on its way to any node.
+            // A leader's proposal may be lost on its way to any node (of
+            // height 1 only when two are run: see `lose_proposals`).
             for env in state.network.iter_deliverable() {
                 if self.info.cfg.is_honest(usize::from(env.src))
-                    && matches!(env.msg.msg(), Message::Proposal(_))
+                    && matches!(env.msg.msg(), Message::Proposal(p) if p.proposal.height == 1)
                 {
                     actions.push(Action::Actor(ActorModelAction::Drop(env.to_cloned_msg())));
                 }
@@ -599,6 +621,26 @@ impl Model for TcModel {
         }
         if plans.iter().any(|p| p.kind == BlockKind::Emergency) {
             props.push(checked("finalized the emergency block"));
+        }
+        if cfg.heights == 2 {
+            // Liveness of height 2 after each way height 1 can end.
+            props.push(checked("height 2 finalized after attempt 0"));
+            let kinds = [
+                (BlockKind::Normal, "height 2 finalized after a rotation"),
+                (
+                    BlockKind::RewardOnly,
+                    "height 2 finalized after a reward-only block",
+                ),
+                (
+                    BlockKind::Emergency,
+                    "height 2 finalized after the emergency block",
+                ),
+            ];
+            for (kind, name) in kinds {
+                if plans.iter().any(|p| p.attempt > 0 && p.kind == kind) {
+                    props.push(checked(name));
+                }
+            }
         }
         props
     }

@@ -150,6 +150,30 @@ conditions![
         emergency,
         first_emergency
     ),
+    (
+        "height 2 finalized after attempt 0",
+        true,
+        h2_after_first,
+        first_h2_after_first
+    ),
+    (
+        "height 2 finalized after a rotation",
+        true,
+        h2_after_rotation,
+        first_h2_after_rotation
+    ),
+    (
+        "height 2 finalized after a reward-only block",
+        true,
+        h2_after_reward_only,
+        first_h2_after_reward_only
+    ),
+    (
+        "height 2 finalized after the emergency block",
+        true,
+        h2_after_emergency,
+        first_h2_after_emergency
+    ),
 ];
 
 /// The checked property `name` (one of [`CONDITIONS`]).
@@ -165,10 +189,13 @@ pub(super) fn checked(name: &'static str) -> Property<TcModel> {
     }
 }
 
-/// At most one block is finalized at the height across honest nodes.
+/// At most one block is finalized at each height across honest nodes.
 pub(super) fn agreement(m: &TcModel, s: &State) -> bool {
     let d = m.decisions(s);
-    d.windows(2).all(|w| w[0].1.hash == w[1].1.hash)
+    d.iter().all(|(_, a)| {
+        d.iter()
+            .all(|(_, b)| a.height != b.height || a.hash == b.hash)
+    })
 }
 
 /// Every honest decision is valid (see [`valid_decision`]).
@@ -181,22 +208,64 @@ pub(super) fn validity(m: &TcModel, s: &State) -> bool {
 /// A finalized block is one the elected leader of an attempt builds for that
 /// attempt's kind on the tip (honest or not), or the canonical emergency
 /// block of an emergency attempt (R3, R4.3, R7.3); it is finalized in that
-/// attempt or a later one, as the kind its header says, at height 1 on the
-/// genesis tip.
+/// attempt or a later one, as the kind its header says, at its height: at
+/// height 1 on the genesis tip, at height 2 on a block valid at height 1
+/// (the one its node finalized there is agreement's concern).
 pub fn valid_decision(info: &Info, d: &Decision) -> bool {
     let Some((b, first)) = info.valid_blocks.get(&d.hash) else {
         return false;
     };
-    d.height == 1
-        && b.header.height == 1
-        && b.header.previous_hash == time_consensus::sim::genesis_tip().hash
+    let parent_valid = if d.height == 1 {
+        b.header.previous_hash == time_consensus::sim::genesis_tip().hash
+    } else {
+        info.valid_blocks
+            .get(&b.header.previous_hash)
+            .is_some_and(|(p, _)| p.header.height + 1 == d.height)
+    };
+    (1..=info.cfg.heights).contains(&d.height)
+        && b.header.height == d.height
+        && parent_valid
         && d.kind == b.header.kind
         && *first <= d.attempt
 }
 
-/// Every honest node has finalized the height.
+/// Every honest node has finalized the last height it is registered at.
 pub(super) fn liveness(m: &TcModel, s: &State) -> bool {
-    m.decisions(s).len() == m.info.honest.len()
+    m.info.honest.iter().all(|&i| {
+        let last = (1..=m.info.cfg.heights)
+            .rev()
+            .find(|&h| m.info.cfg.member_at(i, h))
+            .unwrap_or(1);
+        s.actor_states[i].decisions().any(|d| d.height == last)
+    })
+}
+
+/// Two heights: an honest node finalized height 2 after finalizing height
+/// 1 in a way `ended` accepts.
+fn height2_after(s: &State, ended: impl Fn(&Decision) -> bool) -> bool {
+    s.actor_states.iter().any(|a| match &**a {
+        McState::Honest(h) => {
+            h.earlier.as_ref().is_some_and(&ended)
+                && h.node.last_decision().is_some_and(|d| d.height == 2)
+        }
+        McState::Byzantine(_) => false,
+    })
+}
+
+pub(super) fn h2_after_first(_: &TcModel, s: &State) -> bool {
+    height2_after(s, |d| d.attempt == 0)
+}
+
+pub(super) fn h2_after_rotation(_: &TcModel, s: &State) -> bool {
+    height2_after(s, |d| d.attempt > 0 && d.kind == BlockKind::Normal)
+}
+
+pub(super) fn h2_after_reward_only(_: &TcModel, s: &State) -> bool {
+    height2_after(s, |d| d.kind == BlockKind::RewardOnly)
+}
+
+pub(super) fn h2_after_emergency(_: &TcModel, s: &State) -> bool {
+    height2_after(s, |d| d.kind == BlockKind::Emergency)
 }
 
 /// The honest votes and certificates sent so far. Under `async` and `gst`
@@ -212,26 +281,28 @@ pub(super) fn honest_sent<'s>(
 }
 
 /// R5.7, R6.2: an honest node committed `L` in attempt `la` (so it locked on
-/// it) and later approved another block in an attempt after `la`, which
-/// only a justification from `la` or later allows.
+/// it) and later approved another block of that height in an attempt
+/// after `la`, which only a justification from `la` or later allows.
 pub(super) fn locked_node_approves_another(m: &TcModel, s: &State) -> bool {
-    let mut commits: BTreeMap<&time_consensus::NodeId, Vec<(u32, Hash32)>> = BTreeMap::new();
+    // By voter and height: a lock is of its height.
+    type Key<'a> = (&'a time_consensus::NodeId, u64);
+    let mut commits: BTreeMap<Key, Vec<(u32, Hash32)>> = BTreeMap::new();
     let mut approves = Vec::new();
     for msg in honest_sent(m, s) {
         if let Message::Vote(sv) = msg {
             let v = &sv.vote;
             match v.step {
                 Step::Commit => commits
-                    .entry(&v.voter)
+                    .entry((&v.voter, v.height))
                     .or_default()
                     .push((v.attempt, v.block_hash)),
-                Step::Approve => approves.push((&v.voter, v.attempt, v.block_hash)),
+                Step::Approve => approves.push(((&v.voter, v.height), v.attempt, v.block_hash)),
             }
         }
     }
-    approves.iter().any(|(voter, a, b)| {
+    approves.iter().any(|(key, a, b)| {
         commits
-            .get(voter)
+            .get(key)
             .is_some_and(|c| c.iter().any(|(la, l)| la < a && l != b))
     })
 }
@@ -254,28 +325,31 @@ pub(super) fn justified_reproposal_accepted(m: &TcModel, s: &State) -> bool {
             return false;
         };
         let me = &m.info.registry.member(i).node_id;
+        let Some(ctx) = m.info.context_at(i, r.height()) else {
+            return false;
+        };
         r.proposals().iter().any(|(a, p)| {
             p.valid_attempt.is_some()
                 && approved.contains(&(me, *a, p.block_hash))
-                && r.leader(&m.info.contexts[i], *a)
+                && r.leader(ctx, *a)
                     .and_then(|id| m.info.registry.index_of(&id))
                     .is_some_and(|j| j != i && m.info.cfg.is_honest(j))
         })
     })
 }
 
-/// R6.3-R6.4: approve certificates for two different blocks were sent by
-/// honest nodes (in different attempts: one step has at most one quorum).
+/// R6.3-R6.4: approve certificates for two different blocks of one height
+/// were sent by honest nodes (in different attempts: one step has at most
+/// one quorum).
 pub(super) fn two_blocks_certified(m: &TcModel, s: &State) -> bool {
-    let mut first = None;
+    let mut first: BTreeMap<u64, Hash32> = BTreeMap::new();
     for msg in honest_sent(m, s) {
         if let Message::Certificate(c) = msg {
-            if c.certificate.step == Step::Approve {
-                match first {
-                    None => first = Some(c.certificate.block_hash),
-                    Some(h) if h != c.certificate.block_hash => return true,
-                    Some(_) => {}
-                }
+            let c = &c.certificate;
+            if c.step == Step::Approve
+                && *first.entry(c.height).or_insert(c.block_hash) != c.block_hash
+            {
+                return true;
             }
         }
     }

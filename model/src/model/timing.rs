@@ -56,18 +56,22 @@ impl TcModel {
             .iter()
             .filter_map(|&i| state.actor_states[i].node().and_then(NodeState::round))
             .map(|r| {
-                if r.started() {
+                let a = if r.started() {
                     i64::from(r.attempt())
                 } else {
                     -1
-                }
+                };
+                (r.height(), a)
             })
             .min();
+        // Heights come in order too: height 2's timers wait for the
+        // slowest node to get there (it finalizes within a message delay of
+        // the first).
         actions.retain(|a| match a {
             Action::Actor(ActorModelAction::Timeout(_, t @ McTimer::Node(n)))
                 if self.synchronous_timer(t) =>
             {
-                n.attempt().map_or(-1, i64::from) <= slowest.unwrap_or(i64::MAX)
+                slowest.is_none_or(|s| (timer_height(n), n.attempt().map_or(-1, i64::from)) <= s)
             }
             _ => true,
         });
@@ -181,5 +185,15 @@ impl TcModel {
         if let Some(t) = next {
             actions.push(Action::Tick(t));
         }
+    }
+}
+
+/// The height a timer belongs to.
+fn timer_height(t: &Timer) -> u64 {
+    match t {
+        Timer::Heartbeat { height }
+        | Timer::Leader { height, .. }
+        | Timer::VotingWindow { height, .. }
+        | Timer::Attempt { height, .. } => *height,
     }
 }

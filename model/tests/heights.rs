@@ -1,0 +1,210 @@
+//! Two consecutive heights, checked exhaustively: each honest node starts
+//! height 2 from the block it finalized at height 1, under height 2's
+//! registry (the Free member deregistered), and both heights keep agreement
+//! and validity; height 2 finishes after every way height 1 can end.
+
+use time_consensus::fallback::BlockKind;
+use time_consensus::node::Decision;
+use time_consensus_model::check::{Report, Strategy};
+use time_consensus_model::config::{ConfigError, ModelConfig, Timing};
+use time_consensus_model::model::valid_decision;
+use time_consensus_model::TcModel;
+
+mod checks;
+use checks::*;
+
+fn preset() -> ModelConfig {
+    ModelConfig::preset("reference-two-heights").unwrap()
+}
+
+/// The outcome of the example of `name`, a line per honest node.
+fn outcome(r: &Report, name: &str) -> Vec<String> {
+    r.verdict(name).unwrap().outcome.clone().unwrap()
+}
+
+/// The four endings of height 1, each followed by height 2.
+const AFTER: [&str; 4] = [
+    "height 2 finalized after attempt 0",
+    "height 2 finalized after a rotation",
+    "height 2 finalized after a reward-only block",
+    "height 2 finalized after the emergency block",
+];
+
+#[test]
+fn two_heights_keep_every_property_and_height_2_follows_every_ending() {
+    let cfg = preset();
+    // Weights in units of 100,000 (R2.2): 10 of 15 units, then 28/3 of 14
+    // once the Free member (1 unit) has left; the Bronze one is Byzantine.
+    assert_eq!(cfg.quorum_at(1).unwrap(), (1_000_000, 1_500_000));
+    assert_eq!(cfg.quorum_at(2).unwrap(), (933_334, 1_400_000));
+    assert_eq!(cfg.byzantine_share_at(1).unwrap(), (2, 15));
+    assert_eq!(cfg.byzantine_share_at(2).unwrap(), (1, 7));
+    // Depth-first: 17 MB.
+    let r = run_with(&cfg, Strategy::Dfs);
+    let mut endings = ENDINGS.to_vec();
+    endings.insert(1, ("finalized after a rotation", "found"));
+    endings.extend(AFTER.map(|a| (a, "found")));
+    assert_holds(
+        &r,
+        true,
+        ["not found", "not found", "not found"],
+        Some("not found"),
+        &endings,
+        901_722,
+    );
+    // In each example the deregistered mn003 decided height 1 only and a
+    // registered node decided height 2 on the block height 1 ended with.
+    let ended = [("B", 0), ("B", 1), ("R", 3), ("E", 4)];
+    for (name, (prefix, attempt)) in AFTER.into_iter().zip(ended) {
+        let lines = outcome(&r, name);
+        let mn003 = lines.iter().find(|l| l.starts_with("mn003: ")).unwrap();
+        assert!(!mn003.contains('/'), "{name}: {lines:?}");
+        assert!(
+            mn003.contains(&format!("attempt {attempt})")),
+            "{name}: {lines:?}"
+        );
+        let tip = mn003["mn003: ".len()..].split(' ').next().unwrap();
+        assert!(tip.starts_with(prefix), "{name}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains(&format!(": {tip}/"))),
+            "{name}: {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn height_2_blocks_are_valid_only_on_a_height_1_block_and_at_height_2() {
+    let m = TcModel::new(&preset()).unwrap();
+    let info = &m.info;
+    let (h1, h2): (Vec<_>, Vec<_>) = info
+        .valid_blocks
+        .iter()
+        .partition(|(_, (b, _))| b.header.height == 1);
+    assert!(!h1.is_empty() && !h2.is_empty());
+    // Every height-2 block is built on a valid height-1 block.
+    for (_, (b, _)) in &h2 {
+        assert!(h1.iter().any(|(h, _)| **h == b.header.previous_hash));
+    }
+    let decide = |height, hash, attempt, kind| Decision {
+        height,
+        hash,
+        attempt,
+        kind,
+        unilateral: false,
+    };
+    let (hash, (b, first)) = h2[0];
+    assert!(valid_decision(
+        info,
+        &decide(2, *hash, *first, b.header.kind)
+    ));
+    // The same block claimed for another height, or before its attempt.
+    assert!(!valid_decision(
+        info,
+        &decide(1, *hash, *first, b.header.kind)
+    ));
+    assert!(!valid_decision(
+        info,
+        &decide(3, *hash, *first, b.header.kind)
+    ));
+    if *first > 0 {
+        assert!(!valid_decision(info, &decide(2, *hash, 0, b.header.kind)));
+    }
+    // A height-1 block finalized at height 2.
+    let (hash1, (b1, first1)) = h1[0];
+    assert!(valid_decision(
+        info,
+        &decide(1, *hash1, *first1, b1.header.kind)
+    ));
+    assert!(!valid_decision(
+        info,
+        &decide(2, *hash1, *first1, b1.header.kind)
+    ));
+    // The emergency block of height 2 is of height 2's tip.
+    assert!(h2
+        .iter()
+        .any(|(_, (b, _))| b.header.kind == BlockKind::Emergency));
+}
+
+#[test]
+fn two_height_configurations_that_make_no_sense_are_refused() {
+    let base = preset();
+    let refused = |f: &dyn Fn(&mut ModelConfig)| {
+        let mut c = base.clone();
+        f(&mut c);
+        c.validate().unwrap_err()
+    };
+    assert_eq!(refused(&|c| c.heights = 0), ConfigError::Heights(0));
+    assert_eq!(refused(&|c| c.heights = 3), ConfigError::Heights(3));
+    assert_eq!(refused(&|c| c.heights = 1), ConfigError::LeavesOneHeight);
+    assert_eq!(
+        refused(&|c| c.leaves = vec![3, 3]),
+        ConfigError::Leaver { index: 3, count: 4 }
+    );
+    assert_eq!(
+        refused(&|c| c.leaves = vec![0, 1, 3]),
+        ConfigError::NoHonestAtHeight2
+    );
+    assert!(matches!(
+        refused(&|c| c.leaves = vec![0, 1]),
+        ConfigError::OverBudget {
+            height: 2,
+            weight: 2,
+            total: 3,
+            ..
+        }
+    ));
+    assert_eq!(
+        refused(&|c| c.behaviour.equivocate = true),
+        ConfigError::TwoHeightsAdversary
+    );
+    assert_eq!(
+        refused(&|c| c.timing = Timing::Staggered),
+        ConfigError::TwoHeightsTiming {
+            timing: Timing::Staggered
+        }
+    );
+}
+
+/// Batched and sound vote delivery keep every verdict of one-by-one
+/// delivery over two heights too (cut to attempts 0 and 1: one by one, the
+/// whole preset is beyond CI's time), and depth-first search reaches the
+/// states breadth-first search does.
+#[test]
+fn two_heights_reduce_as_one_height_does() {
+    use time_consensus_model::check::{run, Options, Status};
+    use time_consensus_model::config::VoteDelivery;
+    let mut cut = preset();
+    cut.max_attempt = 1;
+    let verdicts = |votes, strategy| {
+        let c = ModelConfig {
+            votes,
+            ..cut.clone()
+        };
+        let opts = Options {
+            strategy,
+            ..Options::default()
+        };
+        let r = run(&c, &opts).unwrap();
+        assert!(r.complete && r.acyclicity_violation.is_none());
+        let v: Vec<(String, Status)> = r
+            .properties
+            .iter()
+            .map(|v| (v.name.clone(), v.status))
+            .collect();
+        (v, r.unique_states)
+    };
+    let (single, n_single) = verdicts(VoteDelivery::Single, Strategy::Bfs);
+    assert_eq!(n_single, 226_714);
+    for votes in [VoteDelivery::Batched, VoteDelivery::Sound] {
+        for strategy in [Strategy::Bfs, Strategy::Dfs] {
+            let (v, n) = verdicts(votes, strategy);
+            assert_eq!(v, single, "{votes:?} {strategy:?}");
+            assert_eq!(n, 55_362, "{votes:?} {strategy:?}");
+        }
+    }
+    // The verdicts compared: safety at both heights, and height 2 reached
+    // after height 1's attempts 0 and 1.
+    let shown: Vec<_> = single.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+    assert!(shown.contains(&("agreement", Status::Held)));
+    assert!(shown.contains(&("height 2 finalized after a rotation", Status::Found)));
+}
