@@ -330,7 +330,9 @@ impl McState {
             McState::Honest(s) => (s.earlier, s.node.last_decision()),
             McState::Byzantine(_) => (None, None),
         };
-        earlier.into_iter().chain(last)
+        // While height 2 runs, the last decision is still height 1's.
+        let later = last.filter(|d| earlier.is_none_or(|e| d.height > e.height));
+        earlier.into_iter().chain(later)
     }
 
     /// Whether it is an honest node that has not started the height.
@@ -340,11 +342,15 @@ impl McState {
 }
 
 impl Honest {
-    /// The context that runs `node`: height 2's once it has finalized
-    /// height 1 and is registered at height 2.
-    pub fn ctx_for(&self, node: &NodeState) -> &Arc<Context> {
+    /// The context that takes `input` at `node`: height 2's once it has
+    /// finalized height 1 and is registered at height 2, except for a
+    /// message of height 1, which its host hands to height 1's context (the
+    /// one its signers are registered in): R7.6 answers it with height 1's
+    /// proof, or the running height refuses it.
+    pub fn ctx_for(&self, node: &NodeState, input: &Input) -> &Arc<Context> {
+        let of_height_1 = matches!(input, Input::Message(m) if m.height() <= 1);
         match &self.next_ctx {
-            Some(c) if node.tip().height >= 1 => c,
+            Some(c) if node.tip().height >= 1 && !of_height_1 => c,
             _ => &self.ctx,
         }
     }
@@ -395,7 +401,7 @@ impl Honest {
             Input::Timer(t) => Some(*t),
             _ => None,
         };
-        self.ctx_for(&current.node)
+        self.ctx_for(&current.node, &input)
             .handle(&mut next, input, &mut outs);
         let mut earlier = current.earlier;
         if let (Some(ctx), Some(d)) = (&self.next_ctx, next.last_decision()) {
@@ -465,8 +471,9 @@ impl Honest {
         }
         let mut next = current.node.clone();
         let mut outs = Vec::new();
-        self.ctx_for(&current.node)
-            .handle(&mut next, Input::Message(msg.msg().clone()), &mut outs);
+        let input = Input::Message(msg.msg().clone());
+        self.ctx_for(&current.node, &input)
+            .handle(&mut next, input, &mut outs);
         let refused = outs.iter().any(|out| {
             matches!(
                 out,

@@ -61,8 +61,9 @@ pub fn prepare(dir: &Path) -> Result<(), ExportError> {
 
 /// Writes every path of `report` under `dir`, returning the files written:
 /// `<property>.itf.json`, `<property>.mmd`, and
-/// `vectors/node_trace/model_<config>_<property>_<node>.json`. `command` is
-/// the command line, for the files' provenance.
+/// `vectors/node_trace/model_<config>_<property>_<node>.json` (of
+/// one-height configurations). `command` is the command line, for the
+/// files' provenance.
 pub fn write(
     dir: &Path,
     cfg: &ModelConfig,
@@ -106,7 +107,11 @@ pub fn write(
         };
         let ids = exercised_ids(cfg.rules, steps);
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        export_path(&mut g, &model, cfg, &of, path, &ids);
+        if cfg.heights == 1 {
+            // A node trace replays one height from the genesis tip under
+            // one registry: two heights have ITF and Mermaid files only.
+            export_path(&mut g, &model, cfg, &of, path, &ids);
+        }
     }
     for v in g.finish().map_err(ExportError::Vectors)? {
         let d = dir.join("vectors").join(v.suite.name());
@@ -399,6 +404,7 @@ pub fn mermaid(model: &TcModel, property: &str, status: Status, steps: &[TraceSt
         for (c, text) in s.changes.iter().zip(&s.effects) {
             let actor = match c {
                 Change::Finalizes { actor, .. }
+                | Change::StartsHeight { actor, .. }
                 | Change::GivesUp { actor }
                 | Change::MovesTo { actor, .. }
                 | Change::Locks { actor, .. }

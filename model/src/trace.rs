@@ -476,6 +476,13 @@ pub enum Change {
         /// Seed flaw 4: taken without a single vote.
         unilateral: bool,
     },
+    /// The node starts the next height (two heights: as it finalizes).
+    StartsHeight {
+        /// The node.
+        actor: String,
+        /// The height.
+        height: u64,
+    },
     /// The node leaves the height undecided.
     GivesUp {
         /// The node.
@@ -524,6 +531,7 @@ impl Change {
                 };
                 format!("{actor} FINALIZES {block} ({block_kind:?} block, attempt {attempt}{how})")
             }
+            Change::StartsHeight { actor, height } => format!("{actor} starts height {height}"),
             Change::GivesUp { actor } => format!("{actor} gives the height up"),
             Change::MovesTo { actor, attempt } => format!("{actor} moves to attempt {attempt}"),
             Change::Locks {
@@ -549,7 +557,7 @@ pub fn changes(info: &Info, before: &State, after: &State) -> Vec<Change> {
             continue;
         };
         let actor = || actor_name(info, Id::from(i));
-        if let Some(d) = b.last_decision().filter(|_| a.last_decision().is_none()) {
+        if let Some(d) = b.last_decision().filter(|d| a.last_decision() != Some(*d)) {
             out.push(Change::Finalizes {
                 actor: actor(),
                 block: info.label(&d.hash),
@@ -557,6 +565,12 @@ pub fn changes(info: &Info, before: &State, after: &State) -> Vec<Change> {
                 attempt: d.attempt,
                 unilateral: d.unilateral,
             });
+            if let Some(r) = b.round() {
+                out.push(Change::StartsHeight {
+                    actor: actor(),
+                    height: r.height(),
+                });
+            }
             continue;
         }
         if b.round().is_none() && a.round().is_some() && b.last_decision().is_none() {
@@ -624,18 +638,24 @@ pub fn outcome(model: &TcModel, state: &State) -> Vec<String> {
         .iter()
         .map(|&i| {
             let name = actor_name(&model.info, Id::from(i));
-            match state.actor_states[i]
-                .node()
-                .and_then(NodeState::last_decision)
-            {
-                Some(d) => format!(
-                    "{name}: {} ({:?}, attempt {})",
-                    model.info.label(&d.hash),
-                    d.kind,
-                    d.attempt
-                ),
-                None => format!("{name}: undecided"),
+            let s = &state.actor_states[i];
+            let mut parts: Vec<String> = s
+                .decisions()
+                .map(|d| {
+                    format!(
+                        "{} ({:?}, attempt {})",
+                        model.info.label(&d.hash),
+                        d.kind,
+                        d.attempt
+                    )
+                })
+                .collect();
+            // Two heights: a node running height 2 is undecided there.
+            let running = s.node().and_then(NodeState::round);
+            if parts.is_empty() || running.is_some_and(|r| r.height() > 1) {
+                parts.push("undecided".to_string());
             }
+            format!("{name}: {}", parts.join(", then "))
         })
         .collect()
 }

@@ -130,6 +130,10 @@ fn seconds(ms: u64) -> String {
 /// block, decision.
 fn node_line(info: &Info, started: bool, n: &NodeState) -> String {
     let decision = match n.last_decision() {
+        // Two heights: a node running height 2 shows its tip's decision.
+        Some(d) if n.round().is_some() => {
+            format!("height {} on {}", d.height + 1, info.label(&d.hash))
+        }
         Some(d) => format!(
             "FINALIZED {} ({:?}, attempt {})",
             info.label(&d.hash),
@@ -193,7 +197,10 @@ fn tally_lines(info: &Info, n: &NodeState) -> Vec<String> {
                 .map(|(h, w)| {
                     let voters: Vec<String> = t
                         .votes_for(h)
-                        .map(|(pos, _)| actor_name(info, Id::from(pos)))
+                        .map(|(pos, _)| {
+                            let i = info.actor_at(r.height(), pos).unwrap_or(pos);
+                            actor_name(info, Id::from(i))
+                        })
                         .collect();
                     let against = match quorum {
                         Some(q) if *w >= q => format!("{w}/{q} QUORUM"),

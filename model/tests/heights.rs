@@ -53,21 +53,39 @@ fn two_heights_keep_every_property_and_height_2_follows_every_ending() {
         901_722,
     );
     // In each example the deregistered mn003 decided height 1 only and a
-    // registered node decided height 2 on the block height 1 ended with.
+    // registered node decided height 2 on the block height 1 ended with;
+    // the path shows that node start height 2 and finalize there.
     let ended = [("B", 0), ("B", 1), ("R", 3), ("E", 4)];
     for (name, (prefix, attempt)) in AFTER.into_iter().zip(ended) {
         let lines = outcome(&r, name);
         let mn003 = lines.iter().find(|l| l.starts_with("mn003: ")).unwrap();
-        assert!(!mn003.contains('/'), "{name}: {lines:?}");
+        assert!(!mn003.contains(", then"), "{name}: {lines:?}");
         assert!(
             mn003.contains(&format!("attempt {attempt})")),
             "{name}: {lines:?}"
         );
         let tip = mn003["mn003: ".len()..].split(' ').next().unwrap();
         assert!(tip.starts_with(prefix), "{name}: {lines:?}");
+        let second = format!(", then {tip}/");
+        let node = lines.iter().find(|l| l.contains(&second)).expect(name);
+        let node = &node[..node.find(':').unwrap()];
+        let effects: Vec<&String> = r
+            .verdict(name)
+            .unwrap()
+            .path
+            .iter()
+            .flatten()
+            .flat_map(|s| &s.effects)
+            .collect();
+        let started = format!("{node} starts height 2");
+        let finalized = format!("{node} FINALIZES {tip}/");
         assert!(
-            lines.iter().any(|l| l.contains(&format!(": {tip}/"))),
-            "{name}: {lines:?}"
+            effects.iter().any(|e| **e == started),
+            "{name}: {effects:?}"
+        );
+        assert!(
+            effects.iter().any(|e| e.starts_with(&finalized)),
+            "{name}: {effects:?}"
         );
     }
 }
@@ -92,7 +110,8 @@ fn height_2_blocks_are_valid_only_on_a_height_1_block_and_at_height_2() {
         kind,
         unilateral: false,
     };
-    let (hash, (b, first)) = h2[0];
+    // A block of height 2 first proposed after attempt 0 (a rotation's).
+    let (hash, (b, first)) = *h2.iter().find(|(_, (_, f))| *f > 0).unwrap();
     assert!(valid_decision(
         info,
         &decide(2, *hash, *first, b.header.kind)
@@ -106,9 +125,7 @@ fn height_2_blocks_are_valid_only_on_a_height_1_block_and_at_height_2() {
         info,
         &decide(3, *hash, *first, b.header.kind)
     ));
-    if *first > 0 {
-        assert!(!valid_decision(info, &decide(2, *hash, 0, b.header.kind)));
-    }
+    assert!(!valid_decision(info, &decide(2, *hash, 0, b.header.kind)));
     // A height-1 block finalized at height 2.
     let (hash1, (b1, first1)) = h1[0];
     assert!(valid_decision(

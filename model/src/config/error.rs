@@ -102,7 +102,9 @@ pub enum ConfigError {
     #[error("--heights {0}: the model runs 1 or 2 consecutive heights")]
     Heights(u64),
     /// Leavers with one height.
-    #[error("--leaves names masternodes deregistered at height 2; give --heights 2")]
+    #[error(
+        "--leaves names masternodes deregistered at height 2; give --heights 2 (or --leaves \"\")"
+    )]
     LeavesOneHeight,
     /// A leaver that does not exist or is named twice.
     #[error("--leaves: masternode {index} does not exist (there are {count}) or is named twice")]

@@ -132,7 +132,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "reference-two-heights",
-        about: "reference rules over two consecutive heights, masternodes weighing 8/4/2/1, the Bronze one Byzantine and withholding everything, the Free one deregistered at height 2 (quorum 10 of 15, then 10 of 14); at each height attempt 0, a rotation, reward-only, two emergency attempts; synchronous timers, honest leaders' proposals may be lost: every property at both heights, height 2 live after each ending of height 1",
+        about: "reference rules over two consecutive heights, masternodes weighing 8/4/2/1, the Bronze one Byzantine and withholding everything, the Free one deregistered at height 2 (quorum 10 of 15, then 28/3 of 14); at each height attempt 0, two rotations, reward-only, two emergency attempts; synchronous timers, honest leaders' proposals of height 1 may be lost: every property at both heights, height 2 live after each ending of height 1",
         build: || ModelConfig {
             byzantine: vec![2],
             max_attempt: 5,

@@ -258,7 +258,8 @@ impl TcModel {
         // sound delivery does not spare.
         if self.info.kind_batches {
             for (pos, by) in &mut by_voter {
-                if !self.info.cfg.is_honest(*pos) {
+                let actor = self.info.actor_at(round.height(), *pos);
+                if actor.is_some_and(|i| !self.info.cfg.is_honest(i)) {
                     by.values_mut().for_each(|ms| ms.truncate(1));
                 }
             }

@@ -168,6 +168,15 @@ impl Info {
         }
     }
 
+    /// The masternode (actor index) at canonical position `pos` of
+    /// `height`'s registry: positions shift once a member has left.
+    pub fn actor_at(&self, height: u64, pos: usize) -> Option<usize> {
+        let registry = self.registry_at(height);
+        (pos < registry.len())
+            .then(|| registry.at_position(pos))
+            .and_then(|m| self.registry.index_of(&m.node_id))
+    }
+
     /// A block's readable name.
     pub fn label(&self, h: &Hash32) -> String {
         self.labels
@@ -246,17 +255,17 @@ impl TcModel {
         self.info.cfg.vote_delivery() != VoteDelivery::Single
     }
 
-    /// A vote to an honest node running the height: delivered in batches.
-    /// A node that has not started or has decided does not count votes (it
-    /// keeps, loses or answers them one by one).
+    /// A vote to an honest node running its height: delivered in batches.
+    /// A node that has not started, has decided, or runs another height
+    /// does not count votes (it keeps, loses or answers them one by one).
     fn is_vote_to_running(&self, state: &State, a: &ActorAction) -> bool {
         matches!(a, ActorModelAction::Deliver { dst, msg, .. }
-            if matches!(msg.msg(), Message::Vote(_))
-                && self.info.cfg.is_honest(usize::from(*dst))
-                && state.actor_states[usize::from(*dst)]
-                    .node()
-                    .and_then(NodeState::round)
-                    .is_some())
+            if matches!(msg.msg(), Message::Vote(sv)
+                if self.info.cfg.is_honest(usize::from(*dst))
+                    && state.actor_states[usize::from(*dst)]
+                        .node()
+                        .and_then(NodeState::round)
+                        .is_some_and(|r| r.height() == sv.vote.height)))
     }
 
     /// Applies an action (a batch is its deliveries in order; `None` if

@@ -198,11 +198,25 @@ pub(super) fn agreement(m: &TcModel, s: &State) -> bool {
     })
 }
 
-/// Every honest decision is valid (see [`valid_decision`]).
+/// Every honest decision is valid (see [`valid_decision`]), and a node's
+/// block of height 2 extends the block it finalized at height 1.
 pub(super) fn validity(m: &TcModel, s: &State) -> bool {
     m.decisions(s)
         .iter()
         .all(|(_, d)| valid_decision(&m.info, d))
+        && m.info.honest.iter().all(|&i| {
+            let McState::Honest(h) = &*s.actor_states[i] else {
+                return true;
+            };
+            match (h.earlier, h.node.last_decision()) {
+                (Some(d1), Some(d2)) if d2.height == 2 => m
+                    .info
+                    .valid_blocks
+                    .get(&d2.hash)
+                    .is_some_and(|(b, _)| b.header.previous_hash == d1.hash),
+                _ => true,
+            }
+        })
 }
 
 /// A finalized block is one the elected leader of an attempt builds for that
