@@ -3,8 +3,11 @@
 //! registry (the Free member deregistered), and both heights keep agreement
 //! and validity; height 2 finishes after every way height 1 can end.
 
+use std::sync::Arc;
+use time_consensus::block::Block;
 use time_consensus::fallback::BlockKind;
 use time_consensus::node::Decision;
+use time_consensus::primitives::Hash32;
 use time_consensus_model::check::{Report, Strategy};
 use time_consensus_model::config::{ConfigError, ModelConfig, Timing};
 use time_consensus_model::model::valid_decision;
@@ -103,39 +106,27 @@ fn height_2_blocks_are_valid_only_on_a_height_1_block_and_at_height_2() {
     for (_, (b, _)) in &h2 {
         assert!(h1.iter().any(|(h, _)| **h == b.header.previous_hash));
     }
-    let decide = |height, hash, attempt, kind| Decision {
-        height,
-        hash,
-        attempt,
-        kind,
-        unilateral: false,
+    // Whether `block`, decided at `height` in `attempt`, is valid.
+    let valid = |height, (hash, (b, _)): (&Hash32, &(Arc<Block>, u32)), attempt| {
+        let d = Decision {
+            height,
+            hash: *hash,
+            attempt,
+            kind: b.header.kind,
+            unilateral: false,
+        };
+        valid_decision(info, &d)
     };
-    // A block of height 2 first proposed after attempt 0 (a rotation's).
-    let (hash, (b, first)) = *h2.iter().find(|(_, (_, f))| *f > 0).unwrap();
-    assert!(valid_decision(
-        info,
-        &decide(2, *hash, *first, b.header.kind)
-    ));
-    // The same block claimed for another height, or before its attempt.
-    assert!(!valid_decision(
-        info,
-        &decide(1, *hash, *first, b.header.kind)
-    ));
-    assert!(!valid_decision(
-        info,
-        &decide(3, *hash, *first, b.header.kind)
-    ));
-    assert!(!valid_decision(info, &decide(2, *hash, 0, b.header.kind)));
-    // A height-1 block finalized at height 2.
-    let (hash1, (b1, first1)) = h1[0];
-    assert!(valid_decision(
-        info,
-        &decide(1, *hash1, *first1, b1.header.kind)
-    ));
-    assert!(!valid_decision(
-        info,
-        &decide(2, *hash1, *first1, b1.header.kind)
-    ));
+    // A block of height 2 first proposed after attempt 0 (a rotation's),
+    // then claimed for another height or before its attempt.
+    let b2 = *h2.iter().find(|(_, (_, f))| *f > 0).unwrap();
+    let first = b2.1 .1;
+    assert!(valid(2, b2, first));
+    assert!(!valid(1, b2, first) && !valid(3, b2, first) && !valid(2, b2, 0));
+    // A height-1 block, and the same finalized at height 2.
+    let b1 = h1[0];
+    assert!(valid(1, b1, b1.1 .1));
+    assert!(!valid(2, b1, b1.1 .1));
     // The emergency block of height 2 is of height 2's tip.
     assert!(h2
         .iter()
