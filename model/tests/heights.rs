@@ -8,7 +8,7 @@ use time_consensus::block::Block;
 use time_consensus::fallback::BlockKind;
 use time_consensus::node::Decision;
 use time_consensus::primitives::Hash32;
-use time_consensus_model::check::{Report, Strategy};
+use time_consensus_model::check::{render, Report, Strategy};
 use time_consensus_model::config::{ConfigError, ModelConfig, Timing};
 use time_consensus_model::model::valid_decision;
 use time_consensus_model::TcModel;
@@ -44,6 +44,10 @@ fn two_heights_keep_every_property_and_height_2_follows_every_ending() {
     assert_eq!(cfg.byzantine_share_at(2).unwrap(), (1, 7));
     // Depth-first: 17 MB.
     let r = run_with(&cfg, Strategy::Dfs);
+    assert!(render(&r).contains(
+        "  heights      1 and 2, each node starting height 2 as it finalizes height 1; \
+         deregistered at height 2: mn003; Byzantine weight there 1 of 7\n"
+    ));
     let mut endings = ENDINGS.to_vec();
     endings.insert(1, ("finalized after a rotation", "found"));
     endings.extend(AFTER.map(|a| (a, "found")));

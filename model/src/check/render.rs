@@ -44,6 +44,17 @@ pub fn render(r: &Report) -> String {
         },
         if c.phase1 { "on" } else { "off" }
     );
+    if c.heights > 1 {
+        let left: Vec<String> = c.leaves.iter().map(|i| format!("mn{i:03}")).collect();
+        let share2 = match c.byzantine_share_at(2) {
+            Ok((byz, total)) => format!("{byz} of {total}"),
+            Err(e) => format!("unknown ({e})"),
+        };
+        s += &format!(
+            "  heights      1 and 2, each node starting height 2 as it finalizes height 1; deregistered at height 2: {}; Byzantine weight there {share2}\n",
+            if left.is_empty() { "none".to_string() } else { left.join(" ") }
+        );
+    }
     s += &format!("  network      {}\n", network_words(c.network));
     if r.kind_batches {
         s += "  votes        batched, a KINDER ADVERSARY here: a Byzantine node votes for two blocks in one step, and batches always have its weight at hand for whichever needs it, and a join of a later attempt (A7) takes only its first vote there; --votes sound keeps every verdict (spec/properties.md)\n";
