@@ -342,16 +342,15 @@ impl McState {
 }
 
 impl Honest {
-    /// The context that takes `input` at `node`: height 2's once it has
-    /// finalized height 1 and is registered at height 2, except for a
-    /// message of height 1, which its host hands to height 1's context (the
-    /// one its signers are registered in): R7.6 answers it with height 1's
-    /// proof, or the running height refuses it.
-    pub fn ctx_for(&self, node: &NodeState, input: &Input) -> &Arc<Context> {
-        let of_height_1 = matches!(input, Input::Message(m) if m.height() <= 1);
+    /// Runs `input` at `node`: under height 1's context until the node has
+    /// finalized height 1, then under height 2's if it is registered there
+    /// (the host switches registries with the height, so no round of
+    /// height 2 meets height 1's registry; height 1's laggards are then
+    /// answered, R7.6, if they are members of height 2).
+    pub fn handle(&self, node: &mut NodeState, input: Input, outs: &mut Vec<Output>) {
         match &self.next_ctx {
-            Some(c) if node.tip().height >= 1 && !of_height_1 => c,
-            _ => &self.ctx,
+            Some(next) if node.tip().height >= 1 => next.handle(node, input, outs),
+            _ => self.ctx.handle(node, input, outs),
         }
     }
 
@@ -401,8 +400,7 @@ impl Honest {
             Input::Timer(t) => Some(*t),
             _ => None,
         };
-        self.ctx_for(&current.node, &input)
-            .handle(&mut next, input, &mut outs);
+        self.handle(&mut next, input, &mut outs);
         let mut earlier = current.earlier;
         if let (Some(ctx), Some(d)) = (&self.next_ctx, next.last_decision()) {
             if d.height == 1 && next.round().is_none() && earlier.is_none() {
@@ -471,9 +469,7 @@ impl Honest {
         }
         let mut next = current.node.clone();
         let mut outs = Vec::new();
-        let input = Input::Message(msg.msg().clone());
-        self.ctx_for(&current.node, &input)
-            .handle(&mut next, input, &mut outs);
+        self.handle(&mut next, Input::Message(msg.msg().clone()), &mut outs);
         let refused = outs.iter().any(|out| {
             matches!(
                 out,

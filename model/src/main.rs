@@ -537,6 +537,12 @@ fn main() -> ExitCode {
                     Ok(files) if files.is_empty() => {
                         eprintln!("--trace-out: no path to write (nothing violated or found)")
                     }
+                    Ok(files) if cfg.heights > 1 => eprintln!(
+                        "--trace-out: wrote {} files under {} (ITF and Mermaid; no node traces: \
+                         they replay one height)",
+                        files.len(),
+                        dir.display()
+                    ),
                     Ok(files) => eprintln!(
                         "--trace-out: wrote {} files under {} (tcm conform {} replays the node traces)",
                         files.len(),

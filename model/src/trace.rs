@@ -573,7 +573,7 @@ pub fn changes(info: &Info, before: &State, after: &State) -> Vec<Change> {
             }
             continue;
         }
-        if b.round().is_none() && a.round().is_some() && b.last_decision().is_none() {
+        if b.round().is_none() && a.round().is_some() && b.last_decision() == a.last_decision() {
             out.push(Change::GivesUp { actor: actor() });
             continue;
         }

@@ -220,3 +220,20 @@ fn two_heights_reduce_as_one_height_does() {
     assert!(shown.contains(&("agreement", Status::Held)));
     assert!(shown.contains(&("height 2 finalized after a rotation", Status::Found)));
 }
+
+/// Phase 1 over two heights under the seed rules, whose phase 1 counts a
+/// heartbeat of any height (S1.1): height 1's heartbeats, still in flight,
+/// meet height 2's registry without a panic, and the check is exhaustive
+/// (it once indexed height 2's phase 1 by height 1's positions).
+#[test]
+fn height_1_heartbeats_meet_height_2_phase_1_without_a_panic() {
+    for leaves in [vec![1], vec![3]] {
+        let mut cfg = ModelConfig::preset("seed").unwrap();
+        cfg.heights = 2;
+        cfg.leaves = leaves;
+        cfg.phase1 = true;
+        cfg.max_attempt = 0;
+        let r = run_with(&cfg, Strategy::Dfs);
+        assert!(r.complete && r.stopped.is_none(), "{:?}", r.stopped);
+    }
+}

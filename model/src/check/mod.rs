@@ -267,8 +267,21 @@ fn finish<C: Checker<TcModel>>(
     // The `eventually` discoveries made before a stop: after it, states look
     // terminal that are not, so later ones are void (and may overwrite).
     let mut eventually_before_stop = None;
+    let panicked = || {
+        info.panicked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .map(|m| format!("a checker thread panicked (a bug; nothing is proved): {m}"))
+    };
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
+        if stopped.is_none() {
+            if let Some(why) = panicked() {
+                stopped = Some(why);
+                eventually_before_stop = Some(Default::default());
+            }
+        }
         if stopped.is_none() && info.stop.load(Ordering::Relaxed) {
             // The model stopped at an `always` violation; `eventually`
             // discoveries made by then cannot be told from later, void ones.
@@ -336,6 +349,10 @@ fn finish<C: Checker<TcModel>>(
         eprintln!();
     }
     let seconds = start.elapsed().as_secs_f64();
+    if let Some(why) = panicked() {
+        stopped = Some(why);
+        eventually_before_stop = Some(Default::default());
+    }
     if stopped.is_none() && info.stop.load(Ordering::Relaxed) {
         stopped = Some("at the first violation (--stop-on-violation)".to_string());
         eventually_before_stop = Some(Default::default());

@@ -201,6 +201,7 @@ impl TcModel {
             shown: std::sync::Mutex::new(None),
             contexts: built.contexts.clone(),
             later: built.later.clone(),
+            panicked: std::sync::Mutex::new(None),
             stop: std::sync::atomic::AtomicBool::new(false),
             cut: std::sync::atomic::AtomicBool::new(false),
             stop_at_violation: std::sync::atomic::AtomicBool::new(false),

@@ -119,6 +119,9 @@ pub struct Info {
     pub cut: std::sync::atomic::AtomicBool,
     /// Set `stop` at the first state that violates an `always` property.
     pub stop_at_violation: std::sync::atomic::AtomicBool,
+    /// The first panic of a checker thread (a bug): the check stops, and
+    /// its report says so rather than taking the search for exhaustive.
+    pub panicked: std::sync::Mutex<Option<String>>,
     /// The thread that reports on a check: `stop` never applies there, so
     /// it can rebuild paths (Stateright replays their actions) at any time.
     pub reporter: std::sync::OnceLock<std::thread::ThreadId>,
@@ -536,6 +539,29 @@ impl TcModel {
         }
     }
 }
+impl TcModel {
+    /// Runs `f`, or on a panic records it, stops the check (as cut short)
+    /// and returns `default`: a panicking Stateright thread would otherwise
+    /// just end, and the search look exhaustive.
+    fn guard<T>(&self, default: T, f: impl FnOnce() -> T) -> T {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "a panic".to_string());
+                let mut slot = self.info.panicked.lock().unwrap_or_else(|p| p.into_inner());
+                slot.get_or_insert(msg);
+                self.info.cut.store(true, Ordering::Relaxed);
+                self.info.stop.store(true, Ordering::Relaxed);
+                default
+            }
+        }
+    }
+}
+
 impl Model for TcModel {
     type State = State;
     type Action = Action;
@@ -559,11 +585,17 @@ impl Model for TcModel {
             }
             return;
         }
-        self.listed_actions(state, actions);
+        let mut listed = Vec::new();
+        if self.guard(false, || {
+            self.listed_actions(state, &mut listed);
+            true
+        }) {
+            actions.append(&mut listed);
+        }
     }
 
     fn next_state(&self, state: &State, action: Action) -> Option<State> {
-        let next = self.apply(state, &action)?;
+        let next = self.guard(None, || self.apply(state, &action))?;
         if self.gst().is_some() {
             if let Err(e) = check_progress(state, &next).map_err(|e| {
                 format!(
@@ -652,5 +684,24 @@ impl Model for TcModel {
             }
         }
         props
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_model_stops_the_check_as_cut_short() {
+        let m = TcModel::new(&ModelConfig::preset("reference").unwrap()).unwrap();
+        assert_eq!(m.guard(1, || 2), 2);
+        assert!(!m.info.cut.load(Ordering::Relaxed));
+        let got = m.guard(1, || -> i32 { panic!("a node bug") });
+        assert_eq!(got, 1);
+        assert_eq!(
+            m.info.panicked.lock().unwrap().as_deref(),
+            Some("a node bug")
+        );
+        assert!(m.info.cut.load(Ordering::Relaxed) && m.info.stop.load(Ordering::Relaxed));
     }
 }
