@@ -237,3 +237,62 @@ fn height_1_heartbeats_meet_height_2_phase_1_without_a_panic() {
         assert!(r.complete && r.stopped.is_none(), "{:?}", r.stopped);
     }
 }
+
+/// Validity over two heights asks a node's block of height 2 to extend the
+/// block that node finalized at height 1, not merely some valid block of
+/// height 1: a node that finalized B but decides a block built on another
+/// valid block of height 1 violates it.
+#[test]
+fn a_height_2_block_on_another_height_1_block_is_invalid() {
+    use stateright::Model;
+    use time_consensus::message::CertifiedBlock;
+    use time_consensus::node::Node;
+    use time_consensus::vote::{Certificate, Step};
+    use time_consensus_model::actor::McState;
+    let m = TcModel::new(&preset()).unwrap();
+    let info = &m.info;
+    let validity = m.condition("validity").unwrap();
+    // A height-2 block of attempt 0 and the height-1 block it is built on.
+    let (hash2, (b2, first)) = info
+        .valid_blocks
+        .iter()
+        .find(|(_, (b, f))| b.header.height == 2 && *f == 0)
+        .unwrap();
+    let parent = b2.header.previous_hash;
+    let other = *info
+        .valid_blocks
+        .iter()
+        .find(|(h, (b, _))| b.header.height == 1 && **h != parent)
+        .unwrap()
+        .0;
+    let ctx2 = info.context_at(0, 2).unwrap();
+    let proof = Arc::new(CertifiedBlock {
+        block: b2.clone(),
+        certificate: Arc::new(Certificate {
+            height: 2,
+            attempt: *first,
+            step: Step::Commit,
+            block_hash: *hash2,
+            votes: vec![],
+        }),
+    });
+    // mn000 finalized `tip1` at height 1, then the block of height 2.
+    let after = |tip1| {
+        let mut s = m.init_states().remove(0);
+        let McState::Honest(h) = Arc::make_mut(&mut s.actor_states[0]) else {
+            panic!("mn000 is honest");
+        };
+        let node = Node::resume((**ctx2).clone(), proof.clone());
+        h.node = node.state().clone();
+        h.earlier = Some(Decision {
+            height: 1,
+            hash: tip1,
+            attempt: info.valid_blocks[&tip1].1,
+            kind: info.valid_blocks[&tip1].0.header.kind,
+            unilateral: false,
+        });
+        s
+    };
+    assert!(validity(&m, &after(parent)));
+    assert!(!validity(&m, &after(other)));
+}
