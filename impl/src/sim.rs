@@ -167,6 +167,11 @@ pub fn test_network(
     labelled_network(n, tiers, scheme, registered_at, 1000)
 }
 
+/// Member `i`'s id in [`labelled_network`]: `mn{i:03}`.
+pub fn member_id(i: usize) -> NodeId {
+    NodeId::new(&format!("mn{i:03}")).expect("valid id")
+}
+
 /// [`test_network`] with every member's reputation set to
 /// `reputation_milli` (the model checker's configurations vary it).
 pub fn labelled_network(
@@ -183,7 +188,7 @@ pub fn labelled_network(
         .iter()
         .enumerate()
         .map(|(i, k)| MasternodeInfo {
-            node_id: NodeId::new(&format!("mn{i:03}")).expect("valid id"),
+            node_id: member_id(i),
             public_key: k.public(),
             tier: tiers[i % tiers.len().max(1)],
             registered_at,

@@ -404,7 +404,8 @@ impl Honest {
         let mut earlier = current.earlier;
         if let (Some(ctx), Some(d)) = (&self.next_ctx, next.last_decision()) {
             if d.height == 1 && next.round().is_none() && earlier.is_none() {
-                // Height 1 finalized: the next starts from the new tip.
+                // Height 1 finalized: the next starts (R0.6) from the new
+                // tip, the block just finalized (R7.4).
                 earlier = Some(d);
                 ctx.handle(&mut next, Input::Start(self.start_input()), &mut outs);
             }

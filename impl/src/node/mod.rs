@@ -80,6 +80,16 @@ impl Timer {
             | Timer::Attempt { attempt, .. } => Some(*attempt),
         }
     }
+
+    /// The height a timer belongs to.
+    pub fn height(&self) -> u64 {
+        match self {
+            Timer::Heartbeat { height }
+            | Timer::Leader { height, .. }
+            | Timer::VotingWindow { height, .. }
+            | Timer::Attempt { height, .. } => *height,
+        }
+    }
 }
 
 /// Starts the next height (midnight).

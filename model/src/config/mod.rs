@@ -734,7 +734,7 @@ impl ModelConfig {
             .byzantine
             .iter()
             .filter(|&&i| self.member_at(i, height))
-            .filter_map(|&i| registry.position_of(&node_id(i)))
+            .filter_map(|&i| registry.position_of(&time_consensus::sim::member_id(i)))
             .map(|pos| weights.weight(pos))
             .sum();
         let total = weights.total();
@@ -745,11 +745,6 @@ impl ModelConfig {
         let g = a.max(1);
         Ok((byz / g, total / g))
     }
-}
-
-/// Masternode `i`'s id (as [`labelled_network`] names it).
-pub fn node_id(i: usize) -> time_consensus::NodeId {
-    time_consensus::NodeId::new(&format!("mn{i:03}")).expect("a valid id")
 }
 
 /// A later height's registry and each masternode's context there (`None`

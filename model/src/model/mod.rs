@@ -149,23 +149,20 @@ impl Info {
         }
     }
 
+    /// Height `height`'s registry and contexts, from height 2 on.
+    fn later_at(&self, height: u64) -> Option<&crate::config::LaterHeight> {
+        self.later
+            .get(usize::try_from(height.checked_sub(2)?).ok()?)
+    }
+
     /// The registry of `height`.
     pub fn registry_at(&self, height: u64) -> &Arc<time_consensus::Registry> {
-        match height
-            .checked_sub(2)
-            .and_then(|k| self.later.get(k as usize))
-        {
-            Some((r, _)) => r,
-            None => &self.registry,
-        }
+        self.later_at(height).map_or(&self.registry, |(r, _)| r)
     }
 
     /// Masternode `i`'s context at `height` (`None` if not registered).
     pub fn context_at(&self, i: usize, height: u64) -> Option<&Arc<time_consensus::Context>> {
-        match height
-            .checked_sub(2)
-            .and_then(|k| self.later.get(k as usize))
-        {
+        match self.later_at(height) {
             Some((_, c)) => c.get(i)?.as_ref(),
             None => self.contexts.get(i),
         }

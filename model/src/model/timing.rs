@@ -71,7 +71,7 @@ impl TcModel {
             Action::Actor(ActorModelAction::Timeout(_, t @ McTimer::Node(n)))
                 if self.synchronous_timer(t) =>
             {
-                slowest.is_none_or(|s| (timer_height(n), n.attempt().map_or(-1, i64::from)) <= s)
+                slowest.is_none_or(|s| (n.height(), n.attempt().map_or(-1, i64::from)) <= s)
             }
             _ => true,
         });
@@ -185,15 +185,5 @@ impl TcModel {
         if let Some(t) = next {
             actions.push(Action::Tick(t));
         }
-    }
-}
-
-/// The height a timer belongs to.
-fn timer_height(t: &Timer) -> u64 {
-    match t {
-        Timer::Heartbeat { height }
-        | Timer::Leader { height, .. }
-        | Timer::VotingWindow { height, .. }
-        | Timer::Attempt { height, .. } => *height,
     }
 }
