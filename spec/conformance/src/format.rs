@@ -21,56 +21,51 @@ use time_consensus::{Amendment, Rules};
 /// The `format` string of every version-1 vector.
 pub const FORMAT_VERSION: &str = "time-consensus-vectors/1";
 
-/// A group of cases exercising one part of the protocol; also the name of
-/// the directory holding them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Suite {
+/// Writes [`Suite`] from one list: each variant with its name, written once
+/// and used by serde, [`Suite::name`] and [`Suite::ALL`] alike.
+macro_rules! suites {
+    ($($(#[$doc:meta])* $suite:ident = $name:literal,)*) => {
+        /// A group of cases exercising one part of the protocol; also the
+        /// name of the directory holding them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum Suite {
+            $($(#[$doc])* #[serde(rename = $name)] $suite,)*
+        }
+
+        impl Suite {
+            /// Every suite, in directory order.
+            pub const ALL: [Suite; [$($name,)*].len()] = [$(Suite::$suite,)*];
+
+            /// The suite's name, which is also its directory's name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Suite::$suite => $name,)*
+                }
+            }
+        }
+    };
+}
+
+suites! {
     /// Masternode weights (S2.1, R2.2, R2.3).
-    Weights,
+    Weights = "weights",
     /// Leader election (S2.2-S2.6, R2.4-R2.7).
-    Election,
+    Election = "election",
     /// The phase-1 synchronization decision (S1.2, S1.3, R1.3).
-    Heartbeat,
+    Heartbeat = "heartbeat",
     /// Vote counting, quorums and certificates (S6.x, R5.x).
-    Tally,
+    Tally = "tally",
     /// The attempt ladder (S7.x, R7.1-R7.3).
-    Fallback,
+    Fallback = "fallback",
     /// Transactions, coinbase, merkle root, block hash, validation (R3.x).
-    Block,
+    Block = "block",
     /// Signing bytes, ed25519 signing and verification, authentication (R0.x).
-    Signatures,
+    Signatures = "signatures",
     /// A node driven input by input, with every output it must produce.
-    NodeTrace,
+    NodeTrace = "node_trace",
 }
 
 impl Suite {
-    /// Every suite, in directory order.
-    pub const ALL: [Suite; 8] = [
-        Suite::Weights,
-        Suite::Election,
-        Suite::Heartbeat,
-        Suite::Tally,
-        Suite::Fallback,
-        Suite::Block,
-        Suite::Signatures,
-        Suite::NodeTrace,
-    ];
-
-    /// The suite's name, which is also its directory's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Suite::Weights => "weights",
-            Suite::Election => "election",
-            Suite::Heartbeat => "heartbeat",
-            Suite::Tally => "tally",
-            Suite::Fallback => "fallback",
-            Suite::Block => "block",
-            Suite::Signatures => "signatures",
-            Suite::NodeTrace => "node_trace",
-        }
-    }
-
     /// The suite named `name`, if any.
     pub fn from_name(name: &str) -> Option<Suite> {
         Suite::ALL.into_iter().find(|s| s.name() == name)
