@@ -126,6 +126,12 @@ pub enum Message {
     Certificate(CertifiedBlock),
 }
 
+impl From<SignedVote> for Message {
+    fn from(v: SignedVote) -> Message {
+        Message::Vote(v)
+    }
+}
+
 impl Message {
     /// The height the message is about: a node refuses messages of any height
     /// but the one above its tip (R0.6).

@@ -431,12 +431,9 @@ proptest! {
                     // Votes of every member, some repeated, for this block or
                     // another.
                     let votes = (0..(word % 6) as usize)
-                        .filter_map(|i| {
+                        .map(|i| {
                             let target = if i % 4 == 3 { Hash32(hash) } else { block.hash() };
-                            match net.vote(i % 3, attempt, step, target, true, 1) {
-                                Message::Vote(sv) => Some(sv),
-                                _ => None,
-                            }
+                            net.vote(i % 3, attempt, step, target, true, 1)
                         })
                         .collect();
                     Message::Certificate(CertifiedBlock {

@@ -117,7 +117,7 @@ fn every_bad_input_is_refused_with_its_reason_and_changes_nothing() {
     let y = (leader + 2) % 4;
     net.deliver(x, Message::Proposal(p.clone()));
     let h = p.proposal.block.hash();
-    let good = net.vote(y, 0, Step::Approve, h, true, 1);
+    let good: Message = net.vote(y, 0, Step::Approve, h, true, 1);
     net.deliver(x, good.clone());
 
     // Wrong height.
@@ -169,7 +169,7 @@ fn every_bad_input_is_refused_with_its_reason_and_changes_nothing() {
     ));
     // A second vote for another block: equivocation, with both votes as evidence.
     let other = Hash32([7; 32]);
-    let second = net.vote(y, 0, Step::Approve, other, true, 1);
+    let second: Message = net.vote(y, 0, Step::Approve, other, true, 1);
     refused!(net, x, second.clone(), |r| match r {
         Rejection::Equivocation(Evidence::DoubleVote { first, second: s }) => {
             Message::Vote((**first).clone()) == good && Message::Vote((**s).clone()) == second
@@ -255,10 +255,7 @@ fn invalid_blocks_and_justifications_are_refused() {
     let h = p.proposal.block.hash();
     let votes = [2usize, 3]
         .iter()
-        .map(|&i| match net.vote(i, 0, Step::Approve, h, true, 1) {
-            Message::Vote(sv) => sv,
-            _ => unreachable!(),
-        })
+        .map(|&i| net.vote(i, 0, Step::Approve, h, true, 1))
         .collect();
     let cert = Certificate {
         height: 1,
@@ -563,9 +560,7 @@ fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replaye
     )));
     // A forged vote is refused before the start, as after it.
     let mut fresh = Net::new(&TIERS, Rules::Reference).unwrap();
-    let Message::Vote(mut forged) = fresh.vote(1, 0, Step::Approve, h, true, 0) else {
-        unreachable!()
-    };
+    let mut forged: SignedVote = fresh.vote(1, 0, Step::Approve, h, true, 0);
     forged.vote.block_hash = Hash32([9; 32]);
     assert!(not_running(&fresh.deliver(x, Message::Vote(forged))));
     // The reference rules without A7 refuse the vote.
@@ -576,10 +571,7 @@ fn messages_of_the_next_height_that_arrive_before_the_start_are_kept_and_replaye
 
 fn signed(net: &Net, i: usize, attempt: u32, step: Step, block: Hash32) -> SignedVote {
     let w = net.registry.member(i).tier.weight();
-    match net.vote(i, attempt, step, block, true, w) {
-        Message::Vote(sv) => sv,
-        _ => unreachable!(),
-    }
+    net.vote(i, attempt, step, block, true, w)
 }
 
 #[path = "reference_node/certificates.rs"]

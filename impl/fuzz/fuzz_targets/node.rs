@@ -35,6 +35,7 @@ use time_consensus::block::{Block, Transaction};
 use time_consensus::crypto::Keypair;
 use time_consensus::fallback::BlockKind;
 use time_consensus::heartbeat::Heartbeat;
+use time_consensus::kit::vote_of;
 use time_consensus::message::{CertifiedBlock, Message, Proposal};
 use time_consensus::node::{Context, Input, Node, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
@@ -448,7 +449,15 @@ impl Harness {
                 } else {
                     u64::from(*weight)
                 };
-                let sv = self.byz_vote(b, attempt, step, self.hash(*block), *approve, w);
+                let sv = vote_of(
+                    &self.keys[b],
+                    &self.ids[b],
+                    attempt,
+                    step,
+                    self.hash(*block),
+                    *approve,
+                    w,
+                );
                 let m = Message::Vote(sv);
                 self.learn(&m);
                 self.inject(*to, Some(b), m);

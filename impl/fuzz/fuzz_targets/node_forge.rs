@@ -33,26 +33,6 @@ impl Harness {
         }
     }
 
-    pub(crate) fn byz_vote(
-        &self,
-        b: usize,
-        attempt: u32,
-        step: Step,
-        block: Hash32,
-        approve: bool,
-        weight: u64,
-    ) -> SignedVote {
-        time_consensus::kit::vote_of(
-            &self.keys[b],
-            &self.ids[b],
-            attempt,
-            step,
-            block,
-            approve,
-            weight,
-        )
-    }
-
     pub(crate) fn edit_vote(&self, sv: &mut SignedVote, e: &VoteEdit, to: usize) {
         let v = &mut sv.vote;
         match e {
@@ -84,7 +64,15 @@ impl Harness {
             if let Some(sv) = self.votes.get(&(attempt, step, block, i)) {
                 votes.push(sv.clone());
             } else if Some(i) == self.byz {
-                let sv = self.byz_vote(i, attempt, step, block, true, tier.weight());
+                let sv = vote_of(
+                    &self.keys[i],
+                    &self.ids[i],
+                    attempt,
+                    step,
+                    block,
+                    true,
+                    tier.weight(),
+                );
                 self.learn(&Message::Vote(sv.clone()));
                 votes.push(sv);
             }

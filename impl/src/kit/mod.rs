@@ -213,8 +213,9 @@ impl Net {
         Some(r.height_ctx().block_context().clone())
     }
 
-    /// Node `i`'s vote at height 1, signed.
-    pub fn signed_vote(
+    /// Node `i`'s vote at height 1, signed: as a [`SignedVote`] or as the
+    /// [`Message`] carrying it, whichever the caller takes.
+    pub fn vote<M: From<SignedVote>>(
         &self,
         i: usize,
         attempt: u32,
@@ -222,7 +223,7 @@ impl Net {
         block: Hash32,
         approve: bool,
         weight: u64,
-    ) -> SignedVote {
+    ) -> M {
         vote_of(
             &self.keys[i],
             &self.ids[i],
@@ -232,19 +233,7 @@ impl Net {
             approve,
             weight,
         )
-    }
-
-    /// [`Net::signed_vote`] as a message.
-    pub fn vote(
-        &self,
-        i: usize,
-        attempt: u32,
-        step: Step,
-        block: Hash32,
-        approve: bool,
-        weight: u64,
-    ) -> Message {
-        Message::Vote(self.signed_vote(i, attempt, step, block, approve, weight))
+        .into()
     }
 
     /// `proposal` signed by node `i`.
@@ -290,7 +279,7 @@ impl Net {
             block_hash: block,
             votes: v
                 .iter()
-                .map(|&i| self.signed_vote(i, attempt, step, block, true, 1))
+                .map(|&i| self.vote(i, attempt, step, block, true, 1))
                 .collect(),
         }
     }

@@ -130,10 +130,7 @@ pub fn run(setup: &Setup, actions: &[Action]) -> Outcome {
 }
 
 pub fn signed_vote(net: &Net, i: usize, attempt: u32, step: Step, block: Hash32) -> SignedVote {
-    match net.vote(i, attempt, step, block, true, 1) {
-        Message::Vote(sv) => sv,
-        _ => unreachable!(),
-    }
+    net.vote(i, attempt, step, block, true, 1)
 }
 
 impl Run<'_> {

@@ -6,9 +6,11 @@ use crate::generate::*;
 use serde::{Deserialize, Serialize};
 use time_consensus::crypto::{Keypair, SignatureScheme};
 use time_consensus::election::{quorum_threshold, MAX_TOTAL_WEIGHT};
+use time_consensus::kit::vote_of;
 use time_consensus::message::verify_certificate;
 use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::registry::Tier;
+use time_consensus::sim::member_id;
 use time_consensus::tally::Verification;
 use time_consensus::tally::{seed_check_consensus, tally_signed, Insert, SeedConsensus, Tally};
 use time_consensus::vote::{Certificate, SignedVote, Step, Vote};
@@ -241,25 +243,9 @@ impl Operation for QuorumIn {
     }
 }
 
-fn signed_vote(
-    voter: &str,
-    height: u64,
-    attempt: u32,
-    step: Step,
-    block: Hash32,
-    approve: bool,
-    weight: u64,
-) -> SignedVote {
-    let vote = Vote {
-        height,
-        attempt,
-        step,
-        voter: id(voter),
-        block_hash: block,
-        approve,
-        weight,
-    };
-    vote.sign(&Keypair::from_label(SignatureScheme::Ed25519, voter))
+/// Member `i`'s labelled ed25519 key.
+fn key(i: usize) -> Keypair {
+    Keypair::from_label(SignatureScheme::Ed25519, member_id(i).as_str())
 }
 
 /// The tally suite.
@@ -299,10 +285,11 @@ pub fn tally(g: &mut Gen) {
     // Reference tally.
     let genesis = date("2025-10-24");
     let ms = net(&TIERS4);
+    // Member i's vote at height 1.
     let v = |i: usize, attempt, step, block, approve, weight| {
-        signed_vote(
-            &format!("mn{i:03}"),
-            1,
+        vote_of(
+            &key(i),
+            &member_id(i),
             attempt,
             step,
             block,
@@ -311,13 +298,14 @@ pub fn tally(g: &mut Gen) {
         )
     };
     let a = Step::Approve;
-    let stranger = signed_vote("mn009", 1, 0, a, x, true, 1);
+    let stranger = v(9, 0, a, x, true, 1);
     let mut forged = v(1, 0, a, x, true, 1);
-    forged.resign(&Keypair::from_label(SignatureScheme::Ed25519, "mn009"));
+    forged.resign(&key(9));
     let mut tampered = v(2, 0, a, x, true, 1);
     tampered.vote.weight = 1_000_000;
     type TallyCase<'a> = (&'a str, Step, Vec<SignedVote>, &'a str, &'a [&'a str]);
-    let cases: Vec<TallyCase> = vec![
+    let cases: Vec<TallyCase> =
+        vec![
         (
             "all_four",
             a,
@@ -450,10 +438,12 @@ pub fn tally(g: &mut Gen) {
         (
             "other_height",
             a,
-            vec![
-                signed_vote("mn000", 2, 0, a, x, true, 1),
-                v(1, 0, a, x, true, 1),
-            ],
+            vec![{
+                    let mut other = v(0, 0, a, x, true, 1);
+                    other.vote.height = 2;
+                    other.resign(&key(0));
+                    other
+                }, v(1, 0, a, x, true, 1)],
             "a vote of height 2 is not counted at height 1",
             &["R5.6"],
         ),

@@ -11,7 +11,7 @@ use time_consensus::kit::{heartbeat_of, leader_timeout, timeout, window, Net};
 use time_consensus::message::{CertifiedBlock, Message, Proposal, SignedProposal};
 use time_consensus::node::Timer;
 use time_consensus::primitives::{Hash32, NodeId};
-use time_consensus::vote::{Step, Vote};
+use time_consensus::vote::{SignedVote, Step, Vote};
 use time_consensus::Rules;
 
 /// The prefix of the rejection traces: started, the proposal delivered to
@@ -52,7 +52,8 @@ pub(super) fn rejections(g: &mut Gen, rules: Rules) {
         "a vote for height 2 is refused (the node decides height 1).",
         &["R0.6"],
         &|net, _, _, y, p| {
-            let mut sv = net.signed_vote(y, 0, Step::Approve, p.proposal.block.hash(), true, 1);
+            let mut sv =
+                net.vote::<SignedVote>(y, 0, Step::Approve, p.proposal.block.hash(), true, 1);
             sv.vote.height = 2;
             sv.resign(&net.keys[y]);
             Message::Vote(sv)
@@ -84,7 +85,8 @@ pub(super) fn rejections(g: &mut Gen, rules: Rules) {
         &["R0.4", "R0.5"],
         &|net, leader, _, _, p| {
             let z = (leader + 3) % 4;
-            let mut sv = net.signed_vote(z, 0, Step::Approve, p.proposal.block.hash(), true, 1);
+            let mut sv =
+                net.vote::<SignedVote>(z, 0, Step::Approve, p.proposal.block.hash(), true, 1);
             sv.resign(&Keypair::from_label(SignatureScheme::Ed25519, "mn009"));
             Message::Vote(sv)
         },
