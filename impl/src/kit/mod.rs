@@ -166,6 +166,25 @@ impl Net {
         self.handle(i, Input::Message(m))
     }
 
+    /// Delivers to node `i`, one by one and in order, each of `voters`'
+    /// `step` vote for `block` in `attempt` (approving, declared weight 1);
+    /// returns every output.
+    pub fn deliver_votes(
+        &mut self,
+        i: usize,
+        voters: impl IntoIterator<Item = usize>,
+        attempt: u32,
+        step: Step,
+        block: Hash32,
+    ) -> Vec<Output> {
+        let mut outs = Vec::new();
+        for v in voters {
+            let m = self.vote(v, attempt, step, block, true, 1);
+            outs.extend(self.deliver(i, m));
+        }
+        outs
+    }
+
     /// Fires timer `t` at node `i`.
     pub fn fire(&mut self, i: usize, t: Timer) -> Vec<Output> {
         self.handle(i, Input::Timer(t))

@@ -177,11 +177,7 @@ pub fn locking() -> Result<Locking, KitError> {
     )?;
     net.deliver(x, Message::Proposal(p0.clone()));
     let others: Vec<usize> = (0..4).filter(|&i| i != x).take(2).collect();
-    let mut outs = Vec::new();
-    for &i in &others {
-        let m = net.vote(i, 0, Step::Approve, b, true, 1);
-        outs.extend(net.deliver(x, m));
-    }
+    let outs = net.deliver_votes(x, others, 0, Step::Approve, b);
     let approve_cert = require(
         broadcasts(&outs).into_iter().find_map(|m| match m {
             Message::Certificate(c) if c.certificate.step == Step::Approve => {

@@ -126,10 +126,7 @@ pub(super) fn reference_only(g: &mut Gen) {
         let x = (leader + 1) % 4;
         net.deliver(x, Message::Proposal(p.clone()));
         let h = p.proposal.block.hash();
-        for i in (0..4).filter(|&i| i != x) {
-            let m = net.vote(i, 0, Step::Approve, h, true, 1);
-            net.deliver(x, m);
-        }
+        net.deliver_votes(x, (0..4).filter(|&i| i != x), 0, Step::Approve, h);
         emit(
             g,
             &net,
@@ -161,10 +158,7 @@ fn future_attempt(g: &mut Gen) {
     ));
     let m = net.propose(l1, 1, b.clone(), None, None);
     net.deliver(x, m);
-    for i in (0..4).filter(|&i| i != x) {
-        let v = net.vote(i, 1, Step::Approve, b.hash(), true, 1);
-        net.deliver(x, v);
-    }
+    net.deliver_votes(x, (0..4).filter(|&i| i != x), 1, Step::Approve, b.hash());
     net.fire(x, timeout(0));
     emit(
         g,
@@ -186,12 +180,8 @@ fn reproposal(g: &mut Gen) {
     net.deliver(x, Message::Proposal(p0.clone()));
     let b = p0.proposal.block.hash();
     // Gold and silver approve: a quorum (with or without the node's own vote).
-    for i in [0usize, 1, 2, 3].into_iter().filter(|&i| i != x && i != l0) {
-        let v = net.vote(i, 0, Step::Approve, b, true, 1);
-        net.deliver(x, v);
-    }
-    let v = net.vote(l0, 0, Step::Approve, b, true, 1);
-    net.deliver(x, v);
+    let voters = (0..4).filter(|&i| i != x && i != l0).chain([l0]);
+    net.deliver_votes(x, voters, 0, Step::Approve, b);
     net.fire(x, timeout(0));
     emit(
         g,
@@ -211,10 +201,7 @@ fn emergency_valid_block(g: &mut Gen) {
         .expect("a follower");
     net.deliver(x, Message::Proposal(p0.clone()));
     let b = p0.proposal.block.hash();
-    for i in (0..4).filter(|&i| i != x) {
-        let v = net.vote(i, 0, Step::Approve, b, true, 1);
-        net.deliver(x, v);
-    }
+    net.deliver_votes(x, (0..4).filter(|&i| i != x), 0, Step::Approve, b);
     for a in 0..4 {
         net.fire(x, timeout(a));
     }
@@ -232,10 +219,7 @@ fn late_block(g: &mut Gen) {
     let (mut net, leader, p, _) = started(&TIERS4, Rules::Reference);
     let x = (leader + 1) % 4;
     let b = p.proposal.block.hash();
-    for i in (0..4).filter(|&i| i != x) {
-        let v = net.vote(i, 0, Step::Approve, b, true, 1);
-        net.deliver(x, v);
-    }
+    net.deliver_votes(x, (0..4).filter(|&i| i != x), 0, Step::Approve, b);
     net.deliver(x, Message::Proposal(p));
     emit(
         g,
