@@ -286,77 +286,57 @@ pub(super) fn invalid_proposals(g: &mut Gen, rules: Rules) {
     } else {
         "refused, and nothing changes"
     };
-    type Alter = Box<dyn Fn(&Net, &Proposal) -> Proposal>;
+    // Each alters the leader's proposal, its block edited in place.
+    type Alter = fn(&mut Proposal);
+    fn remerkle(b: &mut Block) {
+        b.header.merkle_root = b.compute_merkle_root().expect("small transactions");
+    }
     let cases: Vec<(&str, &str, &[&str], Alter)> = vec![
         (
             "reject_wrong_previous_hash",
             "a block that does not extend the tip",
             &["R3.6"],
-            Box::new(|_, p| {
-                let mut b = (*p.block).clone();
-                b.header.previous_hash = Hash32([1; 32]);
-                Proposal {
-                    block: Arc::new(b),
-                    ..p.clone()
-                }
-            }),
+            |p| Arc::make_mut(&mut p.block).header.previous_hash = Hash32([1; 32]),
         ),
         (
             "reject_wrong_merkle_root",
             "a block whose header's merkle root is not its transactions'",
             &["R3.4", "R3.6"],
-            Box::new(|_, p| {
-                let mut b = (*p.block).clone();
-                b.header.merkle_root = Hash32([2; 32]);
-                Proposal {
-                    block: Arc::new(b),
-                    ..p.clone()
-                }
-            }),
+            |p| Arc::make_mut(&mut p.block).header.merkle_root = Hash32([2; 32]),
         ),
         (
             "reject_wrong_block_kind",
             "a reward-only block in attempt 0, which needs a normal block",
             &["R4.1", "R3.6"],
-            Box::new(|_, p| {
-                let mut b: Block = (*p.block).clone();
+            |p| {
+                let b = Arc::make_mut(&mut p.block);
                 b.transactions.truncate(1);
                 b.header.kind = BlockKind::RewardOnly;
-                b.header.merkle_root = b.compute_merkle_root().expect("small transactions");
-                Proposal {
-                    block: Arc::new(b),
-                    ..p.clone()
-                }
-            }),
+                remerkle(b);
+            },
         ),
         (
             "reject_bad_justification",
             "a proposal claiming valid_attempt 0 in attempt 0 without a certificate",
             &["R4.1"],
-            Box::new(|_, p| Proposal {
-                valid_attempt: Some(0),
-                ..p.clone()
-            }),
+            |p| p.valid_attempt = Some(0),
         ),
         (
             "reject_wrong_coinbase",
             "a block whose coinbase pays the treasury one unit more",
             &["R3.2", "R3.6"],
-            Box::new(|_, p| {
-                let mut b = (*p.block).clone();
+            |p| {
+                let b = Arc::make_mut(&mut p.block);
                 b.transactions[0].outputs[0].amount += 1;
-                b.header.merkle_root = b.compute_merkle_root().expect("small transactions");
-                Proposal {
-                    block: Arc::new(b),
-                    ..p.clone()
-                }
-            }),
+                remerkle(b);
+            },
         ),
     ];
     for (name, what, ids, f) in cases {
         let (mut net, leader, p, _) = started(&TIERS4, rules);
         let x = (leader + 1) % 4;
-        let bad = f(&net, &p.proposal);
+        let mut bad = p.proposal;
+        f(&mut bad);
         let m = net.sign_proposal(leader, bad);
         net.deliver(x, m);
         let mut ids = ids.to_vec();
