@@ -101,7 +101,7 @@ fn an_equivocating_leader_of_attempt_0_below_a_third() {
     assert_holds(
         &r,
         true,
-        ["not found", "not found", "not found"],
+        NO_LOCKS,
         Some("not found"),
         &[
             ("finalized in attempt 0", "found"),
@@ -123,7 +123,7 @@ fn an_equivocating_leader_to_the_reward_only_attempt_under_sound_delivery() {
     assert_holds(
         &r,
         false,
-        ["not found", "not found", "not found"],
+        NO_LOCKS,
         Some("found"),
         &[
             ("finalized in attempt 0", "found"),
@@ -146,18 +146,7 @@ fn an_equivocating_leader_to_the_reward_only_attempt_under_sound_delivery() {
 fn an_equivocating_leader_down_the_whole_ladder_under_sound_delivery() {
     let r = without_a7_under_sound_delivery("reference-active-leader");
     assert_eq!(r.config.max_attempt, 3);
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        &[
-            ("finalized in attempt 0", "found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
-        4_672_589,
-    );
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), ENDINGS, 4_672_589);
     assert_eq!((r.states, r.max_depth), (32_094_851, 27));
 }
 
@@ -172,18 +161,7 @@ fn an_equivocating_leader_down_the_whole_ladder_under_sound_delivery() {
 #[ignore = "about 9 minutes: README, 'Long checks'"]
 fn a_double_voter_down_the_ladder_under_sound_delivery() {
     let r = without_a7_under_sound_delivery("reference-active-ladder");
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        &[
-            ("finalized in attempt 0", "found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
-        3_747_053,
-    );
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), ENDINGS, 3_747_053);
     assert_eq!((r.states, r.max_depth), (26_391_950, 27));
 }
 
@@ -195,7 +173,7 @@ fn a_double_voter_to_the_reward_only_attempt_under_sound_delivery() {
     assert_holds(
         &r,
         false,
-        ["not found", "not found", "not found"],
+        NO_LOCKS,
         Some("found"),
         &[
             ("finalized in attempt 0", "found"),
@@ -217,14 +195,7 @@ fn an_equivocating_leader_that_times_its_proposals() {
     let r = check("reference-late-leader");
     assert!(r.config.behaviour.late && !r.kind_batches);
     assert_eq!(r.config.byzantine_share().unwrap(), (4, 15));
-    assert_holds(
-        &r,
-        true,
-        ["found", "found", "found"],
-        Some("not found"),
-        ENDINGS,
-        1_396_910,
-    );
+    assert_holds(&r, true, ALL_LOCKS, Some("not found"), ENDINGS, 1_396_910);
     assert_eq!(r.max_depth, 23);
 }
 
@@ -243,14 +214,7 @@ fn an_equivocating_leader_that_times_its_proposals_under_partial_synchrony() {
     cfg.network = time_consensus_model::config::Network::Gst(1);
     let r = run_with(&cfg, Strategy::Dfs);
     assert!(r.config.behaviour.late && !r.kind_batches);
-    assert_holds(
-        &r,
-        true,
-        ["found", "found", "found"],
-        Some("not found"),
-        ENDINGS,
-        3_227_508,
-    );
+    assert_holds(&r, true, ALL_LOCKS, Some("not found"), ENDINGS, 3_227_508);
     assert_eq!((r.states, r.max_depth), (22_833_399, 23));
 }
 
@@ -266,17 +230,6 @@ fn an_active_byzantine_down_to_the_emergency_block() {
     // the emergency block's candidates included, while leaders' proposals
     // may be lost: every ending is reached and every property holds.
     let r = check("reference-active-ladder");
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        &[
-            ("finalized in attempt 0", "found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
-        2_265_014,
-    );
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), ENDINGS, 2_265_014);
     assert_eq!(r.max_depth, 20);
 }

@@ -30,14 +30,7 @@ fn down_the_ladder(name: &str, quorum: (u64, u64), share: (u64, u64), unique: us
     // breadth-first), the same states either way (`reference.rs`,
     // breadth_and_depth_first_explore_the_same_states, on smaller presets).
     let r = run_with(&cfg, Strategy::Dfs);
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        NO_ATTEMPT_0,
-        unique,
-    );
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), NO_ATTEMPT_0, unique);
     assert!(ending(&r, "finalized a reward-only block").contains("(RewardOnly, attempt 1)"));
     assert!(ending(&r, "finalized the emergency block").contains("E (Emergency, attempt 2)"));
 }
@@ -62,7 +55,7 @@ fn five_equal_masternodes_with_an_equivocating_leader_under_asynchrony() {
     assert_holds(
         &r,
         false,
-        ["not found", "not found", "not found"],
+        NO_LOCKS,
         None,
         &[("finalized in attempt 0", "found")],
         528_577,

@@ -51,14 +51,7 @@ fn two_heights_keep_every_property_and_height_2_follows_every_ending() {
     let mut endings = ENDINGS.to_vec();
     endings.insert(1, ("finalized after a rotation", "found"));
     endings.extend(AFTER.map(|a| (a, "found")));
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        &endings,
-        901_722,
-    );
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), &endings, 901_722);
     // In each example the deregistered mn003 decided height 1 only and a
     // registered node decided height 2 on the block height 1 ended with;
     // the path shows that node start height 2 and finalize there.

@@ -16,19 +16,7 @@ fn reference_full_ladder_with_a_withholding_byzantine() {
     // attempt 0, two rotations, reward-only, two emergency attempts.
     let r = check("reference");
     assert_eq!(r.config.byzantine_share().unwrap(), (2, 15));
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("not found"),
-        &[
-            ("finalized in attempt 0", "found"),
-            ("finalized after a rotation", "found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
-        391_730,
-    );
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), ALL_ENDINGS, 391_730);
     assert_eq!(r.max_depth, 30);
     // The second emergency attempt is never entered, and the report says so.
     assert!(render(&r)
@@ -51,19 +39,7 @@ fn phase_1_then_the_ladder_with_a_withholding_byzantine() {
     // counts; before, such a run was reported not shown acyclic.
     let r = check("reference-phase1");
     assert!(r.config.phase1);
-    assert_holds(
-        &r,
-        true,
-        ["not found", "not found", "not found"],
-        Some("found"),
-        &[
-            ("finalized in attempt 0", "found"),
-            ("finalized after a rotation", "found"),
-            ("finalized a reward-only block", "found"),
-            ("finalized the emergency block", "found"),
-        ],
-        393_178,
-    );
+    assert_holds(&r, true, NO_LOCKS, Some("found"), ALL_ENDINGS, 393_178);
 }
 
 #[test]
@@ -161,7 +137,7 @@ fn reference_safety_under_full_asynchrony() {
     assert_holds(
         &active,
         false,
-        ["not found", "not found", "not found"],
+        NO_LOCKS,
         None,
         &[("finalized in attempt 0", "found")],
         8_017,
@@ -178,7 +154,7 @@ fn three_leader_driven_attempts_under_full_asynchrony() {
     assert_holds(
         &r,
         false,
-        ["found", "found", "found"],
+        ALL_LOCKS,
         Some("found"),
         &[
             ("finalized in attempt 0", "found"),
@@ -283,7 +259,7 @@ fn the_locking_paths_are_reached_with_a_withholding_byzantine_below_a_third() {
     assert_holds(
         &r,
         true,
-        ["found", "found", "found"],
+        ALL_LOCKS,
         Some("found"),
         &[
             ("finalized in attempt 0", "found"),
@@ -331,7 +307,7 @@ fn forged_certificates_and_reproposals_change_no_verdict_in_attempt_0() {
     assert_holds(
         &r,
         true,
-        ["not found", "not found", "not found"],
+        NO_LOCKS,
         Some("not found"),
         &[
             ("finalized in attempt 0", "found"),
@@ -351,7 +327,7 @@ fn forged_certificates_and_reproposals_change_no_verdict_down_the_ladder() {
     assert_holds(
         &r,
         true,
-        ["not found", "not found", "not found"],
+        NO_LOCKS,
         Some("not found"),
         &[
             ("finalized in attempt 0", "found"),
@@ -374,7 +350,7 @@ fn the_locking_paths_run_without_attempt_synchronization_too() {
     assert_holds(
         &r,
         true,
-        ["found", "found", "found"],
+        ALL_LOCKS,
         Some("found"),
         &[
             ("finalized in attempt 0", "found"),

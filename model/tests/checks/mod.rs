@@ -71,3 +71,17 @@ pub const ENDINGS: &[(&str, &str)] = &[
     ("finalized a reward-only block", "found"),
     ("finalized the emergency block", "found"),
 ];
+
+/// Attempt 0, rotation, reward-only and emergency endings all reached.
+pub const ALL_ENDINGS: &[(&str, &str)] = &[
+    ("finalized in attempt 0", "found"),
+    ("finalized after a rotation", "found"),
+    ("finalized a reward-only block", "found"),
+    ("finalized the emergency block", "found"),
+];
+
+/// None of the three locking paths reached.
+pub const NO_LOCKS: [&str; 3] = ["not found"; 3];
+
+/// All three locking paths reached.
+pub const ALL_LOCKS: [&str; 3] = ["found"; 3];
