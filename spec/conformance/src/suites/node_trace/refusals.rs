@@ -251,30 +251,8 @@ pub(super) fn rejections(g: &mut Gen, rules: Rules) {
                 })
             },
         );
-        one(g, "reject_justification_wrong_step", "a re-proposal for attempt 1 whose justification is a commit certificate, not an approve certificate, is refused.", &["R4.1", "R5.5"], &|net, _, x, _, p| {
-            let l1 = net.leader(x, 1).expect("a leader of attempt 1");
-            let q = Proposal {
-                height: 1,
-                attempt: 1,
-                proposer: net.ids[l1].clone(),
-                block: p.proposal.block.clone(),
-                valid_attempt: Some(0),
-                justification: Some(net.certificate(&[0, 1, 2], 0, Step::Commit, p.proposal.block.hash())),
-            };
-            net.sign_proposal(l1, q)
-        });
-        one(g, "reject_justification_later_attempt", "a re-proposal for attempt 1 claiming a justification from attempt 1 itself (not an earlier attempt) is refused.", &["R4.1"], &|net, _, x, _, p| {
-            let l1 = net.leader(x, 1).expect("a leader of attempt 1");
-            let q = Proposal {
-                height: 1,
-                attempt: 1,
-                proposer: net.ids[l1].clone(),
-                block: p.proposal.block.clone(),
-                valid_attempt: Some(1),
-                justification: Some(net.certificate(&[0, 1, 2], 1, Step::Approve, p.proposal.block.hash())),
-            };
-            net.sign_proposal(l1, q)
-        });
+        one(g, "reject_justification_wrong_step", "a re-proposal for attempt 1 whose justification is a commit certificate, not an approve certificate, is refused.", &["R4.1", "R5.5"], &|net, _, x, _, p| reproposal(net, x, p, 0, Step::Commit));
+        one(g, "reject_justification_later_attempt", "a re-proposal for attempt 1 claiming a justification from attempt 1 itself (not an earlier attempt) is refused.", &["R4.1"], &|net, _, x, _, p| reproposal(net, x, p, 1, Step::Approve));
     }
 }
 
@@ -454,4 +432,14 @@ pub(super) fn reward_only_attempt(g: &mut Gen, rules: Rules) {
             "Attempts 0 to 2 time out at every node (no proposal delivered); attempt 3 is the reward-only attempt, led by the schedule's next leader: its coinbase-only block gets both quorums and is finalized.",
             &["R7.1", "R7.2", "R2.7", "R4.1", "R5.7", "R6.2", "R7.4"],
         );
+}
+
+/// Attempt 1's leader (as node `x` sees it) re-proposing `p`'s block with
+/// valid attempt `from`, justified by a `step` certificate of `from` signed
+/// by mn000-mn002.
+fn reproposal(net: &Net, x: usize, p: &SignedProposal, from: u32, step: Step) -> Message {
+    let l1 = net.leader(x, 1).expect("a leader of attempt 1");
+    let block = p.proposal.block.clone();
+    let justification = net.certificate(&[0, 1, 2], from, step, block.hash());
+    net.propose(l1, 1, block, Some(from), Some(justification))
 }
