@@ -81,6 +81,17 @@ fn double_signers(c: &Cluster) -> Vec<(usize, String, u64, u32, String)> {
         .collect()
 }
 
+/// No member saw an equivocation or signed two blocks for one slot.
+fn assert_honest(c: &Cluster) {
+    assert_eq!(equivocations(c), vec![0; c.len()]);
+    assert_eq!(double_signers(c), vec![]);
+}
+
+/// The highest tip in the cluster.
+fn highest(c: &Cluster) -> u64 {
+    c.tips().iter().copied().max().unwrap_or(0)
+}
+
 /// Stops the cluster, checks every stored chain and that all of `members`
 /// hold at least `heights` blocks; returns the longest chain.
 fn check(c: &mut Cluster, members: &[usize], heights: usize) -> Vec<Replayed> {
@@ -103,9 +114,8 @@ fn four_members_make_twenty_identical_heights() {
     c.wait_for(&[0, 1, 2, 3], 20, LONG).unwrap();
     let chain = check(&mut c, &[0, 1, 2, 3], 20);
     assert!(chain.len() >= 20);
-    assert_eq!(equivocations(&c), vec![0; 4]);
     assert!(signed(&c).len() >= 4 * 20 * 2, "votes are logged as signed");
-    assert_eq!(double_signers(&c), vec![]);
+    assert_honest(&c);
 }
 
 #[test]
@@ -114,8 +124,7 @@ fn seven_members_make_twenty_identical_heights() {
     let mut c = start(spec("seven", 7, &TIERS, false));
     c.wait_for(&all, 20, LONG).unwrap();
     check(&mut c, &all, 20);
-    assert_eq!(equivocations(&c), vec![0; 7]);
-    assert_eq!(double_signers(&c), vec![]);
+    assert_honest(&c);
 }
 
 #[test]
@@ -130,11 +139,11 @@ fn a_member_killed_with_sigkill_restarts_on_its_store_without_equivocating() {
             .unwrap();
         c.kill(2).unwrap();
         // The others go on without it.
-        let others_tip = c.tips().iter().copied().max().unwrap_or(0);
+        let others_tip = highest(&c);
         c.wait_for(&[0, 1, 3], others_tip + 3, LONG).unwrap();
         c.restart(2).unwrap();
         // It catches up and then decides with the others again.
-        let target = c.tips().iter().copied().max().unwrap_or(0) + 2;
+        let target = highest(&c) + 2;
         c.wait_for(&[0, 1, 2, 3], target, LONG).unwrap();
         assert!(
             c.tips()[2] > tip,
@@ -148,10 +157,9 @@ fn a_member_killed_with_sigkill_restarts_on_its_store_without_equivocating() {
         .count();
     assert!(caught_up >= 3, "member 2 caught up {caught_up} blocks");
     check(&mut c, &[0, 1, 2, 3], 10);
-    assert_eq!(equivocations(&c), vec![0; 4]);
     // Across its three restarts, member 2 signed one block per slot: its
     // log holds every vote it sent in each of its lives.
-    assert_eq!(double_signers(&c), vec![]);
+    assert_honest(&c);
 }
 
 #[test]
@@ -160,16 +168,15 @@ fn a_partitioned_member_catches_up_when_healed() {
     c.wait_for(&[0, 1, 2, 3], 2, LONG).unwrap();
     c.partition(3, true);
     let at_cut = c.tips()[3];
-    let tip = c.tips().iter().copied().max().unwrap_or(0);
+    let tip = highest(&c);
     c.wait_for(&[0, 1, 2], tip + 5, LONG).unwrap();
     // Cut off, member 3 finalized nothing more than what was in flight.
     assert!(c.tips()[3] <= at_cut + 1, "member 3 went on while cut off");
     c.partition(3, false);
-    let target = c.tips().iter().copied().max().unwrap_or(0) + 2;
+    let target = highest(&c) + 2;
     c.wait_for(&[0, 1, 2, 3], target, LONG).unwrap();
     check(&mut c, &[0, 1, 2, 3], target as usize);
-    assert_eq!(equivocations(&c), vec![0; 4]);
-    assert_eq!(double_signers(&c), vec![]);
+    assert_honest(&c);
 }
 
 #[test]
@@ -179,8 +186,7 @@ fn delay_and_loss_slow_the_chain_but_it_stays_one() {
     c.wait_for(&[0, 1, 2, 3], 8, Duration::from_secs(150))
         .unwrap();
     check(&mut c, &[0, 1, 2, 3], 8);
-    assert_eq!(equivocations(&c), vec![0; 4]);
-    assert_eq!(double_signers(&c), vec![]);
+    assert_honest(&c);
 }
 
 #[test]
@@ -273,7 +279,7 @@ fn a_submitted_transaction_is_finalized_and_the_metrics_say_what_happened() {
     assert!(status.contains("400"), "{status}");
     let (status, _) = http(c.http(0), "GET", "/nowhere", "");
     assert!(status.contains("404"), "{status}");
-    let tip = c.tips().iter().copied().max().unwrap_or(0);
+    let tip = highest(&c);
     c.wait_for(&[0, 1, 2, 3], tip + 3, LONG).unwrap();
     let (_, status) = http(c.http(1), "GET", "/status", "");
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
