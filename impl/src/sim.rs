@@ -261,47 +261,39 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
         .collect();
     let live: Vec<bool> = (0..cfg.nodes).map(|i| !cfg.crashed.contains(&i)).collect();
 
-    let mut rng = SplitMix64::new(cfg.seed);
-    let mut queue: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::new();
-    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
-    let mut generations: BTreeMap<(usize, Timer), u64> = BTreeMap::new();
-    let mut monitors: Vec<Monitor> = (0..cfg.nodes).map(|_| Monitor::new()).collect();
-    let mut report = SimReport {
-        decisions: vec![None; cfg.nodes],
-        metrics: vec![None; cfg.nodes],
-        sent: 0,
-        dropped: 0,
-        rejections: BTreeMap::new(),
-        end_ms: 0,
-        ids,
+    let mut s = Schedule {
+        rng: SplitMix64::new(cfg.seed),
+        queue: BinaryHeap::new(),
+        pending: BTreeMap::new(),
+        generations: BTreeMap::new(),
+        monitors: (0..cfg.nodes).map(|_| Monitor::new()).collect(),
+        report: SimReport {
+            decisions: vec![None; cfg.nodes],
+            metrics: vec![None; cfg.nodes],
+            sent: 0,
+            dropped: 0,
+            rejections: BTreeMap::new(),
+            end_ms: 0,
+            ids,
+        },
+        seq: 0,
+        gave_up: vec![false; cfg.nodes],
     };
-    let mut seq = 0u64;
-    let mut gave_up = vec![false; cfg.nodes];
 
     // Late starts, as events of the schedule.
     for (i, &at) in cfg.start_ms.iter().enumerate() {
         if at > 0 && live[i] {
-            seq += 1;
-            queue.push(Reverse((at, seq)));
-            pending.insert(seq, Pending::Start { node: i });
+            s.at(at, Pending::Start { node: i });
         }
     }
-    let mut apply = |i: usize,
-                     now: u64,
-                     outs: Vec<Output>,
-                     rng: &mut SplitMix64,
-                     queue: &mut BinaryHeap<Reverse<(u64, u64)>>,
-                     pending: &mut BTreeMap<u64, Pending>,
-                     generations: &mut BTreeMap<(usize, Timer), u64>,
-                     monitors: &mut Vec<Monitor>,
-                     report: &mut SimReport,
-                     gave_up: &mut Vec<bool>| {
+    // Schedules what node `i` output at `now`.
+    let apply = |i: usize, now: u64, outs: Vec<Output>, s: &mut Schedule| {
         for o in outs {
             // A broadcast goes to every live peer, a send (R7.6) to one.
             let o = match o {
                 Output::Broadcast(msg) => Ok((msg, None)),
                 Output::Send { to, message } => {
-                    let to = report.ids.iter().position(|x| *x == to);
+                    let to = s.report.ids.iter().position(|x| *x == to);
                     Ok((message, Some(to.unwrap_or(usize::MAX))))
                 }
                 other => Err(other),
@@ -316,21 +308,14 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                         .enumerate()
                         .filter(|(to, l)| **l && *to != i && only.is_none_or(|o| o == *to));
                     for (to, _) in peers {
-                        report.sent += 1;
-                        if rng.range(1, 1000) <= u64::from(cfg.drop_permille) {
-                            report.dropped += 1;
+                        s.report.sent += 1;
+                        if s.rng.range(1, 1000) <= u64::from(cfg.drop_permille) {
+                            s.report.dropped += 1;
                             continue;
                         }
-                        let at = now + rng.range(cfg.delay_ms.0, cfg.delay_ms.1);
-                        seq += 1;
-                        queue.push(Reverse((at, seq)));
-                        pending.insert(
-                            seq,
-                            Pending::Deliver {
-                                to,
-                                msg: msg.clone(),
-                            },
-                        );
+                        let at = now + s.rng.range(cfg.delay_ms.0, cfg.delay_ms.1);
+                        let msg = msg.clone();
+                        s.at(at, Pending::Deliver { to, msg });
                     }
                     continue;
                 }
@@ -339,30 +324,29 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
             match o {
                 Output::Broadcast(_) | Output::Send { .. } => {}
                 Output::SetTimer { timer, after_ms } => {
-                    seq += 1;
-                    generations.insert((i, timer), seq);
-                    queue.push(Reverse((now + after_ms, seq)));
-                    pending.insert(
-                        seq,
+                    let generation = s.seq + 1;
+                    s.generations.insert((i, timer), generation);
+                    s.at(
+                        now + after_ms,
                         Pending::Fire {
                             node: i,
                             timer,
-                            generation: seq,
+                            generation,
                         },
                     );
                 }
                 Output::CancelTimer(t) => {
-                    generations.remove(&(i, t));
+                    s.generations.remove(&(i, t));
                 }
                 Output::Event(e) => {
-                    monitors[i].record(now, &e);
+                    s.monitors[i].record(now, &e);
                     match &e {
                         Event::Rejected(r) => {
-                            *report.rejections.entry(rejection_name(r)).or_default() += 1
+                            *s.report.rejections.entry(rejection_name(r)).or_default() += 1
                         }
                         Event::SyncFailed {
                             continuing: false, ..
-                        } => gave_up[i] = true,
+                        } => s.gave_up[i] = true,
                         _ => {}
                     }
                 }
@@ -385,29 +369,18 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
             continue; // scheduled above
         }
         let outs = nodes[i].handle(start());
-        apply(
-            i,
-            0,
-            outs,
-            &mut rng,
-            &mut queue,
-            &mut pending,
-            &mut generations,
-            &mut monitors,
-            &mut report,
-            &mut gave_up,
-        );
+        apply(i, 0, outs, &mut s);
     }
     let all_done = |nodes: &[Node], gave_up: &[bool]| {
         (0..cfg.nodes).all(|i| !live[i] || gave_up[i] || nodes[i].state().last_decision().is_some())
     };
     let mut now = 0;
-    while let Some(Reverse((at, id))) = queue.pop() {
-        if all_done(&nodes, &gave_up) || at > cfg.max_time_ms {
+    while let Some(Reverse((at, id))) = s.queue.pop() {
+        if all_done(&nodes, &s.gave_up) || at > cfg.max_time_ms {
             break;
         }
         now = at;
-        let Some(p) = pending.remove(&id) else {
+        let Some(p) = s.pending.remove(&id) else {
             continue;
         };
         let (i, input) = match p {
@@ -417,34 +390,47 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                 timer,
                 generation,
             } => {
-                if generations.get(&(node, timer)) != Some(&generation) {
+                if s.generations.get(&(node, timer)) != Some(&generation) {
                     continue;
                 }
-                generations.remove(&(node, timer));
+                s.generations.remove(&(node, timer));
                 (node, Input::Timer(timer))
             }
             Pending::Start { node } => (node, start()),
         };
         let outs = nodes[i].handle(input);
-        apply(
-            i,
-            now,
-            outs,
-            &mut rng,
-            &mut queue,
-            &mut pending,
-            &mut generations,
-            &mut monitors,
-            &mut report,
-            &mut gave_up,
-        );
+        apply(i, now, outs, &mut s);
     }
-    report.end_ms = now;
+    s.report.end_ms = now;
     for (i, n) in nodes.iter().enumerate() {
-        report.decisions[i] = n.state().last_decision();
-        report.metrics[i] = monitors[i].metrics().cloned();
+        s.report.decisions[i] = n.state().last_decision();
+        s.report.metrics[i] = s.monitors[i].metrics().cloned();
     }
-    Ok(report)
+    Ok(s.report)
+}
+
+/// A run's schedule: inputs keyed by (time, sequence number), each timer's
+/// current generation (a re-set or cancelled timer's earlier firing is
+/// stale), and what is recorded on the way.
+struct Schedule {
+    rng: SplitMix64,
+    queue: BinaryHeap<Reverse<(u64, u64)>>,
+    pending: BTreeMap<u64, Pending>,
+    generations: BTreeMap<(usize, Timer), u64>,
+    monitors: Vec<Monitor>,
+    report: SimReport,
+    seq: u64,
+    gave_up: Vec<bool>,
+}
+
+impl Schedule {
+    /// Schedules `p` at time `at`, after everything scheduled before it for
+    /// the same time.
+    fn at(&mut self, at: u64, p: Pending) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq)));
+        self.pending.insert(self.seq, p);
+    }
 }
 
 /// The variant name of a rejection, for counting.
