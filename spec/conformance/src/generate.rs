@@ -96,29 +96,16 @@ impl Gen {
                 suite.name()
             ));
         }
+        let label = Label {
+            suite,
+            name,
+            rules,
+            description,
+            ids,
+            origin: None,
+        };
         match results.into_iter().next() {
-            Some(Ok(o)) => self.push(
-                suite,
-                name,
-                rules,
-                description,
-                ids,
-                None,
-                input,
-                Some(o),
-                None,
-            ),
-            Some(Err(x)) => self.push::<()>(
-                suite,
-                name,
-                rules,
-                description,
-                ids,
-                None,
-                input,
-                None,
-                Some(x),
-            ),
+            Some(outcome) => self.push(label, input, outcome),
             None => self
                 .errors
                 .push(format!("{}/{name}: no rule set", suite.name())),
@@ -167,18 +154,15 @@ impl Gen {
         for (s, o) in t.steps.iter_mut().zip(r.outputs) {
             s.outputs = o;
         }
-        let (suite, input, out) = (Suite::NodeTrace, Op::NodeTrace(t), Some(r.final_state));
-        self.push(
-            suite,
+        let label = Label {
+            suite: Suite::NodeTrace,
             name,
-            &[rules],
+            rules: &[rules],
             description,
             ids,
             origin,
-            input,
-            out,
-            None,
-        );
+        };
+        self.push(label, Op::NodeTrace(t), Ok(r.final_state));
     }
 
     /// Records a generator bug.
@@ -187,41 +171,40 @@ impl Gen {
     }
 
     /// Renders and keeps a case, if its name is free and well formed.
-    #[allow(clippy::too_many_arguments)]
     fn push<E: serde::Serialize>(
         &mut self,
-        suite: Suite,
-        name: &str,
-        rules: &[Rules],
-        description: &str,
-        ids: &[&str],
-        origin: Option<Origin>,
+        l: Label<'_>,
         input: Op,
-        expected: Option<E>,
-        expected_rejection: Option<ExpectedRejection>,
+        outcome: Result<E, ExpectedRejection>,
     ) {
-        if !self.claim(suite, name) {
+        if !self.claim(l.suite, l.name) {
             return;
         }
+        let (expected, expected_rejection) = match outcome {
+            Ok(o) => (Some(o), None),
+            Err(x) => (None, Some(x)),
+        };
         let c = Case {
             format: FORMAT_VERSION.to_string(),
-            suite,
-            case: name.to_string(),
-            rules: rules.to_vec(),
-            description: description.to_string(),
-            rule_ids: ids.iter().map(|s| s.to_string()).collect(),
-            origin,
+            suite: l.suite,
+            case: l.name.to_string(),
+            rules: l.rules.to_vec(),
+            description: l.description.to_string(),
+            rule_ids: l.ids.iter().map(|s| s.to_string()).collect(),
+            origin: l.origin,
             input,
             expected,
             expected_rejection,
         };
         match serde_json::to_string_pretty(&c) {
             Ok(json) => self.cases.push(Generated {
-                suite,
-                name: name.to_string(),
+                suite: l.suite,
+                name: l.name.to_string(),
                 json: json + "\n",
             }),
-            Err(e) => self.errors.push(format!("{name}: cannot serialize: {e}")),
+            Err(e) => self
+                .errors
+                .push(format!("{}: cannot serialize: {e}", l.name)),
         }
     }
 
@@ -325,4 +308,14 @@ pub fn tier_name(t: Tier) -> &'static str {
         Tier::Silver => "silver",
         Tier::Gold => "gold",
     }
+}
+
+/// What names and describes a case, beside its input and outcome.
+struct Label<'a> {
+    suite: Suite,
+    name: &'a str,
+    rules: &'a [Rules],
+    description: &'a str,
+    ids: &'a [&'a str],
+    origin: Option<Origin>,
 }
