@@ -207,6 +207,13 @@ impl Run<'_> {
             .sum()
     }
 
+    /// The certificate `pick` selects (modulo their number) among those
+    /// [`Run::keys`] lists, if there is any.
+    pub fn pick_key(&self, pick: usize, approve_only: bool) -> Option<(u32, Step, Hash32)> {
+        let keys = self.keys(approve_only);
+        (!keys.is_empty()).then(|| keys[pick % keys.len()])
+    }
+
     /// The certificates the adversary can assemble, heaviest first, of
     /// blocks it knows; approve ones only if `approve_only`.
     pub fn keys(&self, approve_only: bool) -> Vec<(u32, Step, Hash32)> {
@@ -474,11 +481,12 @@ impl Run<'_> {
                 to,
             } => {
                 let to = to % byz;
-                let keys = self.keys(true);
-                if keys.is_empty() || self.byz_leads.is_empty() {
+                let Some(k) = self.pick_key(key, true) else {
+                    return;
+                };
+                if self.byz_leads.is_empty() {
                     return;
                 }
-                let k = keys[key % keys.len()];
                 let later: Vec<u32> = self
                     .byz_leads
                     .iter()
@@ -516,11 +524,9 @@ impl Run<'_> {
                 to,
             } => {
                 let to = to % byz;
-                let keys = self.keys(false);
-                if keys.is_empty() {
+                let Some(k) = self.pick_key(key, false) else {
                     return;
-                }
-                let k = keys[key % keys.len()];
+                };
                 let mut certificate = self.certificate(k, own, &forge);
                 let mut block = self.known[&k.2].clone();
                 match forge {
