@@ -14,6 +14,7 @@ use time_consensus::forge::{Forged, Forger};
 use time_consensus::message::{Message, SignedProposal};
 use time_consensus::node::{Context, Decision, Input, NodeState, Output, StartHeight, Timer};
 use time_consensus::primitives::{Date, Hash32, NodeId};
+use time_consensus::verified::{Verified, NONE};
 use time_consensus::vote::{Step, Vote};
 
 /// A message on the model's network: one pointer, shared rather than
@@ -28,6 +29,11 @@ struct Wrapped {
     msg: Message,
     hash: u64,
     answer: bool,
+    /// The message's signatures verified once against height 1's registry,
+    /// for every node that receives it in any state (a host's batch, R0.4:
+    /// the node then skips the checks the set covers and does the others,
+    /// so what it does is the same; not part of the packet's identity).
+    verified: std::sync::OnceLock<Verified>,
 }
 
 impl Packet {
@@ -51,7 +57,16 @@ impl Packet {
             hash: h.finish(),
             msg,
             answer,
+            verified: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// The message's signatures by members of `registry` (height 1's, the
+    /// same at every honest node), verified the first time it is asked.
+    pub fn verified(&self, registry: &time_consensus::registry::Registry) -> &Verified {
+        self.0
+            .verified
+            .get_or_init(|| Verified::batch(registry, [&self.0.msg]))
     }
 
     /// Whether it is an answer of R7.6.
@@ -347,10 +362,17 @@ impl Honest {
     /// (the host switches registries with the height, so no round of
     /// height 2 meets height 1's registry; height 1's laggards are then
     /// answered, R7.6, if they are members of height 2).
-    pub fn handle(&self, node: &mut NodeState, input: Input, outs: &mut Vec<Output>) {
+    /// `verified` holds signatures checked against height 1's registry.
+    pub fn handle(
+        &self,
+        node: &mut NodeState,
+        input: Input,
+        verified: &Verified,
+        outs: &mut Vec<Output>,
+    ) {
         match &self.next_ctx {
             Some(next) if node.tip().height >= 1 => next.handle(node, input, outs),
-            _ => self.ctx.handle(node, input, outs),
+            _ => self.ctx.handle_verified(node, input, verified, outs),
         }
     }
 
@@ -390,7 +412,7 @@ impl Honest {
         }
     }
 
-    fn step(&self, state: &mut Cow<McState>, input: Input, o: &mut Out<McActor>) {
+    fn step(&self, state: &mut Cow<McState>, input: Input, v: &Verified, o: &mut Out<McActor>) {
         let McState::Honest(current) = &**state else {
             return;
         };
@@ -400,7 +422,7 @@ impl Honest {
             Input::Timer(t) => Some(*t),
             _ => None,
         };
-        self.handle(&mut next, input, &mut outs);
+        self.handle(&mut next, input, v, &mut outs);
         let mut earlier = current.earlier;
         if let (Some(ctx), Some(d)) = (&self.next_ctx, next.last_decision()) {
             if d.height == 1 && next.round().is_none() && earlier.is_none() {
@@ -450,7 +472,7 @@ impl Honest {
         if let McState::Honest(s) = state.to_mut() {
             s.started = true;
         }
-        self.step(state, Input::Start(start), o);
+        self.step(state, Input::Start(start), &NONE, o);
     }
 
     /// A delivery: ignored if it was lost before the start; remembered as
@@ -464,13 +486,15 @@ impl Honest {
         }
         if current.started {
             if !current.lost.contains(&(src, msg.clone())) {
-                self.step(state, Input::Message(msg.msg().clone()), o);
+                let v = msg.verified(self.ctx.registry());
+                self.step(state, Input::Message(msg.msg().clone()), v, o);
             }
             return;
         }
         let mut next = current.node.clone();
         let mut outs = Vec::new();
-        self.handle(&mut next, Input::Message(msg.msg().clone()), &mut outs);
+        let v = msg.verified(self.ctx.registry());
+        self.handle(&mut next, Input::Message(msg.msg().clone()), v, &mut outs);
         let refused = outs.iter().any(|out| {
             matches!(
                 out,
@@ -636,7 +660,7 @@ impl Actor for McActor {
         if let McActor::Honest(h) = self {
             match timer {
                 McTimer::Start => h.start(state, o),
-                McTimer::Node(t) => h.step(state, Input::Timer(*t), o),
+                McTimer::Node(t) => h.step(state, Input::Timer(*t), &NONE, o),
             }
         }
     }

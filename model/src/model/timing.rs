@@ -91,7 +91,7 @@ impl TcModel {
             Action::Actor(ActorModelAction::Deliver { src, .. }) if late(src) => false,
             Action::Votes { votes, .. } if votes.iter().any(|(src, _)| late(src)) => false,
             Action::Tick(_) | Action::LeavesLadder(_) | Action::StartsAhead(_) => false,
-            _ => self.apply(state, a).is_some(),
+            _ => memo::keep(state, a, self.apply(state, a)),
         })
     }
 
