@@ -29,6 +29,16 @@ fn spec(name: &str, nodes: usize, tiers: &[Tier], proxy: bool) -> ClusterSpec {
     }
 }
 
+/// [`spec`] with its last `behaviours.len()` members Byzantine, one
+/// behaviour each, no proxy.
+fn byzantine(name: &str, nodes: usize, tiers: &[Tier], behaviours: &[Behaviour]) -> ClusterSpec {
+    ClusterSpec {
+        byzantine: behaviours.len(),
+        behaviours: behaviours.to_vec(),
+        ..spec(name, nodes, tiers, false)
+    }
+}
+
 fn start(spec: ClusterSpec) -> Cluster {
     Cluster::start(spec, PathBuf::from(env!("CARGO_BIN_EXE_time-node"))).unwrap()
 }
@@ -191,9 +201,7 @@ fn delay_and_loss_slow_the_chain_but_it_stays_one() {
 
 #[test]
 fn an_equivocating_member_below_a_third_cannot_split_the_chain() {
-    let mut s = spec("equivocate", 4, &[Tier::Bronze], false);
-    s.byzantine = 1;
-    s.behaviours = vec![Behaviour::Equivocate];
+    let s = byzantine("equivocate", 4, &[Tier::Bronze], &[Behaviour::Equivocate]);
     let mut c = start(s);
     // 30 heights: the equivocator (1/4 of the weight) leads attempt 0 of
     // none of them with chance (3/4)^30, under 2 in 10,000.
@@ -240,9 +248,7 @@ fn half_the_weight_silent_halts_the_chain_without_forking() {
     // Two of four equal members silent: 1/2 of the weight, above the 1/3
     // the protocol tolerates. No quorum can form, so nothing is finalized;
     // what the test shows is that the chain stops rather than forks.
-    let mut s = spec("halt", 4, &[Tier::Bronze], false);
-    s.byzantine = 2;
-    s.behaviours = vec![Behaviour::Silent];
+    let s = byzantine("halt", 4, &[Tier::Bronze], &[Behaviour::Silent; 2]);
     let mut c = start(s);
     c.poll(Duration::from_secs(8), |_, _, _| {}).unwrap();
     assert_eq!(c.tips(), &[0, 0, 0, 0]);
@@ -329,9 +335,7 @@ const FORGER_TIERS: [Tier; 4] = [Tier::Gold, Tier::Silver, Tier::Free, Tier::Bro
 
 #[test]
 fn a_member_forging_justifications_below_a_third_changes_nothing() {
-    let mut s = spec("forge", 4, &FORGER_TIERS, false);
-    s.byzantine = 1;
-    s.behaviours = vec![Behaviour::ForgeJustification];
+    let s = byzantine("forge", 4, &FORGER_TIERS, &[Behaviour::ForgeJustification]);
     let mut c = start(s);
     c.wait_for(&[0, 1, 2], 12, LONG).unwrap();
     check(&mut c, &[0, 1, 2], 12);
@@ -355,9 +359,12 @@ fn a_member_forging_justifications_below_a_third_changes_nothing() {
 
 #[test]
 fn a_member_voting_for_anything_below_a_third_changes_nothing() {
-    let mut s = spec("vote-any", 7, &[Tier::Bronze], false);
-    s.byzantine = 2;
-    s.behaviours = vec![Behaviour::Equivocate, Behaviour::VoteAny];
+    let s = byzantine(
+        "vote-any",
+        7,
+        &[Tier::Bronze],
+        &[Behaviour::Equivocate, Behaviour::VoteAny],
+    );
     let mut c = start(s);
     let honest: Vec<usize> = (0..5).collect();
     c.wait_for(&honest, 12, LONG).unwrap();
