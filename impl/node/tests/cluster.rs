@@ -97,6 +97,19 @@ fn assert_honest(c: &Cluster) {
     assert_eq!(double_signers(c), vec![]);
 }
 
+/// The slots signed twice ([`double_signers`]), checked to be member
+/// `m`'s proposals only.
+fn proposals_doubled_by(c: &Cluster, m: usize) -> Vec<(usize, String, u64, u32, String)> {
+    let doubles = double_signers(c);
+    assert!(
+        doubles
+            .iter()
+            .all(|(i, kind, ..)| *i == m && kind == "proposal"),
+        "{doubles:?}"
+    );
+    doubles
+}
+
 /// The highest tip in the cluster.
 fn highest(c: &Cluster) -> u64 {
     c.tips().iter().copied().max().unwrap_or(0)
@@ -215,13 +228,7 @@ fn an_equivocating_member_below_a_third_cannot_split_the_chain() {
     let seen: usize = equivocations(&c)[..3].iter().sum();
     // Each time it led attempt 0 it signed two blocks for it, and one honest
     // peer got both and logged the evidence; honest members never did.
-    let doubles = double_signers(&c);
-    assert!(
-        doubles
-            .iter()
-            .all(|(i, kind, ..)| *i == 3 && kind == "proposal"),
-        "{doubles:?}"
-    );
+    let doubles = proposals_doubled_by(&c, 3);
     let led_attempt0 = chain
         .iter()
         .enumerate()
@@ -345,13 +352,7 @@ fn a_member_forging_justifications_below_a_third_changes_nothing() {
     // As leader it sends several re-proposals for one attempt (justified,
     // tampered, unsupported): honest members see those double proposals,
     // and only those.
-    let doubles = double_signers(&c);
-    assert!(
-        doubles
-            .iter()
-            .all(|(i, kind, ..)| *i == 3 && kind == "proposal"),
-        "{doubles:?}"
-    );
+    let doubles = proposals_doubled_by(&c, 3);
     let seen: usize = equivocations(&c)[..3].iter().sum();
     assert!(seen == 0 || !doubles.is_empty());
     eprintln!("forged from {forged} honest votes");
