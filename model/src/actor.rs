@@ -362,17 +362,21 @@ impl Honest {
     /// (the host switches registries with the height, so no round of
     /// height 2 meets height 1's registry; height 1's laggards are then
     /// answered, R7.6, if they are members of height 2).
-    /// `verified` holds signatures checked against height 1's registry.
+    /// `packet` is the message input's packet, whose signatures height 1's
+    /// context takes as verified.
     pub fn handle(
         &self,
         node: &mut NodeState,
         input: Input,
-        verified: &Verified,
+        packet: Option<&Packet>,
         outs: &mut Vec<Output>,
     ) {
         match &self.next_ctx {
             Some(next) if node.tip().height >= 1 => next.handle(node, input, outs),
-            _ => self.ctx.handle_verified(node, input, verified, outs),
+            _ => {
+                let v = packet.map_or(&NONE, |p| p.verified(self.ctx.registry()));
+                self.ctx.handle_verified(node, input, v, outs)
+            }
         }
     }
 
@@ -412,7 +416,13 @@ impl Honest {
         }
     }
 
-    fn step(&self, state: &mut Cow<McState>, input: Input, v: &Verified, o: &mut Out<McActor>) {
+    fn step(
+        &self,
+        state: &mut Cow<McState>,
+        input: Input,
+        packet: Option<&Packet>,
+        o: &mut Out<McActor>,
+    ) {
         let McState::Honest(current) = &**state else {
             return;
         };
@@ -422,7 +432,7 @@ impl Honest {
             Input::Timer(t) => Some(*t),
             _ => None,
         };
-        self.handle(&mut next, input, v, &mut outs);
+        self.handle(&mut next, input, packet, &mut outs);
         let mut earlier = current.earlier;
         if let (Some(ctx), Some(d)) = (&self.next_ctx, next.last_decision()) {
             if d.height == 1 && next.round().is_none() && earlier.is_none() {
@@ -472,7 +482,7 @@ impl Honest {
         if let McState::Honest(s) = state.to_mut() {
             s.started = true;
         }
-        self.step(state, Input::Start(start), &NONE, o);
+        self.step(state, Input::Start(start), None, o);
     }
 
     /// A delivery: ignored if it was lost before the start; remembered as
@@ -486,15 +496,18 @@ impl Honest {
         }
         if current.started {
             if !current.lost.contains(&(src, msg.clone())) {
-                let v = msg.verified(self.ctx.registry());
-                self.step(state, Input::Message(msg.msg().clone()), v, o);
+                self.step(state, Input::Message(msg.msg().clone()), Some(&msg), o);
             }
             return;
         }
         let mut next = current.node.clone();
         let mut outs = Vec::new();
-        let v = msg.verified(self.ctx.registry());
-        self.handle(&mut next, Input::Message(msg.msg().clone()), v, &mut outs);
+        self.handle(
+            &mut next,
+            Input::Message(msg.msg().clone()),
+            Some(&msg),
+            &mut outs,
+        );
         let refused = outs.iter().any(|out| {
             matches!(
                 out,
@@ -660,7 +673,7 @@ impl Actor for McActor {
         if let McActor::Honest(h) = self {
             match timer {
                 McTimer::Start => h.start(state, o),
-                McTimer::Node(t) => h.step(state, Input::Timer(*t), &NONE, o),
+                McTimer::Node(t) => h.step(state, Input::Timer(*t), None, o),
             }
         }
     }
