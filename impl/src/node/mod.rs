@@ -453,6 +453,7 @@ impl Context {
 mod act;
 mod attempt;
 mod height;
+mod join;
 mod proposal;
 mod round;
 mod small_map;
@@ -460,6 +461,7 @@ mod votes;
 
 use act::Act;
 pub use height::{height_weights, HeightCtx};
+pub use join::{JoinError, Joining};
 pub use round::{Justified, NodeState, ProposalRecord, Round, VoteRecord};
 
 /// A node: its context and its state.
@@ -483,22 +485,9 @@ impl Node {
     /// answers laggards with the proof again (R7.6). The proof is the host's
     /// own record of what this node finalized; it is not checked here.
     pub fn resume(ctx: Context, proof: Arc<CertifiedBlock>) -> Self {
-        let block = &proof.block;
-        let decision = Decision {
-            height: block.header.height,
-            hash: block.hash(),
-            attempt: proof.certificate.attempt,
-            kind: block.header.kind,
-            unilateral: false,
-        };
-        let mut state = NodeState::new(Tip {
-            height: decision.height,
-            hash: decision.hash,
-        });
-        state.settle(Some((decision, Some(proof))));
         Node {
             ctx: Arc::new(ctx),
-            state,
+            state: NodeState::resumed(proof),
         }
     }
 

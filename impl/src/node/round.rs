@@ -323,6 +323,25 @@ impl NodeState {
         }
     }
 
+    /// The state of a node that decided the proof's block with it (R7.5):
+    /// the tip is that block and the proof answers laggards (R7.6).
+    pub(super) fn resumed(proof: Arc<CertifiedBlock>) -> Self {
+        let block = &proof.block;
+        let decision = Decision {
+            height: block.header.height,
+            hash: block.hash(),
+            attempt: proof.certificate.attempt,
+            kind: block.header.kind,
+            unilateral: false,
+        };
+        let mut state = NodeState::new(Tip {
+            height: decision.height,
+            hash: decision.hash,
+        });
+        state.settle(Some((decision, Some(proof))));
+        state
+    }
+
     pub(super) fn settle(&mut self, decided: Option<(Decision, Option<Arc<CertifiedBlock>>)>) {
         if let Some((d, proof)) = decided {
             self.tip = Tip {
