@@ -221,7 +221,7 @@ mod tests {
             refused(j, net.rules, &short),
             JoinError::Certificate(CertificateError::BelowQuorum { .. })
         ));
-        let forged = cert(&|c| c.votes[0].signature = c.votes[1].signature.clone());
+        let forged = cert(&|c| c.votes[0].signature = c.votes[1].signature);
         assert!(matches!(
             refused(j, net.rules, &forged),
             JoinError::Certificate(CertificateError::BadSignature { index: 0, .. })
