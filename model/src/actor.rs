@@ -12,8 +12,11 @@ use time_consensus::crypto::Keypair;
 use time_consensus::event::{Event, Rejection};
 use time_consensus::forge::{Forged, Forger};
 use time_consensus::message::{Message, SignedProposal};
-use time_consensus::node::{Context, Decision, Input, NodeState, Output, StartHeight, Timer};
+use time_consensus::node::{
+    Context, Decision, Input, Joining, NodeState, Output, StartHeight, Timer,
+};
 use time_consensus::primitives::{Date, Hash32, NodeId};
+use time_consensus::registry::Registry;
 use time_consensus::verified::{Verified, NONE};
 use time_consensus::vote::{Step, Vote};
 
@@ -151,6 +154,14 @@ pub struct Honest {
     /// feeds it nothing of height 2 (the node would only keep it, R0.7,
     /// and never start that height: states that differ in nothing seen).
     pub leaves: bool,
+    /// Registered at height 2 only: height 1's registry, against which it
+    /// checks a finality proof of height 1 to join from it (R7.8). Until
+    /// then it takes in nothing; the network keeps height 2's messages for
+    /// it, as for every node still deciding height 1.
+    pub joins: Option<Arc<Registry>>,
+    /// Every masternode, actor `i` as its `i`th member (to address R7.6's
+    /// answers).
+    pub directory: Arc<Registry>,
     /// Starting state (on the genesis tip).
     pub init: NodeState,
     /// Local date.
@@ -167,6 +178,10 @@ pub struct Honest {
     pub max_attempt: u32,
     /// Everyone else.
     pub peers: Vec<Id>,
+    /// Everyone else registered at height 1: a joiner takes in height 1's
+    /// finality proofs and nothing else of height 1, which is not sent to
+    /// it (its deliveries would change nothing, only their losses would).
+    pub height1_peers: Vec<Id>,
     /// Send the answers of R7.6 (a finalized node's proof to a laggard).
     /// Where the network keeps every message sent (`async`, `gst`) an answer
     /// is the very envelope the node broadcast when it finalized (same
@@ -373,6 +388,8 @@ impl Honest {
     ) {
         match &self.next_ctx {
             Some(next) if node.tip().height >= 1 => next.handle(node, input, outs),
+            // A joiner's context is height 2's: packets' sets are height 1's.
+            _ if self.joins.is_some() => self.ctx.handle(node, input, outs),
             _ => {
                 let v = packet.map_or(&NONE, |p| p.verified(self.ctx.registry()));
                 self.ctx.handle_verified(node, input, v, outs)
@@ -394,9 +411,18 @@ impl Honest {
     fn emit(&self, outs: Vec<Output>, o: &mut Out<McActor>) {
         for out in outs {
             match out {
-                Output::Broadcast(m) => o.broadcast(&self.peers, &Packet::new(m)),
+                Output::Broadcast(m) => {
+                    let proof =
+                        matches!(&m, Message::Certificate(c) if c.certificate.step == Step::Commit);
+                    let to = if m.height() == 1 && !proof {
+                        &self.height1_peers
+                    } else {
+                        &self.peers
+                    };
+                    o.broadcast(to, &Packet::new(m))
+                }
                 Output::Send { to, message } if self.answers => {
-                    if let Some(i) = self.ctx.registry().index_of(&to) {
+                    if let Some(i) = self.directory.index_of(&to) {
                         let p = if self.starts_apart {
                             Packet::answer(message)
                         } else {
@@ -485,6 +511,40 @@ impl Honest {
         self.step(state, Input::Start(start), None, o);
     }
 
+    /// R7.8: a joiner not yet started takes a finality proof of height 1
+    /// that passes the checks as its tip and starts height 2; it ignores
+    /// anything else (a refused proof included: it changes nothing).
+    fn join(
+        &self,
+        state: &mut Cow<McState>,
+        registry: &Registry,
+        msg: &Packet,
+        o: &mut Out<McActor>,
+    ) {
+        let (McState::Honest(current), Message::Certificate(cb)) = (&**state, msg.msg()) else {
+            return;
+        };
+        let joining = Joining {
+            registry,
+            tip: current.node.tip(),
+            date: self.date,
+        };
+        let ctx = &self.ctx;
+        let Ok(node) = joining.check(ctx.rules(), ctx.config(), &Arc::new(cb.clone())) else {
+            return;
+        };
+        *state = Cow::Owned(McState::Honest(HonestState {
+            earlier: node.last_decision(),
+            node,
+            started: true,
+            lost: current.lost.clone(),
+            ahead: current.ahead.clone(),
+            clock: current.clock.clone(),
+            decided_in: current.decided_in,
+        }));
+        self.step(state, Input::Start(self.start_input()), None, o);
+    }
+
     /// A delivery: ignored if it was lost before the start; remembered as
     /// lost if the node refuses it because it has not started.
     fn receive(&self, state: &mut Cow<McState>, src: Id, msg: Packet, o: &mut Out<McActor>) {
@@ -493,6 +553,9 @@ impl Honest {
         };
         if self.leaves && current.node.tip().height >= 1 && msg.msg().height() >= 2 {
             return;
+        }
+        if let (Some(registry), false) = (&self.joins, current.started) {
+            return self.join(state, registry, &msg, o);
         }
         if current.started {
             if !current.lost.contains(&(src, msg.clone())) {
@@ -596,7 +659,9 @@ impl Actor for McActor {
                     decided_in: None,
                     earlier: None,
                 }));
-                if h.starts_apart {
+                if h.joins.is_some() {
+                    // It starts height 2 once it joins (R7.8).
+                } else if h.starts_apart {
                     o.set_timer(McTimer::Start, model_timeout());
                 } else {
                     h.start(&mut st, o);

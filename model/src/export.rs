@@ -171,6 +171,9 @@ fn exercised_ids(rules: Rules, steps: &[TraceStep]) -> Vec<String> {
                 Change::Finalizes { .. } if reference => {
                     ids.insert("R7.4");
                 }
+                Change::Joins { .. } => {
+                    ids.insert("R7.8");
+                }
                 _ => {}
             }
         }
@@ -404,6 +407,7 @@ pub fn mermaid(model: &TcModel, property: &str, status: Status, steps: &[TraceSt
         for (c, text) in s.changes.iter().zip(&s.effects) {
             let actor = match c {
                 Change::Finalizes { actor, .. }
+                | Change::Joins { actor, .. }
                 | Change::StartsHeight { actor, .. }
                 | Change::GivesUp { actor }
                 | Change::MovesTo { actor, .. }

@@ -262,6 +262,10 @@ struct ModelArgs {
     /// Masternodes deregistered at height 2, comma separated ("" for none).
     #[arg(long)]
     leaves: Option<String>,
+    /// Masternodes registered at height 2 only, comma separated ("" for
+    /// none): they join from height 1's finality proof (R7.8).
+    #[arg(long)]
+    joins: Option<String>,
 }
 
 impl ModelArgs {
@@ -284,6 +288,9 @@ impl ModelArgs {
         }
         if let Some(l) = &self.leaves {
             c.leaves = parse_indices(l, "--leaves")?;
+        }
+        if let Some(j) = &self.joins {
+            c.joins = parse_indices(j, "--joins")?;
         }
         if let Some(b) = &self.behaviour {
             let names: Vec<String> = b.iter().map(|&v| value_name(v)).collect();

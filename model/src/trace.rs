@@ -20,8 +20,8 @@ pub fn actor_name(info: &Info, id: Id) -> String {
 /// The name of the member `id` as paths print it: `mn001`, `mn001*` when
 /// Byzantine, or the id itself for a stranger.
 fn member_name(info: &Info, id: &time_consensus::primitives::NodeId) -> String {
-    match info.registry.position_of(id) {
-        Some(pos) => actor_name(info, Id::from(pos)),
+    match info.directory.index_of(id) {
+        Some(i) => actor_name(info, Id::from(i)),
         None => id.as_str().to_string(),
     }
 }
@@ -135,9 +135,9 @@ fn certificate_fields(info: &Info, c: &time_consensus::vote::Certificate) -> Cer
             .votes
             .iter()
             .filter(|sv| {
-                info.registry
+                info.directory
                     .position_of(&sv.vote.voter)
-                    .is_none_or(|pos| !info.registry.verify_vote(pos, sv))
+                    .is_none_or(|pos| !info.directory.verify_vote(pos, sv))
             })
             .count(),
     }
@@ -476,6 +476,16 @@ pub enum Change {
         /// Seed flaw 4: taken without a single vote.
         unilateral: bool,
     },
+    /// A node registered at height 2 only takes height 1's block from a
+    /// finality proof that passes R7.8's checks.
+    Joins {
+        /// The node.
+        actor: String,
+        /// Height 1's block, by its label.
+        block: String,
+        /// The attempt of the proof.
+        attempt: u32,
+    },
     /// The node starts the next height (two heights: as it finalizes).
     StartsHeight {
         /// The node.
@@ -531,6 +541,13 @@ impl Change {
                 };
                 format!("{actor} FINALIZES {block} ({block_kind:?} block, attempt {attempt}{how})")
             }
+            Change::Joins {
+                actor,
+                block,
+                attempt,
+            } => format!(
+                "{actor} JOINS on {block}, from its finality proof of attempt {attempt} (R7.8)"
+            ),
             Change::StartsHeight { actor, height } => format!("{actor} starts height {height}"),
             Change::GivesUp { actor } => format!("{actor} gives the height up"),
             Change::MovesTo { actor, attempt } => format!("{actor} moves to attempt {attempt}"),
@@ -558,13 +575,22 @@ pub fn changes(info: &Info, before: &State, after: &State) -> Vec<Change> {
         };
         let actor = || actor_name(info, Id::from(i));
         if let Some(d) = b.last_decision().filter(|d| a.last_decision() != Some(*d)) {
-            out.push(Change::Finalizes {
-                actor: actor(),
-                block: info.label(&d.hash),
-                block_kind: d.kind,
-                attempt: d.attempt,
-                unilateral: d.unilateral,
-            });
+            let change = if !info.cfg.member_at(i, d.height) {
+                Change::Joins {
+                    actor: actor(),
+                    block: info.label(&d.hash),
+                    attempt: d.attempt,
+                }
+            } else {
+                Change::Finalizes {
+                    actor: actor(),
+                    block: info.label(&d.hash),
+                    block_kind: d.kind,
+                    attempt: d.attempt,
+                    unilateral: d.unilateral,
+                }
+            };
+            out.push(change);
             if let Some(r) = b.round() {
                 out.push(Change::StartsHeight {
                     actor: actor(),

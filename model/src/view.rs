@@ -224,7 +224,7 @@ fn tally_lines(info: &Info, n: &NodeState) -> Vec<String> {
             .map(|v| {
                 format!(
                     "{} for {} (attempt {}, weight {})",
-                    info.registry.position_of(&v.voter).map_or_else(
+                    info.directory.index_of(&v.voter).map_or_else(
                         || v.voter.as_str().to_string(),
                         |p| actor_name(info, Id::from(p))
                     ),

@@ -55,7 +55,25 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
         ),
         (
             &["check", "--leaves", "3"],
-            "deregistered at height 2; give --heights 2",
+            "deregistered or registered at height 2; give --heights 2",
+        ),
+        (
+            &["check", "--joins", "3"],
+            "deregistered or registered at height 2; give --heights 2",
+        ),
+        (
+            &["check", "--config", "reference-two-heights-join", "--joins", "2"],
+            "--joins 2: a masternode registered at height 2 is honest here",
+        ),
+        (
+            &[
+                "check",
+                "--config",
+                "reference-two-heights-join",
+                "--rules",
+                "seed",
+            ],
+            "--joins needs rules with finality proofs (A3)",
         ),
         (
             &["check", "--heights", "2", "--leaves", "9"],
@@ -67,7 +85,7 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
         ),
         (
             &["check", "--heights", "2", "--leaves", "0,1,3"],
-            "deregisters every honest masternode",
+            "no honest masternode is registered at height 2",
         ),
         (
             &["check", "--heights", "2", "--leaves", "0,1"],

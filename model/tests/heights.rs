@@ -147,7 +147,7 @@ fn two_height_configurations_that_make_no_sense_are_refused() {
     );
     assert_eq!(
         refused(&|c| c.leaves = vec![0, 1, 3]),
-        ConfigError::NoHonestAtHeight2
+        ConfigError::NoHonestAt(2)
     );
     assert!(matches!(
         refused(&|c| c.leaves = vec![0, 1]),
@@ -288,4 +288,118 @@ fn a_height_2_block_on_another_height_1_block_is_invalid() {
     };
     assert!(validity(&m, &after(parent)));
     assert!(!validity(&m, &after(other)));
+}
+
+/// A member registered at height 2 only (`reference-two-heights-join`): a
+/// second Gold masternode, with the Silver and Free ones gone, so that no
+/// quorum of height 2 forms without it. It takes height 1's block from a
+/// finality proof (R7.8), then decides height 2 with the others. Cut to
+/// attempt 3 (reward-only) here; the whole ladder is the ignored test below.
+#[test]
+fn a_member_registered_at_height_2_joins_from_the_finality_proof() {
+    let mut cfg = ModelConfig::preset("reference-two-heights-join").unwrap();
+    // 8/4/2/1 at height 1; 8/2/8 at height 2, where Gold alone (8 of 18)
+    // is short of the quorum and the Bronze one is Byzantine.
+    assert_eq!(cfg.quorum_at(1).unwrap(), (1_000_000, 1_500_000));
+    assert_eq!(cfg.quorum_at(2).unwrap(), (1_200_000, 1_800_000));
+    assert_eq!(cfg.byzantine_share_at(2).unwrap(), (1, 9));
+    cfg.max_attempt = 3;
+    let r = run_with(&cfg, Strategy::Dfs);
+    assert!(render(&r).contains(
+        "deregistered at height 2: mn001 mn003; registered at height 2: mn004, joining from \
+         height 1's finality proof (R7.8); Byzantine weight there 1 of 9\n"
+    ));
+    let endings = [
+        ("finalized in attempt 0", "found"),
+        ("finalized after a rotation", "found"),
+        ("finalized a reward-only block", "found"),
+        (AFTER[0], "found"),
+        (AFTER[1], "found"),
+        (AFTER[2], "found"),
+    ];
+    assert_holds(&r, false, NO_LOCKS, Some("found"), &endings, 586_466);
+    // The joiner joins on the block height 1 ended with, then finalizes
+    // height 2 on it: its vote is in every quorum of height 2.
+    for name in &AFTER[..3] {
+        let lines = outcome(&r, name);
+        let joiner = lines.iter().find(|l| l.starts_with("mn004: ")).unwrap();
+        let tip = joiner["mn004: ".len()..].split(' ').next().unwrap();
+        assert!(
+            joiner.contains(&format!(", then {tip}/")),
+            "{name}: {lines:?}"
+        );
+        let effects: Vec<&String> = r
+            .verdict(name)
+            .unwrap()
+            .path
+            .iter()
+            .flatten()
+            .flat_map(|s| &s.effects)
+            .collect();
+        let joins = effects
+            .iter()
+            .position(|e| e.starts_with(&format!("mn004 JOINS on {tip}, from its finality proof")))
+            .expect(name);
+        assert_eq!(effects[joins + 1], "mn004 starts height 2", "{name}");
+        assert!(
+            effects[joins..]
+                .iter()
+                .any(|e| e.starts_with(&format!("mn004 FINALIZES {tip}/"))),
+            "{name}: {effects:?}"
+        );
+        // Nobody finalizes height 2 before the joiner has joined.
+        let first_h2 = effects
+            .iter()
+            .position(|e| e.contains(" FINALIZES ") && e.contains(&format!("{tip}/")))
+            .unwrap();
+        assert!(joins < first_h2, "{name}: {effects:?}");
+    }
+}
+
+/// The whole ladder of `reference-two-heights-join` (about 3 minutes):
+/// `tcm check --config reference-two-heights-join --strategy dfs`.
+#[test]
+#[ignore]
+fn a_member_registered_at_height_2_joins_down_the_whole_ladder() {
+    let r = run_with(
+        &ModelConfig::preset("reference-two-heights-join").unwrap(),
+        Strategy::Dfs,
+    );
+    let mut endings = ALL_ENDINGS.to_vec();
+    endings.extend(AFTER.map(|a| (a, "found")));
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), &endings, 2_170_106);
+}
+
+#[test]
+fn joiners_that_make_no_sense_are_refused() {
+    let base = ModelConfig::preset("reference-two-heights-join").unwrap();
+    let refused = |f: &dyn Fn(&mut ModelConfig)| {
+        let mut c = base.clone();
+        f(&mut c);
+        c.validate().unwrap_err()
+    };
+    assert_eq!(refused(&|c| c.heights = 1), ConfigError::LeavesOneHeight);
+    assert_eq!(
+        refused(&|c| c.joins = vec![4, 3]),
+        ConfigError::Leaver { index: 3, count: 5 }
+    );
+    assert_eq!(
+        refused(&|c| c.joins = vec![5]),
+        ConfigError::Leaver { index: 5, count: 5 }
+    );
+    assert_eq!(
+        refused(&|c| c.joins = vec![2]),
+        ConfigError::ByzantineJoiner(2)
+    );
+    assert_eq!(
+        refused(&|c| {
+            c.leaves.clear();
+            c.joins = vec![0, 1, 3, 4];
+        }),
+        ConfigError::NoHonestAt(1)
+    );
+    assert_eq!(
+        refused(&|c| c.rules = time_consensus::Rules::Seed),
+        ConfigError::JoinWithoutProofs
+    );
 }

@@ -45,14 +45,29 @@ pub fn render(r: &Report) -> String {
         if c.phase1 { "on" } else { "off" }
     );
     if c.heights > 1 {
-        let left: Vec<String> = c.leaves.iter().map(|i| format!("mn{i:03}")).collect();
+        let names = |l: &[usize]| {
+            let v: Vec<String> = l.iter().map(|i| format!("mn{i:03}")).collect();
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(" ")
+            }
+        };
         let share2 = match c.byzantine_share_at(2) {
             Ok((byz, total)) => format!("{byz} of {total}"),
             Err(e) => format!("unknown ({e})"),
         };
+        let joined = if c.joins.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; registered at height 2: {}, joining from height 1's finality proof (R7.8)",
+                names(&c.joins)
+            )
+        };
         s += &format!(
-            "  heights      1 and 2, each node starting height 2 as it finalizes height 1; deregistered at height 2: {}; Byzantine weight there {share2}\n",
-            if left.is_empty() { "none".to_string() } else { left.join(" ") }
+            "  heights      1 and 2, each node starting height 2 as it finalizes height 1; deregistered at height 2: {}{joined}; Byzantine weight there {share2}\n",
+            names(&c.leaves)
         );
     }
     s += &format!("  network      {}\n", network_words(c.network));

@@ -101,22 +101,28 @@ pub enum ConfigError {
     /// Heights beyond what the model runs.
     #[error("--heights {0}: the model runs 1 or 2 consecutive heights")]
     Heights(u64),
-    /// Leavers with one height.
+    /// Leavers or joiners with one height.
     #[error(
-        "--leaves names masternodes deregistered at height 2; give --heights 2 (or --leaves \"\")"
+        "--leaves and --joins name masternodes deregistered or registered at height 2; give --heights 2 (or --leaves \"\" --joins \"\")"
     )]
     LeavesOneHeight,
-    /// A leaver that does not exist or is named twice.
-    #[error("--leaves: masternode {index} does not exist (there are {count}) or is named twice")]
+    /// A leaver or joiner that does not exist or is named twice.
+    #[error("--leaves, --joins: masternode {index} does not exist (there are {count}) or is named twice")]
     Leaver {
         /// The index given.
         index: usize,
         /// Masternodes.
         count: usize,
     },
-    /// No honest member left at height 2.
-    #[error("--leaves deregisters every honest masternode at height 2; keep one")]
-    NoHonestAtHeight2,
+    /// No honest member at a height.
+    #[error("no honest masternode is registered at height {0} (--leaves, --joins); keep one")]
+    NoHonestAt(u64),
+    /// A Byzantine joiner.
+    #[error("--joins {0}: a masternode registered at height 2 is honest here (a Byzantine one's scripts are of height 1)")]
+    ByzantineJoiner(usize),
+    /// Joiners under rules without finality proofs.
+    #[error("--joins needs rules with finality proofs (A3): a joiner starts from one (R7.8)")]
+    JoinWithoutProofs,
     /// A scripted adversary over two heights.
     #[error("--heights 2 needs --behaviour silent: the adversary's scripts are of height 1")]
     TwoHeightsAdversary,

@@ -246,6 +246,10 @@ pub struct ModelConfig {
     /// decide height 1 only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leaves: Vec<usize>,
+    /// Masternodes registered at height 2 only: honest, they take height
+    /// 1's block from its finality proof (R7.8) and then decide height 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<usize>,
 }
 
 fn one() -> u64 {
@@ -361,27 +365,37 @@ impl ModelConfig {
         Ok(())
     }
 
-    /// Two heights: at most two; leavers exist, are named once, and leave
-    /// an honest member; the adversary is silent (its scripts are of one
-    /// height); timers run in lock step.
+    /// Two heights: at most two; leavers and joiners exist, are named once
+    /// and leave an honest member at each height; joiners are honest and
+    /// the rules have finality proofs (R7.8); the adversary is silent (its
+    /// scripts are of one height); timers run in lock step.
     fn validate_heights(&self) -> Result<(), ConfigError> {
         if !(1..=2).contains(&self.heights) {
             return Err(ConfigError::Heights(self.heights));
         }
-        if !self.leaves.is_empty() && self.heights == 1 {
+        if (!self.leaves.is_empty() || !self.joins.is_empty()) && self.heights == 1 {
             return Err(ConfigError::LeavesOneHeight);
         }
-        for (k, &i) in self.leaves.iter().enumerate() {
-            if i >= self.tiers.len() || self.leaves[..k].contains(&i) {
+        let changes = self.leaves.iter().chain(&self.joins);
+        for (k, &i) in changes.clone().enumerate() {
+            if i >= self.tiers.len() || changes.clone().take(k).any(|&j| j == i) {
                 return Err(ConfigError::Leaver {
                     index: i,
                     count: self.tiers.len(),
                 });
             }
         }
+        if let Some(&j) = self.joins.iter().find(|&&j| !self.is_honest(j)) {
+            return Err(ConfigError::ByzantineJoiner(j));
+        }
+        if !self.joins.is_empty() && !self.rules.has(time_consensus::Amendment::TwoStepLocking) {
+            return Err(ConfigError::JoinWithoutProofs);
+        }
         if self.heights == 2 {
-            if (0..self.tiers.len()).all(|i| self.leaves.contains(&i) || !self.is_honest(i)) {
-                return Err(ConfigError::NoHonestAtHeight2);
+            for height in 1..=2 {
+                if !(0..self.tiers.len()).any(|i| self.member_at(i, height) && self.is_honest(i)) {
+                    return Err(ConfigError::NoHonestAt(height));
+                }
             }
             if !self.behaviour.is_silent() {
                 return Err(ConfigError::TwoHeightsAdversary);
@@ -397,7 +411,12 @@ impl ModelConfig {
 
     /// Whether masternode `i` is registered at `height`.
     pub fn member_at(&self, i: usize, height: u64) -> bool {
-        i < self.tiers.len() && (height < 2 || !self.leaves.contains(&i))
+        let changed = if height < 2 {
+            &self.joins
+        } else {
+            &self.leaves
+        };
+        i < self.tiers.len() && !changed.contains(&i)
     }
 
     /// The protocol configuration every node runs.
@@ -437,19 +456,11 @@ impl ModelConfig {
         !self.byzantine.contains(&i)
     }
 
-    /// Built registry and node contexts.
+    /// Built registries and node contexts.
     pub fn build(&self) -> Result<Built, ConfigError> {
         self.validate()?;
-        let (registry, keys) = self.network()?;
-        let contexts = keys
-            .into_iter()
-            .map(|k| {
-                Context::new(k, registry.clone(), self.rules, self.orchestrator()).map(Arc::new)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mempool = (0..self.mempool)
-            .map(|i| Transaction::transfer(format!("tx{i}").as_bytes()))
-            .collect();
+        let (directory, _) = self.network()?;
+        let (registry, keys) = self.network_at(1)?;
         let mut later = Vec::new();
         if self.heights == 2 {
             let (registry2, keys) = self.network_at(2)?;
@@ -467,7 +478,23 @@ impl ModelConfig {
                 .collect::<Result<Vec<_>, _>>()?;
             later.push((registry2, contexts2));
         }
+        // A joiner's first context is its height 2's.
+        let contexts =
+            keys.into_iter()
+                .enumerate()
+                .map(|(i, k)| match later.first() {
+                    Some((_, c)) if !self.member_at(i, 1) => {
+                        Ok(c[i].clone().expect("a joiner is a member at height 2"))
+                    }
+                    _ => Context::new(k, registry.clone(), self.rules, self.orchestrator())
+                        .map(Arc::new),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+        let mempool = (0..self.mempool)
+            .map(|i| Transaction::transfer(format!("tx{i}").as_bytes()))
+            .collect();
         Ok(Built {
+            directory,
             registry,
             contexts,
             later,
@@ -482,7 +509,8 @@ impl ModelConfig {
             .any(|a| plan(self.rules, &self.orchestrator(), a).leader == LeaderRule::Leaderless)
     }
 
-    /// The registry of height 1, and every masternode's key.
+    /// Every masternode, registered at either height (actor `i` is its
+    /// `i`th member), and every masternode's key.
     fn network(&self) -> Result<(Arc<Registry>, Vec<Keypair>), ConfigError> {
         Ok(labelled_network(
             self.tiers.len(),
@@ -493,11 +521,11 @@ impl ModelConfig {
         )?)
     }
 
-    /// The registry of `height` (height 1's without [`ModelConfig::leaves`]
-    /// from height 2), and every masternode's key.
+    /// The registry of `height` (every masternode less those
+    /// [`ModelConfig::member_at`] leaves out there), and every key.
     fn network_at(&self, height: u64) -> Result<(Arc<Registry>, Vec<Keypair>), ConfigError> {
         let (registry, keys) = self.network()?;
-        if height < 2 || self.leaves.is_empty() {
+        if (0..self.tiers.len()).all(|i| self.member_at(i, height)) {
             return Ok((registry, keys));
         }
         let members = registry
@@ -568,9 +596,13 @@ pub type LaterHeight = (Arc<Registry>, Vec<Option<Arc<Context>>>);
 /// What a configuration builds.
 #[derive(Clone, Debug)]
 pub struct Built {
-    /// The registry.
+    /// Every masternode of either height, actor `i` as its `i`th member:
+    /// what maps a node id to its actor.
+    pub directory: Arc<Registry>,
+    /// The registry of height 1.
     pub registry: Arc<Registry>,
-    /// Each masternode's context (keys, rules, configuration).
+    /// Each masternode's context (keys, rules, configuration) at the first
+    /// height it is registered at.
     pub contexts: Vec<Arc<Context>>,
     /// For height 2 if run: its registry and each masternode's context
     /// there (`None` for one deregistered).

@@ -40,6 +40,7 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         lose_proposals: false,
         heights: 1,
         leaves: vec![],
+        joins: vec![],
     }
 }
 
@@ -142,6 +143,17 @@ pub const PRESETS: &[Preset] = &[
             leaves: vec![3],
             ..base("reference-two-heights", Rules::Reference)
         },
+    },
+    Preset {
+        name: "reference-two-heights-join",
+        about: "as `reference-two-heights` with the registry changing more: the Silver and Free masternodes deregistered at height 2 and a second Gold one registered there, which joins from height 1's finality proof (R7.8); height 2's quorum (12 of 18) needs its vote: every property at both heights, height 2 live after each ending of height 1",
+        build: || ModelConfig {
+            tiers: vec![Tier::Gold, Tier::Silver, Tier::Bronze, Tier::Free, Tier::Gold],
+            leaves: vec![1, 3],
+            joins: vec![4],
+            ..like("reference-two-heights")
+        }
+        .named("reference-two-heights-join"),
     },
     Preset {
         name: "reference-five-equal-active",

@@ -15,15 +15,16 @@ impl TcModel {
                 .filter(|j| usize::from(*j) != i)
                 .collect::<Vec<_>>()
         };
-        // Node 0's view of the height gives its leaders and blocks.
-        let ctx0 = &built.contexts[0];
+        // The first member's view of the height gives its leaders and blocks.
+        let first = (0..n).find(|&i| cfg.member_at(i, 1)).unwrap_or(0);
+        let ctx0 = &built.contexts[first];
         let hc = HeightCtx::new(ctx0, built.tip.height + 1, built.tip.hash, cfg.date());
         let bc = hc.block_context().clone();
         let orch = cfg.orchestrator();
         let leader_of = |a: u32| {
             hc.leader(ctx0, a).map(|p| {
                 let id = &built.registry.at_position(p as usize).node_id;
-                built.registry.index_of(id).expect("member")
+                built.directory.index_of(id).expect("member")
             })
         };
         let mut labels = BTreeMap::new();
@@ -39,7 +40,7 @@ impl TcModel {
                     .or_insert_with(|| (emergency.clone(), a));
             }
             let Some(l) = leader_of(a) else { continue };
-            let id = built.registry.member(l).node_id.clone();
+            let id = built.directory.member(l).node_id.clone();
             let prefix = if p.kind == BlockKind::RewardOnly {
                 "R"
             } else {
@@ -117,8 +118,14 @@ impl TcModel {
                     McActor::Honest(Honest {
                         init: NodeState::new(built.tip),
                         ctx,
-                        next_ctx: built.later.first().and_then(|(_, c)| c[i].clone()),
+                        next_ctx: built
+                            .later
+                            .first()
+                            .filter(|_| cfg.member_at(i, 1))
+                            .and_then(|(_, c)| c[i].clone()),
                         leaves: cfg.heights == 2 && !cfg.member_at(i, 2),
+                        joins: (!cfg.member_at(i, 1)).then(|| built.registry.clone()),
+                        directory: built.directory.clone(),
                         date: cfg.date(),
                         mempool: built.mempool.clone(),
                         presynchronized: !cfg.phase1,
@@ -126,6 +133,10 @@ impl TcModel {
                         clocked: cfg.timing == Timing::Clocked,
                         max_attempt: cfg.max_attempt,
                         peers: peers(i),
+                        height1_peers: peers(i)
+                            .into_iter()
+                            .filter(|&j| cfg.member_at(usize::from(j), 1))
+                            .collect(),
                         answers: cfg.network == Network::Lossy || cfg.timing.starts_apart(),
                     })
                 } else {
@@ -155,7 +166,7 @@ impl TcModel {
                                 .iter()
                                 .map(|(h, (b, _))| (*h, b.clone()))
                                 .collect(),
-                            voters: (0..n)
+                            voters: (0..built.registry.len())
                                 .map(|p| {
                                     let id = built.registry.at_position(p).node_id.clone();
                                     (id, (p, weights.weight(p)))
@@ -197,6 +208,7 @@ impl TcModel {
             emergency: emergency.hash(),
             edges_checked: AtomicU64::new(0),
             registry: built.registry.clone(),
+            directory: built.directory.clone(),
             acyclicity_violation: std::sync::Mutex::new(None),
             shown: std::sync::Mutex::new(None),
             contexts: built.contexts.clone(),
@@ -246,7 +258,7 @@ impl TcModel {
                         continue;
                     };
                     let id = registry2.at_position(pos as usize).node_id.clone();
-                    let Some(i) = built.registry.index_of(&id) else {
+                    let Some(i) = built.directory.index_of(&id) else {
                         continue;
                     };
                     if !cfg.is_honest(i) {

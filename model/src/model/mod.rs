@@ -91,8 +91,10 @@ pub struct Info {
     pub emergency: Hash32,
     /// Transitions checked against the progress measure.
     pub edges_checked: AtomicU64,
-    /// The registry.
+    /// The registry of height 1.
     pub registry: Arc<time_consensus::Registry>,
+    /// Every masternode of either height, actor `i` as its `i`th member.
+    pub directory: Arc<time_consensus::Registry>,
     /// The first transition on which the progress measure did not rise.
     pub acyclicity_violation: std::sync::Mutex<Option<String>>,
     /// Every masternode's node context (keys, registry, rules), by index.
@@ -165,7 +167,8 @@ impl Info {
     pub fn context_at(&self, i: usize, height: u64) -> Option<&Arc<time_consensus::Context>> {
         match self.later_at(height) {
             Some((_, c)) => c.get(i)?.as_ref(),
-            None => self.contexts.get(i),
+            None if self.cfg.member_at(i, height) => self.contexts.get(i),
+            None => None,
         }
     }
 
@@ -175,7 +178,7 @@ impl Info {
         let registry = self.registry_at(height);
         (pos < registry.len())
             .then(|| registry.at_position(pos))
-            .and_then(|m| self.registry.index_of(&m.node_id))
+            .and_then(|m| self.directory.index_of(&m.node_id))
     }
 
     /// A block's readable name.

@@ -338,7 +338,7 @@ pub(super) fn justified_reproposal_accepted(m: &TcModel, s: &State) -> bool {
         let Some(r) = s.actor_states[i].node().and_then(NodeState::round) else {
             return false;
         };
-        let me = &m.info.registry.member(i).node_id;
+        let me = &m.info.directory.member(i).node_id;
         let Some(ctx) = m.info.context_at(i, r.height()) else {
             return false;
         };
@@ -346,7 +346,7 @@ pub(super) fn justified_reproposal_accepted(m: &TcModel, s: &State) -> bool {
             p.valid_attempt.is_some()
                 && approved.contains(&(me, *a, p.block_hash))
                 && r.leader(ctx, *a)
-                    .and_then(|id| m.info.registry.index_of(&id))
+                    .and_then(|id| m.info.directory.index_of(&id))
                     .is_some_and(|j| j != i && m.info.cfg.is_honest(j))
         })
     })
