@@ -62,7 +62,13 @@ fn nonsense_configurations_exit_2_naming_the_problem() {
             "deregistered or registered at height 2; give --heights 2",
         ),
         (
-            &["check", "--config", "reference-two-heights-join", "--joins", "2"],
+            &[
+                "check",
+                "--config",
+                "reference-two-heights-join",
+                "--joins",
+                "2",
+            ],
             "--joins 2: a masternode registered at height 2 is honest here",
         ),
         (

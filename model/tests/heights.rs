@@ -359,7 +359,7 @@ fn a_member_registered_at_height_2_joins_from_the_finality_proof() {
 /// The whole ladder of `reference-two-heights-join` (about 3 minutes):
 /// `tcm check --config reference-two-heights-join --strategy dfs`.
 #[test]
-#[ignore]
+#[ignore = "about 3 minutes: README, 'Long checks'"]
 fn a_member_registered_at_height_2_joins_down_the_whole_ladder() {
     let r = run_with(
         &ModelConfig::preset("reference-two-heights-join").unwrap(),
