@@ -372,6 +372,49 @@ fn a_finality_proof_finalizes_a_node_that_saw_no_votes() {
 }
 
 #[test]
+fn every_node_decides_height_2_on_the_block_it_finalized_at_height_1() {
+    let s = scenarios::two_heights().unwrap();
+    let h2 = s.net.nodes[s.node].state().last_decision().unwrap();
+    for (i, node) in s.net.nodes.iter().enumerate() {
+        // What it finalized, height by height.
+        let finalized: Vec<(u64, Hash32)> = events(&s.net.outputs(i))
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::BlockFinalized {
+                    block_height, hash, ..
+                } => Some((block_height, hash)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(finalized.len(), 2, "mn{i:03}: {finalized:?}");
+        assert_eq!(finalized[1], (2, h2.hash));
+        let block = &node.state().finality_proof().unwrap().block;
+        assert_eq!(block.header.previous_hash, finalized[0].1);
+    }
+}
+
+#[test]
+fn a_member_registered_at_height_2_joins_and_votes_there() {
+    let j = scenarios::join_at_height_2().unwrap();
+    let tips: Vec<_> = j.net.nodes.iter().map(|n| n.state().tip()).collect();
+    assert!(
+        tips.iter().all(|t| t.height == 2 && *t == tips[0]),
+        "{tips:?}"
+    );
+    let block = &j.net.nodes[0].state().finality_proof().unwrap().block;
+    assert_eq!(block.header.previous_hash, j.proof.block.hash());
+    // The joiner signs at height 2, and the height's proofs count it.
+    let joiner = &j.net.ids[j.node];
+    let proof = j.net.nodes[0].state().finality_proof().unwrap();
+    assert!(proof
+        .certificate
+        .votes
+        .iter()
+        .any(|v| v.vote.voter == *joiner));
+    assert!(j.previous.index_of(joiner).is_none());
+}
+
+#[test]
 fn each_flow_ignores_the_timers_of_the_other() {
     // A reference node holding an approve quorum must not run the seed tally
     // on a stray voting-window timer (it would finalize without commits).

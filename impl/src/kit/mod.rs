@@ -34,6 +34,9 @@ pub enum KitError {
     /// A node could not be built (a configuration the rules refuse).
     #[error("a fixture node: {0}")]
     Node(#[from] NodeError),
+    /// A finality proof a scenario joins from was refused (R7.8).
+    #[error("a fixture node's join: {0}")]
+    Join(#[from] crate::node::JoinError),
     /// A fact a scenario relies on did not hold (a change of behaviour).
     #[error("the scenario expected {expected}")]
     Unexpected {

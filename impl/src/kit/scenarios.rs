@@ -14,10 +14,12 @@ use crate::block::Transaction;
 use crate::event::Event;
 use crate::fallback::BlockKind;
 use crate::message::{CertifiedBlock, Message};
-use crate::node::Output;
+use crate::node::{Joining, Node, Output};
 use crate::primitives::Hash32;
+use crate::registry::Registry;
 use crate::registry::Tier;
 use crate::rules::{Amendment, Rules};
+use crate::sim::genesis_tip;
 use crate::vote::Step;
 use crate::weight::seed_member_weight;
 use std::sync::Arc;
@@ -70,6 +72,68 @@ pub fn normal_height(rules: Rules) -> Result<NormalHeight, KitError> {
         leader,
         follower: (leader + 1) % 4,
         block: proposal.proposal.block.hash(),
+    })
+}
+
+/// Two heights under the reference rules: a normal height, then every node
+/// starts height 2 on the block it finalized, and again every broadcast is
+/// delivered. The node is the follower of height 1's leader.
+pub fn two_heights() -> Result<Scenario, KitError> {
+    let NormalHeight {
+        mut net, follower, ..
+    } = normal_height(Rules::Reference)?;
+    let starts = (0..4).map(|i| (i, net.start(i, true))).collect();
+    net.pump(starts, |_, _, _| true);
+    Ok(Scenario {
+        net,
+        node: follower,
+    })
+}
+
+/// [`join_at_height_2`]'s result.
+#[derive(Clone)]
+pub struct Joined {
+    /// Height 2's network, mn000..mn004, recorded from height 2's start.
+    pub net: Net,
+    /// The joiner, mn004.
+    pub node: usize,
+    /// Height 1's registry, mn000..mn003.
+    pub previous: Arc<Registry>,
+    /// The finality proof of height 1 the joiner took its tip from.
+    pub proof: Arc<CertifiedBlock>,
+}
+
+/// R7.8: after a normal height of mn000..mn003, mn004 (Gold) is registered
+/// at height 2. It joins from mn000's finality proof, checked against
+/// height 1's registry; the four resume from their own proofs under height
+/// 2's registry; every node starts height 2 and every broadcast is
+/// delivered.
+pub fn join_at_height_2() -> Result<Joined, KitError> {
+    let NormalHeight { net: h1, .. } = normal_height(Rules::Reference)?;
+    let tiers = [TIERS4.as_slice(), &[Tier::Gold]].concat();
+    let mut net = Net::with_config(&tiers, Rules::Reference, h1.config.clone())?;
+    let mut proofs = Vec::new();
+    for node in &h1.nodes {
+        let proof = node.state().finality_proof().cloned().map(Arc::new);
+        proofs.push(require(proof, "every node of height 1 to hold its proof")?);
+    }
+    for (node, proof) in net.nodes.iter_mut().zip(&proofs) {
+        *node = Node::resume((**node.context()).clone(), proof.clone());
+    }
+    let joining = Joining {
+        registry: &h1.registry,
+        tip: genesis_tip(),
+        date: h1.date,
+    };
+    let proof = proofs[0].clone();
+    net.nodes[4] = Node::join((**net.nodes[4].context()).clone(), joining, &proof)?;
+    let starts = (0..5).map(|i| (i, net.start(i, true))).collect();
+    net.pump(starts, |_, _, _| true);
+    Ok(Joined {
+        net,
+        node: 4,
+        previous: h1.registry.clone(),
+        proof,
     })
 }
 

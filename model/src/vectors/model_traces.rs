@@ -231,6 +231,7 @@ pub fn export_path(
                 .collect(),
             config: cfg.orchestrator(),
             tip: genesis_tip(),
+            join: None,
         };
         let vector = format!("{}_{}", of.stem, slug(&name));
         let trace = NodeTraceIn {

@@ -174,7 +174,7 @@ pub const DEFINED_RULE_IDS: &[&str] = &[
     "R4.1", "R4.2", "R4.3", "R4.4", "R4.5", // proposals
     "R5.1", "R5.2", "R5.3", "R5.4", "R5.5", "R5.6", "R5.7", "R5.8", // votes
     "R6.1", "R6.2", "R6.3", "R6.4", "R6.5", // quorums
-    "R7.1", "R7.2", "R7.3", "R7.4", "R7.5", "R7.6", "R7.7", // ladder
+    "R7.1", "R7.2", "R7.3", "R7.4", "R7.5", "R7.6", "R7.7", "R7.8", // ladder
     "S1.1", "S1.2", "S1.3", "S1.4", // seed rules
     "S2.1", "S2.2", "S2.3", "S2.4", "S2.5", "S2.6", //
     "S4.1", "S5.1", "S6.1", "S6.2", "S6.3", "S7.1", "S7.2", "S7.3",
@@ -523,7 +523,7 @@ fn check_envelope(path: &Path, c: &Case<Value>) -> Result<(), (Vec<Seg>, String)
         return at(
             vec![key("rule_ids"), Seg::Index(i)],
             format!(
-                "{bad:?} is not a rule id that spec/protocol.md or spec/seed-rules.md defines (R0.1-R7.7, S1.1-S7.3, A1-A7)"
+                "{bad:?} is not a rule id that spec/protocol.md or spec/seed-rules.md defines (R0.1-R7.8, S1.1-S7.3, A1-A7)"
             ),
         );
     }

@@ -27,9 +27,11 @@ use time_consensus::event::Phase;
 use time_consensus::heartbeat::SignedHeartbeat;
 use time_consensus::kit::scenarios::{self, Scenario};
 use time_consensus::kit::{heartbeat_of, KitError, Net};
-use time_consensus::message::{Message, SignedProposal};
-use time_consensus::node::{Context, Decision, Input, Node, NodeState, Output, Timer, Tip};
-use time_consensus::primitives::{Hash32, NodeId};
+use time_consensus::message::{CertifiedBlock, Message, SignedProposal};
+use time_consensus::node::{
+    Context, Decision, Input, Joining, Node, NodeState, Output, Timer, Tip,
+};
+use time_consensus::primitives::{Date, Hash32, NodeId};
 use time_consensus::registry::{Registry, Tier};
 use time_consensus::sim::genesis_tip;
 use time_consensus::Rules;
@@ -53,6 +55,24 @@ pub struct TraceSetup {
     pub config: OrchestratorConfig,
     /// The node's tip before the first step.
     pub tip: Tip,
+    /// A node new at the height above `tip`'s successor: it first joins
+    /// from that height's finality proof (R7.8), and `masternodes` is the
+    /// next height's registry, its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<JoinSetup>,
+}
+
+/// What a node that joins at a later height is given (R7.8).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSetup {
+    /// The registry of the height it joins after (above `tip`), in list
+    /// order.
+    pub masternodes: Vec<Member>,
+    /// That height's finality proof.
+    pub proof: CertifiedBlock,
+    /// The local date that height would have been started with.
+    pub date: Date,
 }
 
 /// One input and exactly the outputs it must produce, in order.
@@ -132,7 +152,20 @@ pub fn replay(rules: Rules, trace: &NodeTraceIn) -> Result<Replay, String> {
     let kp = Keypair::from_seed(s.scheme, s.secret_seed.0);
     let ctx = Context::new(kp, Arc::new(reg), rules, s.config.clone())
         .map_err(|e| format!("node refused: {e}"))?;
-    let mut node = Node::new(ctx, s.tip);
+    let mut node = match &s.join {
+        None => Node::new(ctx, s.tip),
+        Some(j) => {
+            let previous = Registry::new(s.scheme, infos(&j.masternodes))
+                .map_err(|e| format!("the joined height's registry refused: {e}"))?;
+            let joining = Joining {
+                registry: &previous,
+                tip: s.tip,
+                date: j.date,
+            };
+            Node::join(ctx, joining, &Arc::new(j.proof.clone()))
+                .map_err(|e| format!("join refused (R7.8): {e}"))?
+        }
+    };
     let steps = trace.steps.iter();
     let outputs = steps.map(|s| node.handle(s.input.clone())).collect();
     Ok(Replay {
@@ -162,6 +195,7 @@ fn setup(net: &Net, i: usize) -> TraceSetup {
         masternodes: net.registry.members().iter().map(Member::from).collect(),
         config: net.config.clone(),
         tip: genesis_tip(),
+        join: None,
     }
 }
 
@@ -177,7 +211,8 @@ fn emit(g: &mut Gen, net: &Net, name: &str, i: usize, description: &str, ids: &[
         &format!("{}_{name}", prefix(net.rules)),
         net.rules,
         &format!(
-            "Node mn{i:03} of mn000..mn003 ({}). {description}",
+            "Node mn{i:03} of mn000..mn{:03} ({}). {description}",
+            tiers.len().saturating_sub(1),
             tiers.join(", ")
         ),
         ids,
@@ -239,6 +274,7 @@ pub fn node_traces(g: &mut Gen) {
     one_rule_set::seed_only(g);
     one_rule_set::emergency(g);
     one_rule_set::reference_only(g);
+    one_rule_set::two_heights(g);
 }
 
 fn normal_height(g: &mut Gen, rules: Rules) {

@@ -1,8 +1,9 @@
 //! Node traces of one rule set: the seed's own flaws, the emergency
 //! attempt, and the reference rules' locking, buffering and rotation.
 
-use super::{emit, emit_scenario, fresh, setup, started};
+use super::{emit, emit_scenario, fresh, setup, started, JoinSetup};
 use crate::generate::*;
+use crate::suites::Member;
 use std::sync::Arc;
 use time_consensus::block::Transaction;
 use time_consensus::event::Event;
@@ -309,4 +310,34 @@ fn locked_at_last(l: Result<Locks, KitError>) -> Result<Scenario, KitError> {
             expected: "the node to lock at the scenario's last input",
         })
     })
+}
+
+/// Two heights: a node deciding height 2 on the block it finalized, and a
+/// member registered at height 2 joining from height 1's proof (R7.8).
+pub(super) fn two_heights(g: &mut Gen) {
+    emit_scenario(
+        g,
+        scenarios::two_heights(),
+        "two_heights",
+        "A normal height, then the node starts height 2 on the block it finalized (R0.6: the height above its tip; leaders, blocks and the emergency block of height 2 are of that tip) and decides it too; height 1's timers, still set, are never fired here.",
+        &["R0.6", "R2.7", "R3.1", "R7.4", "R7.5"],
+    );
+    let j = match scenarios::join_at_height_2() {
+        Ok(j) => j,
+        Err(e) => return g.error(format!("join_at_height_2: {e}")),
+    };
+    let mut s = setup(&j.net, j.node);
+    s.join = Some(JoinSetup {
+        masternodes: j.previous.members().iter().map(Member::from).collect(),
+        proof: (*j.proof).clone(),
+        date: j.net.date,
+    });
+    g.trace(
+        "ref_join_at_height_2",
+        Rules::Reference,
+        "Node mn004 (Gold), registered at height 2 only, of mn000..mn004 (Gold, Silver, Bronze, Free, Gold): it joins from height 1's finality proof, checked against height 1's registry mn000..mn003 (`setup.join`, R7.8), then starts height 2 and decides it with the others; its votes count there.",
+        &["R7.8", "R7.5", "R0.6", "R5.5", "R7.4"],
+        s,
+        j.net.inputs(j.node),
+    );
 }
