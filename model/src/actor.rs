@@ -178,9 +178,11 @@ pub struct Honest {
     pub max_attempt: u32,
     /// Everyone else.
     pub peers: Vec<Id>,
-    /// Everyone else registered at height 1: a joiner takes in height 1's
-    /// finality proofs and nothing else of height 1, which is not sent to
-    /// it (its deliveries would change nothing, only their losses would).
+    /// Whom height 1's messages other than finality proofs go to: everyone
+    /// else where answers are sent (a joiner answers height 1's laggards
+    /// once it has joined, R7.6), else everyone else registered at height 1
+    /// (to a joiner, which answers none, their deliveries would change
+    /// nothing; only their losses would make states).
     pub height1_peers: Vec<Id>,
     /// Send the answers of R7.6 (a finalized node's proof to a laggard).
     /// Where the network keeps every message sent (`async`, `gst`) an answer

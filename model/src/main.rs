@@ -256,6 +256,9 @@ struct ModelArgs {
     /// Honest leaders' proposals may be lost.
     #[arg(long)]
     lose_proposals: bool,
+    /// Over two heights, height 2's honest proposals may be lost too.
+    #[arg(long)]
+    lose_later_proposals: bool,
     /// Consecutive heights each honest node decides (1 or 2).
     #[arg(long)]
     heights: Option<u64>,
@@ -334,6 +337,7 @@ impl ModelArgs {
         }
         c.phase1 |= self.phase1;
         c.lose_proposals |= self.lose_proposals;
+        c.lose_later_proposals |= self.lose_later_proposals;
         c.emergency &= !self.no_emergency;
         c.validate().map_err(|e: ConfigError| e.to_string())?;
         Ok(c)

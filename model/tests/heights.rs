@@ -403,3 +403,51 @@ fn joiners_that_make_no_sense_are_refused() {
         ConfigError::JoinWithoutProofs
     );
 }
+
+/// `reference-two-heights-lossy`: honest proposals lost at height 2 as at
+/// height 1, down the ladder without rotations. Cut to attempts 0 and 1
+/// (reward-only) here; the whole ladder is the ignored test below.
+#[test]
+fn proposals_lost_at_both_heights_keep_every_property() {
+    let mut cfg = ModelConfig::preset("reference-two-heights-lossy").unwrap();
+    cfg.max_attempt = 1;
+    let r = run_with(&cfg, Strategy::Dfs);
+    assert!(render(&r).contains("; honest proposals may be lost at both heights\n"));
+    let endings = [
+        ("finalized in attempt 0", "found"),
+        ("finalized a reward-only block", "found"),
+        (AFTER[0], "found"),
+        (AFTER[2], "found"),
+    ];
+    assert_holds(&r, false, NO_LOCKS, Some("found"), &endings, 1_059_554);
+}
+
+/// The whole ladder of `reference-two-heights-lossy` (about 2 minutes):
+/// `tcm check --config reference-two-heights-lossy --strategy dfs`.
+#[test]
+#[ignore = "about 2 minutes: README, 'Long checks'"]
+fn proposals_lost_at_both_heights_down_the_whole_ladder() {
+    let r = run_with(
+        &ModelConfig::preset("reference-two-heights-lossy").unwrap(),
+        Strategy::Dfs,
+    );
+    let mut endings = ENDINGS.to_vec();
+    endings.extend([AFTER[0], AFTER[2], AFTER[3]].map(|a| (a, "found")));
+    assert_holds(&r, true, NO_LOCKS, Some("not found"), &endings, 1_834_486);
+}
+
+#[test]
+fn height_2_losses_need_height_1_losses_and_two_heights() {
+    let base = ModelConfig::preset("reference-two-heights-lossy").unwrap();
+    for f in [
+        |c: &mut ModelConfig| c.lose_proposals = false,
+        |c: &mut ModelConfig| {
+            c.heights = 1;
+            c.leaves.clear();
+        },
+    ] {
+        let mut c = base.clone();
+        f(&mut c);
+        assert_eq!(c.validate().unwrap_err(), ConfigError::LoseLaterProposals);
+    }
+}

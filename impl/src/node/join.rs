@@ -91,13 +91,29 @@ impl Joining<'_> {
         .validate(&proof.block)?;
         let weights = height_weights(rules, self.registry, config, height, self.date);
         verify_certificate(self.registry, &weights, cert, |_, _| false)?;
-        Ok(NodeState::resumed(proof.clone()))
+        // Kept and answered with (R7.6) in canonical voter order (R7.5),
+        // whatever order the peer that sent it used.
+        let mut votes = cert.votes.clone();
+        votes.sort_by_key(|sv| self.registry.position_of(&sv.vote.voter));
+        if votes == cert.votes {
+            return Ok(NodeState::resumed(proof.clone()));
+        }
+        let certificate = Arc::new(Certificate {
+            votes,
+            ..(**cert).clone()
+        });
+        Ok(NodeState::resumed(Arc::new(CertifiedBlock {
+            block: proof.block.clone(),
+            certificate,
+        })))
     }
 }
 
 impl Node {
     /// A node of `ctx` (the next height's context) on top of the block
-    /// `proof` finalizes, if it passes R7.8's checks under `joining`.
+    /// `proof` finalizes, if it passes R7.8's checks under `joining`. A
+    /// host that will try other proofs keeps a clone of `ctx` (or calls
+    /// [`Joining::check`] first): a refused proof consumes it.
     pub fn join(
         ctx: Context,
         joining: Joining<'_>,
@@ -156,6 +172,20 @@ mod tests {
             presynchronized: true,
         }));
         assert!(events(&outs).contains(&Event::ProtocolStarted { block_height: 2 }));
+    }
+
+    #[test]
+    fn a_proof_in_another_voter_order_is_kept_in_canonical_order() {
+        let (net, proof, _) = height_1();
+        let mut reversed = (*proof).clone();
+        let mut c = (*reversed.certificate).clone();
+        c.votes.reverse();
+        assert_ne!(c.votes, proof.certificate.votes);
+        reversed.certificate = Arc::new(c);
+        let state = joining(&net)
+            .check(net.rules, &net.config, &Arc::new(reversed))
+            .unwrap();
+        assert_eq!(state.finality_proof(), Some(&*proof));
     }
 
     #[test]

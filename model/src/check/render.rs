@@ -66,8 +66,13 @@ pub fn render(r: &Report) -> String {
             )
         };
         s += &format!(
-            "  heights      1 and 2, each node starting height 2 as it finalizes height 1; deregistered at height 2: {}{joined}; Byzantine weight there {share2}\n",
-            names(&c.leaves)
+            "  heights      1 and 2, each node starting height 2 as it finalizes height 1; deregistered at height 2: {}{joined}; Byzantine weight there {share2}{}\n",
+            names(&c.leaves),
+            if c.lose_later_proposals {
+                "; honest proposals may be lost at both heights"
+            } else {
+                ""
+            }
         );
     }
     s += &format!("  network      {}\n", network_words(c.network));

@@ -117,6 +117,9 @@ pub enum ConfigError {
     /// No honest member at a height.
     #[error("no honest masternode is registered at height {0} (--leaves, --joins); keep one")]
     NoHonestAt(u64),
+    /// Height 2's proposals lost without height 1's, or with one height.
+    #[error("--lose-later-proposals loses height 2's proposals as well as height 1's: give --heights 2 --lose-proposals")]
+    LoseLaterProposals,
     /// A Byzantine joiner.
     #[error("--joins {0}: a masternode registered at height 2 is honest here (a Byzantine one's scripts are of height 1)")]
     ByzantineJoiner(usize),

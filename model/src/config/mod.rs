@@ -233,11 +233,15 @@ pub struct ModelConfig {
     pub votes: VoteDelivery,
     /// Honest leaders' proposals may be lost (a leader cut off from some or
     /// all nodes): with synchronous timers this is how leaders fail. Over
-    /// two heights, at height 1 only: each way height 1 can end is reached
-    /// so, and height 2 must then finish (losing its proposals as well
-    /// multiplies the states beyond one machine; height 1's checks are
-    /// the one-height presets').
+    /// two heights, at height 1 only unless
+    /// [`ModelConfig::lose_later_proposals`]: each way height 1 can end is
+    /// reached so, and height 2 must then finish (losing its proposals as
+    /// well multiplies the states: the full ladder is beyond one machine).
     pub lose_proposals: bool,
+    /// Over two heights, height 2's honest proposals may be lost too
+    /// (with [`ModelConfig::lose_proposals`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lose_later_proposals: bool,
     /// Consecutive heights each honest node decides: 1, or 2 (each node
     /// starts height 2 as it finalizes height 1, from its new tip).
     #[serde(default = "one", skip_serializing_if = "is_one")]
@@ -390,6 +394,9 @@ impl ModelConfig {
         }
         if !self.joins.is_empty() && !self.rules.has(time_consensus::Amendment::TwoStepLocking) {
             return Err(ConfigError::JoinWithoutProofs);
+        }
+        if self.lose_later_proposals && !(self.lose_proposals && self.heights == 2) {
+            return Err(ConfigError::LoseLaterProposals);
         }
         if self.heights == 2 {
             for height in 1..=2 {

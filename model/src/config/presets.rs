@@ -38,6 +38,7 @@ fn base(name: &str, rules: Rules) -> ModelConfig {
         mempool: 0,
         votes: VoteDelivery::Batched,
         lose_proposals: false,
+        lose_later_proposals: false,
         heights: 1,
         leaves: vec![],
         joins: vec![],
@@ -154,6 +155,17 @@ pub const PRESETS: &[Preset] = &[
             ..like("reference-two-heights")
         }
         .named("reference-two-heights-join"),
+    },
+    Preset {
+        name: "reference-two-heights-lossy",
+        about: "as `reference-two-heights` with honest leaders' proposals lost at both heights, down a ladder without rotations (attempt 0, reward-only, two emergency attempts): every property at both heights, height 2 live after each ending of height 1",
+        build: || ModelConfig {
+            max_leader_rotations: 0,
+            max_attempt: 3,
+            lose_later_proposals: true,
+            ..like("reference-two-heights")
+        }
+        .named("reference-two-heights-lossy"),
     },
     Preset {
         name: "reference-five-equal-active",

@@ -111,6 +111,7 @@ impl TcModel {
             && (b.commit_any
                 || (b.vote_any && (!emergency_attempts.is_empty() || two_blocks_in_an_attempt)));
         let weights = hc.weights().clone();
+        let answers = cfg.network == Network::Lossy || cfg.timing.starts_apart();
         let actors: Vec<McActor> = (0..n)
             .map(|i| {
                 let ctx = built.contexts[i].clone();
@@ -135,9 +136,9 @@ impl TcModel {
                         peers: peers(i),
                         height1_peers: peers(i)
                             .into_iter()
-                            .filter(|&j| cfg.member_at(usize::from(j), 1))
+                            .filter(|&j| answers || cfg.member_at(usize::from(j), 1))
                             .collect(),
-                        answers: cfg.network == Network::Lossy || cfg.timing.starts_apart(),
+                        answers,
                     })
                 } else {
                     let keypair = ctx.keypair().clone();

@@ -523,10 +523,11 @@ impl TcModel {
         }
         if self.gst().is_some() && self.info.cfg.lose_proposals {
             // A leader's proposal may be lost on its way to any node (of
-            // height 1 only when two are run: see `lose_proposals`).
+            // height 1 only when two are run, unless `lose_later_proposals`).
+            let later = self.info.cfg.lose_later_proposals;
             for env in state.network.iter_deliverable() {
                 if self.info.cfg.is_honest(usize::from(env.src))
-                    && matches!(env.msg.msg(), Message::Proposal(p) if p.proposal.height == 1)
+                    && matches!(env.msg.msg(), Message::Proposal(p) if p.proposal.height == 1 || later)
                 {
                     actions.push(Action::Actor(ActorModelAction::Drop(env.to_cloned_msg())));
                 }
