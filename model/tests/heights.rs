@@ -25,6 +25,12 @@ fn outcome(r: &Report, name: &str) -> Vec<String> {
     r.verdict(name).unwrap().outcome.clone().unwrap()
 }
 
+/// What the path of the example of `name` did, step by step.
+fn effects<'r>(r: &'r Report, name: &str) -> Vec<&'r String> {
+    let path = &r.verdict(name).unwrap().path;
+    path.iter().flatten().flat_map(|s| &s.effects).collect()
+}
+
 /// The four endings of height 1, each followed by height 2.
 const AFTER: [&str; 4] = [
     "height 2 finalized after attempt 0",
@@ -69,14 +75,7 @@ fn two_heights_keep_every_property_and_height_2_follows_every_ending() {
         let second = format!(", then {tip}/");
         let node = lines.iter().find(|l| l.contains(&second)).expect(name);
         let node = &node[..node.find(':').unwrap()];
-        let effects: Vec<&String> = r
-            .verdict(name)
-            .unwrap()
-            .path
-            .iter()
-            .flatten()
-            .flat_map(|s| &s.effects)
-            .collect();
+        let effects = effects(&r, name);
         let started = format!("{node} starts height 2");
         let finalized = format!("{node} FINALIZES {tip}/");
         assert!(
@@ -328,14 +327,7 @@ fn a_member_registered_at_height_2_joins_from_the_finality_proof() {
             joiner.contains(&format!(", then {tip}/")),
             "{name}: {lines:?}"
         );
-        let effects: Vec<&String> = r
-            .verdict(name)
-            .unwrap()
-            .path
-            .iter()
-            .flatten()
-            .flat_map(|s| &s.effects)
-            .collect();
+        let effects = effects(&r, name);
         let joins = effects
             .iter()
             .position(|e| e.starts_with(&format!("mn004 JOINS on {tip}, from its finality proof")))

@@ -20,6 +20,25 @@ pub fn height_weights(
     }
 }
 
+/// The blocks of `height` above `previous_hash` under `registry` (R3):
+/// its timestamp, rewards and bounds from `config`.
+pub(super) fn block_context(
+    config: &OrchestratorConfig,
+    registry: &Registry,
+    height: u64,
+    previous_hash: Hash32,
+) -> BlockContext {
+    BlockContext::new(
+        height,
+        previous_hash,
+        config.block_timestamp(height),
+        registry,
+        &config.rewards,
+        config.max_block_transactions,
+        config.max_block_bytes,
+    )
+}
+
 /// Everything about a height that follows from the inputs that started it;
 /// compared and hashed by those inputs alone.
 #[derive(Debug)]
@@ -55,15 +74,7 @@ impl HeightCtx {
         let chain = ctx.rules.has(Amendment::ChainElection);
         let weights = height_weights(ctx.rules, reg, cfg, height, date);
         let election = chain.then(|| Election::new(&weights));
-        let block = BlockContext::new(
-            height,
-            previous_hash,
-            cfg.block_timestamp(height),
-            reg,
-            &cfg.rewards,
-            cfg.max_block_transactions,
-            cfg.max_block_bytes,
-        );
+        let block = block_context(cfg, reg, height, previous_hash);
         let declared_weight = if ctx.rules.has(Amendment::RegistryWeights) {
             weights.weight(ctx.my_pos)
         } else {

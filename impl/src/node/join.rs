@@ -79,16 +79,8 @@ impl Joining<'_> {
             }
             .into());
         }
-        BlockContext::new(
-            height,
-            self.tip.hash,
-            config.block_timestamp(height),
-            self.registry,
-            &config.rewards,
-            config.max_block_transactions,
-            config.max_block_bytes,
-        )
-        .validate(&proof.block)?;
+        height::block_context(config, self.registry, height, self.tip.hash)
+            .validate(&proof.block)?;
         let weights = height_weights(rules, self.registry, config, height, self.date);
         verify_certificate(self.registry, &weights, cert, |_, _| false)?;
         // Kept and answered with (R7.6) in canonical voter order (R7.5),
