@@ -36,9 +36,25 @@ enum Cmd {
         /// The search.
         #[arg(long, value_enum, default_value_t = StrategyArg::Bfs)]
         strategy: StrategyArg,
-        /// Worker threads.
+        /// Worker threads (per process under --engine timely).
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// The checker: Stateright's, or the breadth-first search as a
+        /// timely dataflow over threads, processes and machines.
+        #[arg(long, value_enum, default_value_t = EngineArg::Stateright)]
+        engine: EngineArg,
+        /// --engine timely: how many processes take part (each started
+        /// with the same arguments and its own --process).
+        #[arg(long, default_value_t = 1)]
+        processes: usize,
+        /// --engine timely: this process's index, 0 to --processes - 1;
+        /// process 0 prints the report, the others nothing.
+        #[arg(long, default_value_t = 0)]
+        process: usize,
+        /// --engine timely: a file with one `host:port` per line, process 0
+        /// first (default: localhost:2101, localhost:2102, ...).
+        #[arg(long, value_name = "FILE")]
+        hosts: Option<std::path::PathBuf>,
         /// Stop after this many seconds.
         #[arg(long)]
         timeout: Option<u64>,
@@ -132,6 +148,16 @@ enum StrategyArg {
     Dfs,
     /// Random walks (not exhaustive; needs --timeout).
     Simulation,
+}
+
+/// `--engine`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EngineArg {
+    /// Stateright's checkers.
+    Stateright,
+    /// Breadth-first search on timely dataflow: the counts, verdicts and
+    /// paths of Stateright's on one thread.
+    Timely,
 }
 
 /// `--votes`.
@@ -378,6 +404,73 @@ fn read_config_file(f: &std::path::Path) -> Result<ModelConfig, String> {
     serde_json::from_str(&text).map_err(|e| format!("--config-file {shown}: {e}"))
 }
 
+/// The engine the flags name, or why they make no sense.
+fn engine_of(
+    engine: EngineArg,
+    threads: usize,
+    processes: usize,
+    process: usize,
+    hosts: Option<&std::path::Path>,
+) -> Result<check::Engine, String> {
+    use check::dataflow::Workers;
+    if engine == EngineArg::Stateright {
+        if processes != 1 || process != 0 || hosts.is_some() {
+            return Err("--processes, --process and --hosts are for --engine timely".into());
+        }
+        return Ok(check::Engine::Stateright);
+    }
+    if processes == 0 || processes > 1024 {
+        return Err("--processes must be 1 to 1024".into());
+    }
+    if process >= processes {
+        return Err(format!(
+            "--process {process}: expected 0 to {} (--processes {processes})",
+            processes - 1
+        ));
+    }
+    let addresses: Vec<String> = match hosts {
+        None => (0..processes)
+            .map(|i| format!("localhost:{}", 2101 + i))
+            .collect(),
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("--hosts {}: {e}", f.display()))?;
+            let lines: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from)
+                .collect();
+            if let Some(bad) = lines.iter().find(|l| {
+                l.rsplit_once(':')
+                    .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+            }) {
+                return Err(format!(
+                    "--hosts {}: {bad:?} is not host:port",
+                    f.display()
+                ));
+            }
+            if lines.len() != processes {
+                return Err(format!(
+                    "--hosts {} lists {} address(es) for --processes {processes}",
+                    f.display(),
+                    lines.len()
+                ));
+            }
+            lines
+        }
+    };
+    Ok(check::Engine::Timely(if processes == 1 {
+        Workers::Threads(threads)
+    } else {
+        Workers::Cluster {
+            threads,
+            process,
+            addresses,
+        }
+    }))
+}
+
 fn usage_error(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
@@ -452,6 +545,10 @@ fn main() -> ExitCode {
             model,
             strategy,
             threads,
+            engine,
+            processes,
+            process,
+            hosts,
             timeout,
             max_depth,
             seed,
@@ -479,6 +576,14 @@ fn main() -> ExitCode {
             if threads == 0 || threads > 256 {
                 return usage_error("--threads must be 1 to 256");
             }
+            let engine = match engine_of(engine, threads, processes, process, hosts.as_deref()) {
+                Ok(e) => e,
+                Err(e) => return usage_error(&e),
+            };
+            let reports = match &engine {
+                check::Engine::Timely(w) => w.reports(),
+                check::Engine::Stateright => true,
+            };
             if strategy == Strategy::Simulation && timeout.is_none() {
                 return usage_error("simulation never ends on its own: give --timeout SECONDS");
             }
@@ -522,12 +627,18 @@ fn main() -> ExitCode {
                 max_states,
                 max_memory,
                 interrupt: Some(interrupt),
+                engine,
             };
             let checked = match check::run_with_paths(&cfg, &opts) {
                 Ok(r) => r,
                 Err(e) => return usage_error(&e.to_string()),
             };
             let report = &checked.report;
+            if !reports {
+                // Process 0 holds the whole result and reports it.
+                eprintln!("process {process} of {processes}: done");
+                return ExitCode::SUCCESS;
+            }
             if json {
                 print_out(&format!(
                     "{}\n",

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+pub mod dataflow;
 pub mod memory;
 mod render;
 
@@ -55,6 +56,19 @@ pub struct Options {
     pub max_memory: Option<u64>,
     /// Stop once this is set (the CLI sets it on SIGINT).
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Which checker explores.
+    pub engine: Engine,
+}
+
+/// Which checker explores.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Stateright's own checkers, on [`Options::threads`] threads.
+    #[default]
+    Stateright,
+    /// The breadth-first search as a timely dataflow ([`dataflow`]): the
+    /// same counts, verdicts and paths as Stateright's on one thread.
+    Timely(dataflow::Workers),
 }
 
 impl Default for Options {
@@ -70,6 +84,7 @@ impl Default for Options {
             max_states: None,
             max_memory: None,
             interrupt: None,
+            engine: Engine::Stateright,
         }
     }
 }
@@ -173,6 +188,9 @@ pub struct Report {
     /// ([`crate::model::Info::kind_batches`]): a kinder adversary's verdicts.
     #[serde(default)]
     pub kind_batches: bool,
+    /// The engine when not Stateright's: `timely`, and its workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 impl Report {
@@ -211,6 +229,9 @@ pub fn run_with_paths(
     cfg: &ModelConfig,
     opts: &Options,
 ) -> Result<Checked, crate::config::ConfigError> {
+    if let Engine::Timely(workers) = &opts.engine {
+        return run_dataflow(cfg, opts, workers);
+    }
     let mut model = TcModel::new(cfg)?.keep_first_paths();
     if opts.strategy == Strategy::Simulation {
         model = model.effective_actions_only();
@@ -245,6 +266,93 @@ pub fn run_with_paths(
             start,
         ),
     })
+}
+
+/// `--engine timely`: the model without the first-path latch (each worker
+/// keeps the least path itself, [`dataflow`]), searched breadth first.
+fn run_dataflow(
+    cfg: &ModelConfig,
+    opts: &Options,
+    workers: &dataflow::Workers,
+) -> Result<Checked, crate::config::ConfigError> {
+    use crate::config::ConfigError;
+    if opts.strategy != Strategy::Bfs {
+        return Err(ConfigError::EngineStrategy);
+    }
+    if opts.stop_on_violation {
+        return Err(ConfigError::EngineStopOnViolation);
+    }
+    let model = TcModel::new(cfg)?;
+    let info = model.info.clone();
+    let props = model.properties();
+    let limits = dataflow::Limits {
+        timeout: opts.timeout,
+        max_depth: opts.max_depth,
+    };
+    // Every process must check the same model to the same depth.
+    let key = dataflow::key_of(&(
+        serde_json::to_string(cfg).unwrap_or_default(),
+        opts.threads,
+        opts.max_depth,
+    ));
+    let checker = dataflow::DataflowChecker::spawn(model, workers.clone(), limits, key)
+        .map_err(ConfigError::Engine)?;
+    let failure = checker.failure();
+    let mut checked = finish(checker, cfg, opts, props, info, Instant::now());
+    let report = &mut checked.report;
+    report.engine = Some(workers.describe());
+    if let Some(why) = failure.get() {
+        // A worker failed or a path did not replay: nothing is settled.
+        report.stopped = Some(why);
+        report.complete = false;
+        for v in &mut report.properties {
+            if matches!(v.status, Status::Held | Status::NotFound) {
+                v.status = Status::Unknown;
+            }
+        }
+    }
+    Ok(checked)
+}
+
+/// A process's side of the search, gathered into the reporting one: edges
+/// checked against the progress measure, the first that failed, a model
+/// panic, and whether a limit cut the search.
+type Side = (u64, Option<String>, Option<String>, bool);
+
+impl dataflow::SideCounts for TcModel {
+    type Side = Side;
+
+    fn side(&self) -> Side {
+        let i = &self.info;
+        (
+            i.edges_checked.load(Ordering::Relaxed),
+            i.acyclicity_violation.lock().expect("not poisoned").clone(),
+            i.panicked.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            i.cut.load(Ordering::Relaxed),
+        )
+    }
+
+    fn absorb(&self, sides: Vec<Side>, replayed: u64) {
+        let i = &self.info;
+        // The reporting process's own side is among them: counted once; a
+        // transition replayed is one checked before, not a new one.
+        let edges: u64 = sides.iter().map(|s| s.0).sum();
+        i.edges_checked
+            .store(edges.saturating_sub(replayed), Ordering::Relaxed);
+        for (_, acyclicity, panicked, cut) in sides {
+            let mut slot = i.acyclicity_violation.lock().expect("not poisoned");
+            if slot.is_none() {
+                *slot = acyclicity;
+            }
+            let mut slot = i.panicked.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none() {
+                *slot = panicked;
+            }
+            if cut {
+                i.cut.store(true, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 fn finish<C: Checker<TcModel>>(
@@ -444,6 +552,7 @@ fn finish<C: Checker<TcModel>>(
         acyclic_edges: matches!(cfg.network, Network::Gst(_))
             .then(|| info.edges_checked.load(Ordering::Relaxed)),
         kind_batches: info.kind_batches,
+        engine: None,
         stopped,
         peak_memory_bytes: memory::peak(),
         acyclicity_violation: info

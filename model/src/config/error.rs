@@ -6,6 +6,15 @@ use super::*;
 /// A configuration that makes no sense.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// `--engine timely` with a strategy other than breadth first.
+    #[error("--engine timely searches breadth first only: give --strategy bfs (or leave it out)")]
+    EngineStrategy,
+    /// `--engine timely` with `--stop-on-violation`.
+    #[error("--engine timely explores everything: leave out --stop-on-violation")]
+    EngineStopOnViolation,
+    /// timely could not start (an address it cannot bind or reach).
+    #[error("--engine timely could not start: {0}")]
+    Engine(String),
     /// No masternodes.
     #[error("the model needs at least one masternode (got --tiers with none)")]
     NoMasternodes,
