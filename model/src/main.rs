@@ -433,8 +433,8 @@ fn engine_of(
             .map(|i| format!("localhost:{}", 2101 + i))
             .collect(),
         Some(f) => {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| format!("--hosts {}: {e}", f.display()))?;
+            let text =
+                std::fs::read_to_string(f).map_err(|e| format!("--hosts {}: {e}", f.display()))?;
             let lines: Vec<String> = text
                 .lines()
                 .map(str::trim)
@@ -445,10 +445,7 @@ fn engine_of(
                 l.rsplit_once(':')
                     .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
             }) {
-                return Err(format!(
-                    "--hosts {}: {bad:?} is not host:port",
-                    f.display()
-                ));
+                return Err(format!("--hosts {}: {bad:?} is not host:port", f.display()));
             }
             if lines.len() != processes {
                 return Err(format!(

@@ -139,9 +139,7 @@ fn connect(
         };
         let io = |e: std::io::Error| format!("{address}: {e}");
         stream.set_nodelay(true).map_err(io)?;
-        stream
-            .set_read_timeout(Some(CONNECT_TIMEOUT))
-            .map_err(io)?;
+        stream.set_read_timeout(Some(CONNECT_TIMEOUT)).map_err(io)?;
         stream.write_all(&hello(me, key)).map_err(io)?;
         match read_hello(&mut stream).map_err(io)? {
             Some((j, k)) if j == i && k == key => {}
@@ -151,7 +149,11 @@ fn connect(
         stream.set_read_timeout(None).map_err(io)?;
         sockets[i] = Some(stream);
     }
-    while sockets.iter().enumerate().any(|(i, s)| i > me && s.is_none()) {
+    while sockets
+        .iter()
+        .enumerate()
+        .any(|(i, s)| i > me && s.is_none())
+    {
         let (mut stream, from) = match listener.accept() {
             Ok(a) => a,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -221,8 +223,11 @@ impl Workers {
             } => {
                 let sockets = connect(addresses, *process, key)?;
                 let hooks = Hooks::default();
-                let local =
-                    ProcessBuilder::new_typed_vector(*threads, hooks.refill.clone(), hooks.spill.clone());
+                let local = ProcessBuilder::new_typed_vector(
+                    *threads,
+                    hooks.refill.clone(),
+                    hooks.spill.clone(),
+                );
                 let (builders, guard) =
                     initialize_networking_from_sockets(local, sockets, *process, *threads, hooks)
                         .map_err(|e| format!("timely's networking: {e}"))?;
@@ -352,6 +357,9 @@ type Fingerprints = BuildHasherDefault<Identity>;
 
 /// One round's claims, by fingerprint.
 type Round<S> = HashMap<u64, Claim<S>, Fingerprints>;
+
+/// A round being expanded: its capability and the states left.
+type Work<S> = (Capability<u32>, VecDeque<Claim<S>>);
 
 /// States expanded per activation of a worker.
 const CHUNK: usize = 256;
@@ -601,7 +609,7 @@ where
         // The round being expanded, a chunk per activation: between chunks
         // the claims sent so far are received and deduplicated, so that
         // what waits is the next level's new states, not every successor.
-        let mut work: Option<(Capability<u32>, VecDeque<Claim<M::State>>)> = None;
+        let mut work: Option<Work<M::State>> = None;
         init.to_stream(scope)
             .container::<Vec<_>>()
             .concat(cycle)
@@ -662,7 +670,8 @@ where
                         let mut share = s.borrow_mut();
                         let chunk = fresh.len().min(CHUNK);
                         for claim in fresh.drain(..chunk) {
-                            if share.error.is_some() || deadline.is_some_and(|d| Instant::now() >= d)
+                            if share.error.is_some()
+                                || deadline.is_some_and(|d| Instant::now() >= d)
                             {
                                 continue;
                             }
@@ -715,12 +724,13 @@ where
     let gathered: Rc<RefCell<Vec<Share<M::Side>>>> = Rc::default();
     let sink = Rc::clone(&gathered);
     worker.dataflow::<u32, _, _>(move |scope| {
-        vec![mine]
-            .to_stream(scope)
-            .container::<Vec<_>>()
-            .sink(Exchange::new(|_: &Share<M::Side>| 0), "Gather", move |(input, _)| {
+        vec![mine].to_stream(scope).container::<Vec<_>>().sink(
+            Exchange::new(|_: &Share<M::Side>| 0),
+            "Gather",
+            move |(input, _)| {
                 input.for_each(|_, data| sink.borrow_mut().append(data));
-            });
+            },
+        );
     });
     while worker.has_dataflows() {
         worker.step_or_park(None);
