@@ -633,7 +633,10 @@ fn main() -> ExitCode {
             let report = &checked.report;
             if !reports {
                 // Process 0 holds the whole result and reports it.
-                eprintln!("process {process} of {processes}: done");
+                eprintln!(
+                    "process {process} of {processes}: done (peak {} resident)",
+                    check::memory::gb(report.peak_memory_bytes)
+                );
                 return ExitCode::SUCCESS;
             }
             if json {

@@ -27,6 +27,11 @@
 //!
 //! When the search is done every worker sends its counts and discoveries
 //! to worker 0, whose process reports; the others report nothing.
+//!
+//! Unlike Stateright's, the search does not stop once every property has
+//! been shown: it explores everything. Processes trust each other once
+//! past the handshake ([`connect`]), as the processes of any cluster job
+//! do: what a peer sends after it is timely's to decode.
 
 use serde::{Deserialize, Serialize};
 use stateright::{Checker, Expectation, Model, Path};
@@ -256,7 +261,7 @@ impl Workers {
             Workers::Cluster {
                 threads, addresses, ..
             } => format!(
-                "timely, {} process(es) of {threads} worker thread(s)",
+                "timely, {} process(es) of {threads} worker thread(s) (memory: this process's)",
                 addresses.len()
             ),
         }
@@ -331,6 +336,8 @@ struct Share<Side> {
     error: Option<String>,
     /// Transitions taken to rebuild states that crossed processes.
     replayed: u64,
+    /// States left unexpanded at the timeout.
+    timed_out: bool,
     side: Option<Side>,
 }
 
@@ -443,6 +450,15 @@ impl Failure {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .and_then(|s| s.error.clone())
+    }
+
+    /// Whether some worker met the timeout with states left to expand.
+    pub fn timed_out(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|s| s.timed_out)
     }
 }
 
@@ -746,6 +762,7 @@ where
         total.unique += sh.unique;
         total.max_depth = total.max_depth.max(sh.max_depth);
         total.replayed += sh.replayed;
+        total.timed_out |= sh.timed_out;
         total.error = total.error.or(sh.error);
         for shown in sh.shown {
             keep(

@@ -284,6 +284,7 @@ fn run_dataflow(
     }
     let model = TcModel::new(cfg)?;
     let info = model.info.clone();
+    let checked_info = info.clone();
     let props = model.properties();
     let limits = dataflow::Limits {
         timeout: opts.timeout,
@@ -301,8 +302,18 @@ fn run_dataflow(
     let mut checked = finish(checker, cfg, opts, props, info, Instant::now());
     let report = &mut checked.report;
     report.engine = Some(workers.describe());
-    if let Some(why) = failure.get() {
-        // A worker failed or a path did not replay: nothing is settled.
+    // What stops a process other than this one does not reach `finish`.
+    let why = failure.get().or_else(|| {
+        let elsewhere = "a limit stopped another process's search (see its stderr)";
+        (report.stopped.is_none() && checked_cut(&checked_info))
+            .then(|| elsewhere.to_string())
+            .or_else(|| {
+                (report.complete && failure.timed_out())
+                    .then(|| "--timeout: a process stopped expanding".to_string())
+            })
+    });
+    if let Some(why) = why {
+        // Nothing is settled but what was shown.
         report.stopped = Some(why);
         report.complete = false;
         for v in &mut report.properties {
@@ -312,6 +323,12 @@ fn run_dataflow(
         }
     }
     Ok(checked)
+}
+
+/// Whether a limit cut the search in some process (this one's own stop is
+/// told by `finish`).
+fn checked_cut(info: &crate::model::Info) -> bool {
+    info.cut.load(Ordering::Relaxed)
 }
 
 /// A process's side of the search, gathered into the reporting one: edges

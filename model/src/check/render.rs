@@ -118,6 +118,9 @@ pub fn render(r: &Report) -> String {
             (None, false) => " (not exhaustive)".to_string(),
         }
     );
+    if let Some(engine) = &r.engine {
+        s += &format!("engine         {engine}\n");
+    }
     if r.peak_memory_bytes > 0 {
         s += &format!(
             "memory         peak {} resident\n",
