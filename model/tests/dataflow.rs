@@ -129,9 +129,13 @@ fn cluster(name: &str, n: usize, threads: usize) -> Report {
     };
     let r = check(name, Engine::Timely(workers), threads);
     for o in others {
-        // The others report nothing of their own: process 0 has it all.
+        // The others settle nothing of their own: process 0 has it all.
         let theirs = o.join().unwrap();
-        assert!(theirs.properties.iter().all(|v| v.path.is_none()));
+        assert!(!theirs.complete);
+        assert!(theirs
+            .properties
+            .iter()
+            .all(|v| v.path.is_none() && v.status.as_str() == "unknown"));
     }
     r
 }
@@ -274,6 +278,51 @@ fn a_stranger_on_the_port_is_dropped_and_the_check_goes_on() {
     let r = zero.join().unwrap();
     one.join().unwrap();
     assert_same("seed", &check("seed", Engine::Stateright, 1), &r);
+}
+
+#[test]
+fn a_depth_bound_settles_what_stateright_settles() {
+    for (name, depth) in [("seed-flaw2", 4), ("reference-gst-one-emergency", 12)] {
+        let opts = |engine| Options {
+            engine,
+            max_depth: Some(depth),
+            ..Options::default()
+        };
+        let cfg = ModelConfig::preset(name).unwrap();
+        let baseline = run(&cfg, &opts(Engine::Stateright)).unwrap();
+        assert!(!baseline.complete);
+        for w in [Workers::Threads(2), Workers::ThreadsAsBytes(2)] {
+            let r = run(&cfg, &opts(Engine::Timely(w))).unwrap();
+            assert_same(name, &baseline, &r);
+        }
+    }
+}
+
+#[test]
+fn a_timeout_settles_nothing_it_did_not_see() {
+    // `reference` takes over 30 s here: one second shows part of it.
+    let opts = Options {
+        engine: Engine::Timely(Workers::Threads(2)),
+        threads: 2,
+        timeout: Some(std::time::Duration::from_secs(1)),
+        ..Options::default()
+    };
+    let r = run(&ModelConfig::preset("reference").unwrap(), &opts).unwrap();
+    assert!(!r.complete);
+    assert!(r.unique_states < 391_730, "{}", r.unique_states);
+    for v in &r.properties {
+        assert!(
+            matches!(v.status.as_str(), "unknown" | "found"),
+            "{}: {}",
+            v.name,
+            v.status
+        );
+    }
+    assert_eq!(r.verdict("agreement").unwrap().status.as_str(), "unknown");
+    assert_eq!(
+        r.verdict("emergency liveness").unwrap().status.as_str(),
+        "unknown"
+    );
 }
 
 #[test]

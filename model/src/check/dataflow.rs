@@ -131,7 +131,14 @@ fn connect(
     };
     for (i, address) in addresses.iter().enumerate().take(me) {
         let mut stream = loop {
-            match TcpStream::connect(address.as_str()) {
+            let attempt = std::net::ToSocketAddrs::to_socket_addrs(address.as_str())
+                .and_then(|mut a| {
+                    a.next().ok_or_else(|| {
+                        std::io::Error::new(std::io::ErrorKind::NotFound, "no address")
+                    })
+                })
+                .and_then(|a| TcpStream::connect_timeout(&a, Duration::from_secs(5)));
+            match attempt {
                 Ok(s) => break s,
                 Err(e) if Instant::now() >= deadline => {
                     return Err(format!(
@@ -267,6 +274,17 @@ impl Workers {
         }
     }
 
+    /// What every process of these workers has alike: the threads and the
+    /// addresses (not the process's own index), for the handshake's key.
+    pub fn shared(&self) -> (usize, Vec<String>) {
+        match self {
+            Workers::Cluster {
+                threads, addresses, ..
+            } => (*threads, addresses.clone()),
+            w => (w.threads(), Vec::new()),
+        }
+    }
+
     /// Whether this process reports (it holds worker 0).
     pub fn reports(&self) -> bool {
         !matches!(self, Workers::Cluster { process, .. } if *process != 0)
@@ -281,6 +299,11 @@ pub trait SideCounts: Model {
     type Side: timely::ExchangeData + Clone + Default;
     /// This process's.
     fn side(&self) -> Self::Side;
+    /// Whether the model was told to stop (a limit, an interrupt); asked
+    /// before each state is expanded, which is left unexpanded if so.
+    fn stopped(&self) -> bool {
+        false
+    }
     /// In the reporting process, once the search is done: every process's
     /// side counts, and how many transitions were taken again to rebuild
     /// states that crossed processes (not new transitions).
@@ -336,8 +359,8 @@ struct Share<Side> {
     error: Option<String>,
     /// Transitions taken to rebuild states that crossed processes.
     replayed: u64,
-    /// States left unexpanded at the timeout.
-    timed_out: bool,
+    /// States left unexpanded at the deadline or a stop of the model's.
+    cut: bool,
     side: Option<Side>,
 }
 
@@ -365,11 +388,20 @@ type Fingerprints = BuildHasherDefault<Identity>;
 /// One round's claims, by fingerprint.
 type Round<S> = HashMap<u64, Claim<S>, Fingerprints>;
 
+/// Claims for one worker, sent as one record: one buffer for many claims
+/// (timely's own buffers of single claims cost the allocator dearly).
+type Batch<S> = (u64, Vec<Claim<S>>);
+
+/// The worker that owns a fingerprint.
+fn owner(fp: u64, peers: usize) -> usize {
+    (fp % peers as u64) as usize
+}
+
 /// A round being expanded: its capability and the states left.
 type Work<S> = (Capability<u32>, VecDeque<Claim<S>>);
 
 /// States expanded per activation of a worker.
-const CHUNK: usize = 256;
+const CHUNK: usize = 64;
 
 /// A digest of what the processes must agree on.
 pub fn key_of<T: Hash>(value: &T) -> u64 {
@@ -432,8 +464,8 @@ fn replay<M: Model>(model: &M, path: &[u32]) -> Result<M::State, String> {
 /// The search's limits.
 #[derive(Clone, Debug, Default)]
 pub struct Limits {
-    /// Stop expanding after this long.
-    pub timeout: Option<Duration>,
+    /// Stop expanding at this instant (the time spent connecting counts).
+    pub deadline: Option<Instant>,
     /// States at this depth or deeper are counted, not checked or expanded
     /// (Stateright's `target_max_depth`).
     pub max_depth: Option<usize>,
@@ -452,13 +484,14 @@ impl Failure {
             .and_then(|s| s.error.clone())
     }
 
-    /// Whether some worker met the timeout with states left to expand.
-    pub fn timed_out(&self) -> bool {
+    /// Whether some worker left states unexpanded (the deadline, or a
+    /// stop of the model's in some process).
+    pub fn cut(&self) -> bool {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
-            .is_some_and(|s| s.timed_out)
+            .is_some_and(|s| s.cut)
     }
 }
 
@@ -500,7 +533,7 @@ where
             return Err(format!("{} properties: at most 64", props.len()));
         }
         let props = Arc::new(props);
-        let deadline = limits.timeout.map(|t| Instant::now() + t);
+        let deadline = limits.deadline;
         let threads = workers.threads();
         let (m, l) = (Arc::clone(&model), Arc::clone(&live));
         let (allocators, others) = workers.allocators(key)?;
@@ -520,23 +553,41 @@ where
         let handle = std::thread::Builder::new()
             .name("timely-join".into())
             .spawn(move || {
-                let mut merged = None;
-                for r in guards.join() {
-                    match r {
-                        Ok(Some((share, sides))) => {
-                            m.absorb(sides, share.replayed);
-                            merged = Some(share);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            merged = Some(Share {
-                                error: Some(format!("a timely worker failed: {e}")),
-                                ..Share::default()
-                            })
+                // A peer that dies makes timely's threads panic, and its
+                // guard's drop too: caught, so that the search always ends.
+                let joined =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guards.join()));
+                let (mut merged, mut error) = (None, None);
+                match joined {
+                    Ok(results) => {
+                        for r in results {
+                            match r {
+                                Ok(Some((share, sides))) => {
+                                    m.absorb(sides, share.replayed);
+                                    merged = Some(share);
+                                }
+                                Ok(None) => {}
+                                Err(e) => {
+                                    error.get_or_insert(format!("a timely worker failed: {e}"));
+                                }
+                            }
                         }
                     }
+                    Err(p) => {
+                        error = Some(format!(
+                            "timely's networking failed (a peer died?): {}",
+                            panic_text(&*p)
+                        ));
+                    }
                 }
-                *t.lock().unwrap_or_else(|p| p.into_inner()) = merged;
+                let mut total: Share<()> = merged.unwrap_or_default();
+                // A path shown must rebuild in this process's model.
+                if let Some(s) = total.shown.iter().find(|s| to_path(&*m, &s.path).is_none()) {
+                    error
+                        .get_or_insert(format!("the path {:?} shown does not replay here", s.path));
+                }
+                total.error = total.error.or(error);
+                *t.lock().unwrap_or_else(|p| p.into_inner()) = Some(total);
                 d.store(true, Ordering::Release);
             })
             .map_err(|e| e.to_string())?;
@@ -612,6 +663,11 @@ where
     // Stateright counts the initial states as generated.
     share.borrow_mut().states = init.len();
     live.states.fetch_add(init.len(), Ordering::Relaxed);
+    let peers = worker.peers();
+    let init: Vec<Batch<M::State>> = init
+        .into_iter()
+        .map(|c| (owner(c.fp, peers) as u64, vec![c]))
+        .collect();
     let (m, l, e, s) = (
         Arc::clone(model),
         Arc::clone(live),
@@ -630,7 +686,7 @@ where
             .container::<Vec<_>>()
             .concat(cycle)
             .unary_frontier(
-                Exchange::new(|c: &Claim<M::State>| c.fp),
+                Exchange::new(|b: &Batch<M::State>| b.0),
                 "Expand",
                 move |_, info| {
                     let activator = scope.activator_for(info.address);
@@ -645,7 +701,8 @@ where
                             // A state seen in an earlier round is dropped at
                             // once; of one round's claims of a state, the
                             // least path is kept.
-                            for c in data.drain(..).filter(|c| !seen.contains(&c.fp)) {
+                            let claims = data.drain(..).flat_map(|(_, b)| b);
+                            for c in claims.filter(|c| !seen.contains(&c.fp)) {
                                 match round.1.entry(c.fp) {
                                     Entry::Vacant(v) => {
                                         v.insert(c);
@@ -684,11 +741,18 @@ where
                         };
                         let mut session = output.session(&*cap);
                         let mut share = s.borrow_mut();
+                        let mut out: Vec<Vec<Claim<M::State>>> =
+                            (0..peers).map(|_| Vec::new()).collect();
                         let chunk = fresh.len().min(CHUNK);
                         for claim in fresh.drain(..chunk) {
-                            if share.error.is_some()
-                                || deadline.is_some_and(|d| Instant::now() >= d)
-                            {
+                            if share.error.is_some() {
+                                continue;
+                            }
+                            // Past the deadline or a stop (a limit, an
+                            // interrupt), a state is left unexpanded: not
+                            // taken for terminal, not replayed.
+                            if deadline.is_some_and(|d| Instant::now() >= d) || m.stopped() {
+                                share.cut = true;
                                 continue;
                             }
                             let state = match claim.state {
@@ -715,7 +779,20 @@ where
                                 max_depth,
                             );
                             for c in next {
-                                session.give(c);
+                                let to = owner(c.fp, peers);
+                                // A state this worker has seen is dropped at
+                                // once, as it would be on arrival: freed
+                                // right after it was made (kind to the
+                                // allocator).
+                                if to == index && seen.contains(&c.fp) {
+                                    continue;
+                                }
+                                out[to].push(c);
+                            }
+                        }
+                        for (dest, batch) in out.into_iter().enumerate() {
+                            if !batch.is_empty() {
+                                session.give((dest as u64, batch));
                             }
                         }
                         drop(session);
@@ -762,7 +839,7 @@ where
         total.unique += sh.unique;
         total.max_depth = total.max_depth.max(sh.max_depth);
         total.replayed += sh.replayed;
-        total.timed_out |= sh.timed_out;
+        total.cut |= sh.cut;
         total.error = total.error.or(sh.error);
         for shown in sh.shown {
             keep(
@@ -908,6 +985,14 @@ impl<M: Model> DataflowChecker<M> {
             None => live.load(Ordering::Relaxed),
         }
     }
+}
+
+/// A panic's message.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
 }
 
 /// A path of action indices as a Stateright [`Path`].

@@ -286,39 +286,59 @@ fn run_dataflow(
     let info = model.info.clone();
     let checked_info = info.clone();
     let props = model.properties();
+    // The timeout counts from here, connecting included, in the engine and
+    // in `finish` alike.
+    let start = Instant::now();
     let limits = dataflow::Limits {
-        timeout: opts.timeout,
+        deadline: opts.timeout.map(|t| start + t),
         max_depth: opts.max_depth,
     };
-    // Every process must check the same model to the same depth.
+    // Every process must check the same model to the same depth, with the
+    // same processes, built from the same source.
     let key = dataflow::key_of(&(
         serde_json::to_string(cfg).unwrap_or_default(),
-        opts.threads,
+        workers.shared(),
         opts.max_depth,
+        env!("CARGO_PKG_VERSION"),
     ));
     let checker = dataflow::DataflowChecker::spawn(model, workers.clone(), limits, key)
         .map_err(ConfigError::Engine)?;
     let failure = checker.failure();
-    let mut checked = finish(checker, cfg, opts, props, info, Instant::now());
+    let mut checked = finish(checker, cfg, opts, props, info, start);
     let report = &mut checked.report;
     report.engine = Some(workers.describe());
     // What stops a process other than this one does not reach `finish`.
-    let why = failure.get().or_else(|| {
-        let elsewhere = "a limit stopped another process's search (see its stderr)";
-        (report.stopped.is_none() && checked_cut(&checked_info))
-            .then(|| elsewhere.to_string())
-            .or_else(|| {
-                (report.complete && failure.timed_out())
-                    .then(|| "--timeout: a process stopped expanding".to_string())
+    let cut = failure.cut() || checked_cut(&checked_info);
+    let why = failure
+        .get()
+        .or_else(|| {
+            (!workers.reports()).then(|| "this process's share only: process 0 reports".to_string())
+        })
+        .or_else(|| {
+            (cut && report.stopped.is_none()).then(|| {
+                "a timeout or a limit left states unexpanded (in this process or another: see its stderr)"
+                    .to_string()
             })
-    });
+        });
     if let Some(why) = why {
-        // Nothing is settled but what was shown.
         report.stopped = Some(why);
+    }
+    if report.stopped.is_some() || cut {
+        // Nothing is settled but what was shown, and an `eventually`
+        // counterexample may end at a state that was only left unexpanded.
         report.complete = false;
         for v in &mut report.properties {
-            if matches!(v.status, Status::Held | Status::NotFound) {
+            let eventually = v.expectation == "eventually";
+            if matches!(v.status, Status::Held | Status::NotFound)
+                || (eventually && v.status == Status::Violated)
+            {
                 v.status = Status::Unknown;
+            }
+            if eventually {
+                v.path = None;
+                v.outcome = None;
+                v.explorer = None;
+                checked.paths.retain(|(name, _)| *name != v.name);
             }
         }
     }
@@ -338,6 +358,15 @@ type Side = (u64, Option<String>, Option<String>, bool);
 
 impl dataflow::SideCounts for TcModel {
     type Side = Side;
+
+    fn stopped(&self) -> bool {
+        let stopped = self.info.stop.load(Ordering::Relaxed);
+        if stopped {
+            // The engine leaves a state unexpanded: the stop cut the search.
+            self.info.cut.store(true, Ordering::Relaxed);
+        }
+        stopped
+    }
 
     fn side(&self) -> Side {
         let i = &self.info;
