@@ -18,6 +18,10 @@ use time_consensus_model::config::ModelConfig;
 
 const CHILD: &str = "TCM_DATAFLOW_BENCH";
 
+/// `tcm`'s allocator, so that both engines run as `tcm check` runs them.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// One process's figures.
 #[derive(Clone, Copy, Debug)]
 struct Figures {

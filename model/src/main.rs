@@ -16,6 +16,12 @@ use time_consensus_model::config::{
 };
 use time_consensus_model::print_out;
 
+/// jemalloc: under glibc's allocator the timely engine's workers spend
+/// half their time in it, and two threads gain nothing over one
+/// (`cargo bench --bench dataflow`); Stateright's search runs as fast.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tcm",
