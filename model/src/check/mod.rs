@@ -189,7 +189,7 @@ pub struct Report {
     #[serde(default)]
     pub kind_batches: bool,
     /// The engine when not Stateright's: `timely`, and its workers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub engine: Option<String>,
 }
 
