@@ -6,8 +6,8 @@
 //! a process of its own (each process of a cluster too), so each peak is
 //! that process's. Every run must find the same unique states.
 //!
-//! Run: `cargo bench --bench dataflow` (about 12 minutes; `-- --quick`
-//! measures `reference-gst` only, about 2 minutes).
+//! Run: `cargo bench --bench dataflow` (about 8 minutes; `-- --quick`
+//! measures `reference-gst` only).
 
 #![forbid(unsafe_code)]
 

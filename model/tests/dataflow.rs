@@ -75,20 +75,9 @@ fn threads_and_bytes_settle_what_stateright_settles() {
             Workers::Threads(4),
             Workers::ThreadsAsBytes(3),
         ] {
-            let r = check(
-                name,
-                Engine::Timely(workers.clone()),
-                workers_threads(&workers),
-            );
+            let r = check(name, Engine::Timely(workers.clone()), workers.threads());
             assert_same(name, &baseline, &r);
         }
-    }
-}
-
-fn workers_threads(w: &Workers) -> usize {
-    match w {
-        Workers::Threads(n) | Workers::ThreadsAsBytes(n) => *n,
-        Workers::Cluster { threads, .. } => *threads,
     }
 }
 
@@ -398,7 +387,7 @@ fn bad_engine_flags_exit_2_naming_the_problem() {
 
 /// The larger presets that single-process BFS finishes here, with two
 /// worker threads and with two processes (`cargo test --release -p
-/// time-consensus-model --test dataflow -- --ignored`, about 10 minutes).
+/// time-consensus-model --test dataflow -- --ignored`, 288 s here).
 #[test]
 #[ignore]
 fn larger_presets_settle_what_stateright_settles() {

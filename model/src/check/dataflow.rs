@@ -251,7 +251,8 @@ impl Workers {
         }
     }
 
-    fn threads(&self) -> usize {
+    /// Worker threads per process.
+    pub fn threads(&self) -> usize {
         match self {
             Workers::Threads(n) | Workers::ThreadsAsBytes(n) => (*n).max(1),
             Workers::Cluster { threads, .. } => (*threads).max(1),

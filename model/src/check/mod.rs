@@ -284,7 +284,7 @@ fn run_dataflow(
     }
     let model = TcModel::new(cfg)?;
     let info = model.info.clone();
-    let checked_info = info.clone();
+    let after = info.clone();
     let props = model.properties();
     // The timeout counts from here, connecting included, in the engine and
     // in `finish` alike.
@@ -308,7 +308,7 @@ fn run_dataflow(
     let report = &mut checked.report;
     report.engine = Some(workers.describe());
     // What stops a process other than this one does not reach `finish`.
-    let cut = failure.cut() || checked_cut(&checked_info);
+    let cut = failure.cut() || after.cut.load(Ordering::Relaxed);
     let why = failure
         .get()
         .or_else(|| {
@@ -343,12 +343,6 @@ fn run_dataflow(
         }
     }
     Ok(checked)
-}
-
-/// Whether a limit cut the search in some process (this one's own stop is
-/// told by `finish`).
-fn checked_cut(info: &crate::model::Info) -> bool {
-    info.cut.load(Ordering::Relaxed)
 }
 
 /// A process's side of the search, gathered into the reporting one: edges
